@@ -1,0 +1,1 @@
+"""Customer service for Saleor stores, installed as a Saleor plugin and Django app."""
