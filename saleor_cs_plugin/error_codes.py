@@ -1,0 +1,10 @@
+"""Error codes the plugin's mutations return, in Saleor's style (values are lower case)."""
+
+from enum import Enum
+
+
+class ServiceHistoryErrorCode(Enum):
+    GRAPHQL_ERROR = "graphql_error"
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    REQUIRED = "required"

@@ -1,0 +1,48 @@
+"""Writers of service-history entries, Saleor's sense of "events": every touchpoint
+with a customer is recorded through here."""
+
+from .domain.history import Actor, ContactChannel, EntryType
+from .models import ServiceHistoryEntry
+
+
+def contact_logged_event(
+    *,
+    contact_channel: ContactChannel,
+    summary: str,
+    is_resolved_at_first_contact: bool,
+    is_customer_visible: bool,
+    user=None,
+    customer_email: str = "",
+    order=None,
+    acting_user=None,
+    acting_app=None,
+    social_network: str = "",
+) -> ServiceHistoryEntry:
+    """Record a contact that happened outside the store (a call, a chat, ...)."""
+    if user is None and order is not None:
+        user = order.user
+    if not customer_email:
+        customer_email = _customer_email(user, order)
+    details = {"socialNetwork": social_network} if social_network else {}
+    return ServiceHistoryEntry.objects.create(
+        type=EntryType.CONTACT,
+        user=user,
+        customer_email=customer_email,
+        order=order,
+        contact_channel=contact_channel,
+        actor=Actor.APP if acting_app is not None else Actor.STAFF,
+        acting_user=acting_user,
+        acting_app=acting_app,
+        is_customer_visible=is_customer_visible,
+        message=summary.strip(),
+        details=details,
+        is_resolved_at_first_contact=is_resolved_at_first_contact,
+    )
+
+
+def _customer_email(user, order) -> str:
+    if order is not None and order.user_email:
+        return order.user_email.lower()
+    if user is not None:
+        return user.email.lower()
+    return ""
