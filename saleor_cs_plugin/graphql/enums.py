@@ -1,0 +1,34 @@
+"""GraphQL enums of the service history, built from the domain's enums."""
+
+import graphene
+
+from ..domain.history import Actor, ContactChannel, EntryType
+from ..error_codes import ServiceHistoryErrorCode as ErrorCodeValues
+
+
+def _graphql_enum(enum, name: str, description: str) -> type[graphene.Enum]:
+    meta = type("Meta", (), {"enum": enum, "name": name, "description": description})
+    return type(name, (graphene.Enum,), {"Meta": meta})
+
+
+ServiceHistoryEntryTypeEnum = _graphql_enum(
+    EntryType,
+    "ServiceHistoryEntryTypeEnum",
+    "What happened in a customer-service touchpoint.",
+)
+ServiceContactChannelEnum = _graphql_enum(
+    ContactChannel,
+    "ServiceContactChannelEnum",
+    "How the store and the customer were in touch: e-mail, SMS, phone, chat, "
+    "social media, web self-service, or the system itself.",
+)
+ServiceActorEnum = _graphql_enum(
+    Actor,
+    "ServiceActorEnum",
+    "Who acted in a touchpoint: staff, an app, the plugin or the customer.",
+)
+ServiceHistoryErrorCode = _graphql_enum(
+    ErrorCodeValues,
+    "ServiceHistoryErrorCode",
+    "Error codes of the service-history mutations.",
+)

@@ -1,0 +1,74 @@
+"""Resolvers of ``User.serviceHistory`` and ``Order.serviceHistory``.
+
+The entries are sliced in SQL (newest first, cursor paginated through the indexes on
+user/order and creation time); related objects come through DataLoaders, so the
+number of queries does not grow with the page.
+"""
+
+from graphql.error import GraphQLError
+from saleor.account.models import User
+from saleor.core.exceptions import PermissionDenied
+from saleor.graphql.core.connection import create_connection_slice
+from saleor.graphql.core.context import get_database_connection_name
+from saleor.graphql.utils import get_user_or_app_from_context
+from saleor.permission.auth_filters import AuthorizationFilters
+from saleor.permission.enums import AccountPermissions, OrderPermissions
+
+from ..domain.history import Access, check_date_range, history_access
+from ..models import ServiceHistoryEntry
+from .types import ServiceHistoryEntryCountableConnection
+
+
+def resolve_user_service_history(root: User, info, **kwargs):
+    access = _access(info, owner_id=root.pk, permission=AccountPermissions.MANAGE_USERS)
+    entries = _entries(info, access).filter(user_id=root.pk)
+    return _slice(entries, info, kwargs)
+
+
+def resolve_order_service_history(root, info, **kwargs):
+    # Saleor's Order type resolves a context wrapping the order.
+    order = root.node
+    access = _access(
+        info, owner_id=order.user_id, permission=OrderPermissions.MANAGE_ORDERS
+    )
+    entries = _entries(info, access).filter(order_id=order.pk)
+    return _slice(entries, info, kwargs)
+
+
+def _access(info, *, owner_id, permission) -> Access:
+    # The requestor may be a lazy object around None: test its truth, not identity.
+    requestor = get_user_or_app_from_context(info.context)
+    is_user = bool(requestor) and isinstance(requestor, User)
+    access = history_access(
+        is_owner=is_user and owner_id is not None and requestor.pk == owner_id,
+        has_staff_permission=bool(requestor) and requestor.has_perm(permission),
+    )
+    if access == Access.NONE:
+        raise PermissionDenied(permissions=[permission, AuthorizationFilters.OWNER])
+    return access
+
+
+def _entries(info, access: Access):
+    entries = ServiceHistoryEntry.objects.using(
+        get_database_connection_name(info.context)
+    )
+    if access == Access.CUSTOMER_VISIBLE:
+        entries = entries.filter(is_customer_visible=True)
+    return entries
+
+
+def _slice(entries, info, kwargs):
+    filter_input = kwargs.get("filter") or {}
+    if filter_input.get("types"):
+        entries = entries.filter(type__in=[str(t) for t in filter_input["types"]])
+    created_at = filter_input.get("created_at") or {}
+    start, end = created_at.get("gte"), created_at.get("lte")
+    for problem in check_date_range(start, end, field="filter.createdAt"):
+        raise GraphQLError(f"{problem.field}: {problem.message}")
+    if start is not None:
+        entries = entries.filter(created_at__gte=start)
+    if end is not None:
+        entries = entries.filter(created_at__lte=end)
+    return create_connection_slice(
+        entries, info, kwargs, ServiceHistoryEntryCountableConnection
+    )

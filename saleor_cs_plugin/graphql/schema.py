@@ -1,0 +1,126 @@
+"""Mounts the plugin's fields into Saleor's own GraphQL schema.
+
+Saleor offers plugins no way to extend its schema. Its schema is built when
+``saleor.graphql.api`` is first imported, which on every supported Saleor happens after
+all apps are ready. So, from ``AppConfig.ready()``, this module adds
+
+- ``serviceHistory`` to Saleor's ``User`` and ``Order`` types, and
+- ``serviceContactLog`` to the mutations Saleor collects from ``AccountMutations``,
+
+and nowhere else is Saleor's schema touched. Every assumption this relies on is checked:
+if Saleor has already built its schema, or already has a field of the same name, start-up
+fails with ImproperlyConfigured; the Django system check below fails if the built schema
+lacks any of the fields (run by ``manage.py check``, ``migrate`` and ``runserver``).
+"""
+
+import sys
+
+import graphene
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from saleor.graphql.account.schema import AccountMutations
+from saleor.graphql.account.types import User
+from saleor.graphql.core.fields import ConnectionField
+from saleor.graphql.order.types import Order
+
+from .mutations.service_contact_log import ServiceContactLog
+from .resolvers import resolve_order_service_history, resolve_user_service_history
+from .types import ServiceHistoryEntryCountableConnection, ServiceHistoryFilterInput
+
+SALEOR_SCHEMA_MODULE = "saleor.graphql.api"
+
+# (GraphQL type name, GraphQL field name) that must exist once Saleor built its schema.
+MOUNTED_FIELDS = (
+    ("User", "serviceHistory"),
+    ("Order", "serviceHistory"),
+    ("Mutation", "serviceContactLog"),
+)
+
+
+def _history_field(resolver, description: str) -> ConnectionField:
+    return ConnectionField(
+        ServiceHistoryEntryCountableConnection,
+        filter=ServiceHistoryFilterInput(description="Filtering options."),
+        description=description,
+        resolver=resolver,
+    )
+
+
+def extend_saleor_schema() -> None:
+    if SALEOR_SCHEMA_MODULE in sys.modules:
+        raise ImproperlyConfigured(
+            f"saleor_cs_plugin: {SALEOR_SCHEMA_MODULE} was imported before the "
+            "plugin's app was ready, so Saleor built its GraphQL schema without the "
+            "plugin's fields. Check that nothing imports it during Django set-up."
+        )
+    _add_field(
+        User,
+        "service_history",
+        _history_field(
+            resolve_user_service_history,
+            "The customer's service history, newest first. The customer sees the "
+            "entries meant for them; staff and apps with MANAGE_USERS see all.",
+        ),
+    )
+    _add_field(
+        Order,
+        "service_history",
+        _history_field(
+            resolve_order_service_history,
+            "The order's service history, newest first. The customer who placed the "
+            "order sees the entries meant for them; staff and apps with "
+            "MANAGE_ORDERS see all.",
+        ),
+    )
+    _add_mutation(AccountMutations, "service_contact_log", ServiceContactLog.Field())
+
+
+def _add_field(graphene_type, name: str, field: graphene.Field) -> None:
+    existing = graphene_type._meta.fields.get(name)
+    if existing is not None and existing is not field:
+        raise ImproperlyConfigured(
+            f"saleor_cs_plugin: Saleor's {graphene_type._meta.name} type already has "
+            f"a field '{name}'; the plugin will not replace it."
+        )
+    graphene_type._meta.fields[name] = field
+
+
+def _add_mutation(mutations_type, name: str, field: graphene.Field) -> None:
+    # Saleor's Mutation type collects the fields of these classes' __dict__ when
+    # saleor.graphql.api defines it.
+    if name in vars(mutations_type) or name in mutations_type._meta.fields:
+        raise ImproperlyConfigured(
+            f"saleor_cs_plugin: Saleor already has a mutation '{name}'; the plugin "
+            "will not replace it."
+        )
+    setattr(mutations_type, name, field)
+    mutations_type._meta.fields[name] = field
+
+
+def missing_schema_fields(schema) -> list[str]:
+    """The plugin's fields a built GraphQL schema lacks, as 'Type.field'."""
+    missing = []
+    for type_name, field_name in MOUNTED_FIELDS:
+        graphql_type = schema.get_type(type_name)
+        if graphql_type is None or field_name not in graphql_type.fields:
+            missing.append(f"{type_name}.{field_name}")
+    return missing
+
+
+def check_schema_extension(app_configs=None, **kwargs):
+    from saleor.graphql.api import schema  # noqa: PLC0415 - builds the schema
+
+    missing = missing_schema_fields(schema)
+    if not missing:
+        return []
+    return [
+        checks.Error(
+            "Saleor's GraphQL schema lacks the customer-service fields: "
+            + ", ".join(missing),
+            hint=(
+                "This Saleor builds its schema differently from the versions the "
+                "plugin supports (3.21 to 3.24); pin a supported Saleor."
+            ),
+            id="saleor_cs_plugin.E001",
+        )
+    ]

@@ -1,0 +1,121 @@
+"""GraphQL types of the service history."""
+
+import graphene
+from saleor.graphql.account.dataloaders import UserByUserIdLoader
+from saleor.graphql.app.dataloaders import AppByIdLoader
+from saleor.graphql.core.connection import CountableConnection
+from saleor.graphql.core.context import SyncWebhookControlContext
+from saleor.graphql.core.fields import PermissionsField
+from saleor.graphql.core.scalars import JSON, DateTime
+from saleor.graphql.core.types import Error, ModelObjectType
+from saleor.graphql.core.types.common import DateTimeRangeInput
+from saleor.graphql.order.dataloaders import OrderByIdLoader
+from saleor.permission.enums import AccountPermissions, OrderPermissions
+
+from .. import models
+from .enums import (
+    ServiceActorEnum,
+    ServiceContactChannelEnum,
+    ServiceHistoryEntryTypeEnum,
+    ServiceHistoryErrorCode,
+)
+
+STAFF_PERMISSIONS = [AccountPermissions.MANAGE_USERS, OrderPermissions.MANAGE_ORDERS]
+
+
+class ServiceHistoryEntry(ModelObjectType[models.ServiceHistoryEntry]):
+    id = graphene.GlobalID(required=True, description="ID of the entry.")
+    type = ServiceHistoryEntryTypeEnum(required=True, description="What happened.")
+    created_at = DateTime(required=True, description="When it happened.")
+    contact_channel = ServiceContactChannelEnum(
+        required=True, description="How the store and the customer were in touch."
+    )
+    actor = ServiceActorEnum(required=True, description="Who acted.")
+    customer_email = graphene.String(
+        description="E-mail address of the customer, also for guests."
+    )
+    order = graphene.Field(
+        "saleor.graphql.order.types.Order", description="The order it concerns."
+    )
+    checkout_id = graphene.ID(description="ID of the checkout it concerns.")
+    message = graphene.String(
+        required=True, description="What happened, in words for the customer."
+    )
+    details = JSON(required=True, description="Structured details of the touchpoint.")
+    is_customer_visible = graphene.Boolean(
+        required=True, description="Whether the customer can see this entry."
+    )
+    is_resolved_at_first_contact = graphene.Boolean(
+        description=(
+            "For contacts: whether the customer's matter was settled in this one "
+            "contact. Null for other entries."
+        )
+    )
+    acting_user = PermissionsField(
+        "saleor.graphql.account.types.User",
+        description="Staff user who acted.",
+        permissions=STAFF_PERMISSIONS,
+    )
+    acting_app = PermissionsField(
+        "saleor.graphql.app.types.App",
+        description="App that acted.",
+        permissions=STAFF_PERMISSIONS,
+    )
+
+    class Meta:
+        description = "One customer-service touchpoint in a customer's history."
+        model = models.ServiceHistoryEntry
+        interfaces = [graphene.relay.Node]
+
+    @staticmethod
+    def resolve_checkout_id(root: models.ServiceHistoryEntry, _info):
+        if root.checkout_token is None:
+            return None
+        return graphene.Node.to_global_id("Checkout", root.checkout_token)
+
+    @staticmethod
+    def resolve_order(root: models.ServiceHistoryEntry, info):
+        if root.order_id is None:
+            return None
+        return (
+            OrderByIdLoader(info.context)
+            .load(root.order_id)
+            .then(lambda order: SyncWebhookControlContext(order) if order else None)
+        )
+
+    @staticmethod
+    def resolve_acting_user(root: models.ServiceHistoryEntry, info):
+        if root.acting_user_id is None:
+            return None
+        return UserByUserIdLoader(info.context).load(root.acting_user_id)
+
+    @staticmethod
+    def resolve_acting_app(root: models.ServiceHistoryEntry, info):
+        if root.acting_app_id is None:
+            return None
+        return AppByIdLoader(info.context).load(root.acting_app_id)
+
+
+class ServiceHistoryEntryCountableConnection(CountableConnection):
+    class Meta:
+        node = ServiceHistoryEntry
+
+
+class ServiceHistoryFilterInput(graphene.InputObjectType):
+    types = graphene.List(
+        graphene.NonNull(ServiceHistoryEntryTypeEnum),
+        description="Only entries of these types.",
+    )
+    created_at = graphene.Field(
+        DateTimeRangeInput, description="Only entries created in this range."
+    )
+
+    class Meta:
+        description = "Filters for a service history."
+
+
+class ServiceHistoryError(Error):
+    code = ServiceHistoryErrorCode(description="The error code.", required=True)
+
+    class Meta:
+        description = "An error of a service-history mutation."

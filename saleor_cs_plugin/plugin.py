@@ -1,0 +1,61 @@
+"""The Saleor plugin: identity, settings in the Dashboard, and the hooks it answers.
+
+This is the only module that knows Saleor's hook signatures. Each hook checks that the
+plugin is active, makes one call, and hands back ``previous_value``.
+"""
+
+from django.core.exceptions import ValidationError
+from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
+from saleor.plugins.error_codes import PluginErrorCode
+
+from . import config
+
+_FIELD_TYPES = {
+    config.FieldKind.TEXT: ConfigurationTypeField.STRING,
+    config.FieldKind.MULTILINE: ConfigurationTypeField.MULTILINE,
+    config.FieldKind.BOOLEAN: ConfigurationTypeField.BOOLEAN,
+}
+
+
+class CustomerServicePlugin(BasePlugin):
+    PLUGIN_ID = "com.saleor-cs-plugin.customer-service"
+    PLUGIN_NAME = "Customer service"
+    PLUGIN_DESCRIPTION = (
+        "Tells customers bad news first, explains every failed promo code, and keeps "
+        "a service history of every contact, readable by the customer and staff."
+    )
+    CONFIGURATION_PER_CHANNEL = True
+    DEFAULT_ACTIVE = False
+    DEFAULT_CONFIGURATION = [
+        {"name": field.name, "value": field.default} for field in config.FIELDS
+    ]
+    CONFIG_STRUCTURE = {
+        field.name: {
+            "type": _FIELD_TYPES[field.kind],
+            "label": field.label,
+            "help_text": field.help_text,
+        }
+        for field in config.FIELDS
+    }
+
+    @classmethod
+    def validate_plugin_configuration(cls, plugin_configuration, **kwargs):
+        values = {item["name"]: item["value"] for item in plugin_configuration.configuration}
+        try:
+            config.parse_channel_settings(values)
+        except config.SettingsError as error:
+            raise ValidationError(
+                {
+                    name: ValidationError(
+                        f"{cls.CONFIG_STRUCTURE[name]['label']} ({name}): {message}",
+                        code=PluginErrorCode.INVALID.value,
+                    )
+                    for name, message in error.errors.items()
+                }
+            ) from error
+
+    @property
+    def settings(self) -> config.ChannelSettings:
+        return config.parse_channel_settings(
+            {item["name"]: item["value"] for item in self.configuration}
+        )
