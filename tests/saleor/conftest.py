@@ -1,0 +1,69 @@
+"""Runs the plugin inside a real Saleor with Saleor's own pytest fixtures.
+
+Saleor's root conftest (not an importable module) wires its fixture modules and the
+second, replica, database connection. It is loaded from the Saleor tree itself, so this
+tier follows whatever the Saleor under test declares.
+"""
+
+import importlib.metadata
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+from saleor.graphql.tests.fixtures import ApiClient
+from saleor.plugins.models import PluginConfiguration
+
+from saleor_cs_plugin.plugin import CustomerServicePlugin
+
+PLUGIN_PATH = "saleor_cs_plugin.plugin.CustomerServicePlugin"
+SALEOR_HOME = Path(os.environ.get("SALEOR_HOME", "/opt/saleor"))
+SALEOR_VERSION = importlib.metadata.version("saleor")
+
+_spec = importlib.util.spec_from_file_location(
+    "saleor_root_conftest", SALEOR_HOME / "conftest.py"
+)
+_saleor_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_saleor_conftest)
+
+pytest_plugins = _saleor_conftest.pytest_plugins
+
+
+def pytest_report_header(config):
+    return f"Saleor tier: Saleor {SALEOR_VERSION} at {SALEOR_HOME}"
+
+
+@pytest.fixture(autouse=True)
+def plugin_installed(request, settings):
+    """Lists the plugin in PLUGINS, as the entry point does in a store.
+
+    Saleor's test settings empty PLUGINS, and on some versions an autouse fixture of
+    Saleor's resets it to its dummy payment gateways; this runs after that one.
+    """
+    if "setup_dummy_gateways" in request.fixturenames:
+        request.getfixturevalue("setup_dummy_gateways")
+    settings.PLUGINS = [*settings.PLUGINS, PLUGIN_PATH]
+
+
+@pytest.fixture
+def plugin_configuration(channel_USD):
+    """The plugin, active in the USD channel, with the given settings."""
+
+    def configure(active=True, **values):
+        configuration = [
+            {"name": item["name"], "value": values.get(item["name"], item["value"])}
+            for item in CustomerServicePlugin.DEFAULT_CONFIGURATION
+        ]
+        return PluginConfiguration.objects.create(
+            identifier=CustomerServicePlugin.PLUGIN_ID,
+            channel=channel_USD,
+            active=active,
+            configuration=configuration,
+        )
+
+    return configure
+
+
+@pytest.fixture
+def other_customer_api_client(customer_user2):
+    return ApiClient(user=customer_user2)
