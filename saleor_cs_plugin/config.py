@@ -8,18 +8,45 @@ onto Saleor's ``CONFIG_STRUCTURE``.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from .domain.notices import (
+    DEFAULT_ESSENTIAL_TYPES,
+    DispatchPolicy,
+    NoticeType,
+    QuietHours,
+    TemplateError,
+    Transport,
+    render,
+)
+
+PLUGIN_ID = "com.saleor-cs-plugin.customer-service"
 SUPPORT_CONTACT_MAX_LENGTH = 500
+
+WEBHOOK_CONTACT_CHANNELS = ("sms", "chat", "social")
+
+# What a notice template may use; each notice fills all of them (some may be empty).
+TEMPLATE_VARIABLES = (
+    "customer_name",
+    "customer_email",
+    "order_number",
+    "subject",
+    "message",
+    "action_url",
+    "support_contact",
+    "storefront_url",
+)
 
 
 class FieldKind(StrEnum):
     TEXT = "text"
     MULTILINE = "multiline"
     BOOLEAN = "boolean"
+    PASSWORD = "password"
+    SECRET = "secret"
 
 
 @dataclass(frozen=True)
@@ -29,6 +56,31 @@ class FieldDefinition:
     default: str | bool
     label: str
     help_text: str
+
+
+def _template_fields(notice_type: NoticeType) -> tuple[FieldDefinition, ...]:
+    title = notice_type.value.replace("_", " ")
+    return (
+        FieldDefinition(
+            name=f"subject_{notice_type.value}",
+            kind=FieldKind.TEXT,
+            default="$subject",
+            label=f"Subject: {title}",
+            help_text=f"E-mail subject of the {title} notice. Placeholders: "
+            + ", ".join(f"${v}" for v in TEMPLATE_VARIABLES)
+            + ".",
+        ),
+        FieldDefinition(
+            name=f"body_{notice_type.value}",
+            kind=FieldKind.MULTILINE,
+            default="Hello $customer_name,\n\n$message\n\n$support_contact",
+            label=f"Body: {title}",
+            help_text=f"Text of the {title} notice; a blank line starts a paragraph. "
+            "Customer data is escaped in the HTML part. Placeholders: "
+            + ", ".join(f"${v}" for v in TEMPLATE_VARIABLES)
+            + ".",
+        ),
+    )
 
 
 FIELDS: tuple[FieldDefinition, ...] = (
@@ -64,9 +116,211 @@ FIELDS: tuple[FieldDefinition, ...] = (
             "characters."
         ),
     ),
+    FieldDefinition(
+        name="notice_transports",
+        kind=FieldKind.MULTILINE,
+        default="*=saleor_notify",
+        label="How notices are sent",
+        help_text=(
+            "One line per notice type, 'type=transport'; '*' sets the default. "
+            "Types: " + ", ".join(t.value for t in NoticeType) + ". Transports: "
+            "saleor_notify (Saleor's notifications, for e-mail plugins and apps), "
+            "email (SMTP below), webhook (signed POST to the URL below, for SMS, "
+            "chat or social-media bridges), off."
+        ),
+    ),
+    FieldDefinition(
+        name="essential_notice_types",
+        kind=FieldKind.TEXT,
+        default=",".join(sorted(DEFAULT_ESSENTIAL_TYPES)),
+        label="Essential notice types",
+        help_text=(
+            "Comma-separated notice types that reach customers even during quiet "
+            "hours, past the daily limit, and after an opt-out from non-essential "
+            "messages."
+        ),
+    ),
+    FieldDefinition(
+        name="quiet_hours",
+        kind=FieldKind.TEXT,
+        default="21-8",
+        label="Quiet hours",
+        help_text=(
+            "Local hours 'start-end' (0-23, e.g. 21-8) in the store time zone when "
+            "non-essential notices wait for the morning. Empty: no quiet hours."
+        ),
+    ),
+    FieldDefinition(
+        name="max_notices_per_day",
+        kind=FieldKind.TEXT,
+        default="3",
+        label="Notices per customer per 24 hours",
+        help_text=(
+            "At most this many proactive notices reach one customer in any 24 hours; "
+            "further non-essential ones wait. 0 to 50; 0 means no limit."
+        ),
+    ),
+    FieldDefinition(
+        name="max_attempts",
+        kind=FieldKind.TEXT,
+        default="6",
+        label="Delivery attempts",
+        help_text=(
+            "How often a notice is tried when the transport fails temporarily "
+            "(network error, HTTP 5xx, temporary SMTP error), 1 to 20."
+        ),
+    ),
+    FieldDefinition(
+        name="retry_base_seconds",
+        kind=FieldKind.TEXT,
+        default="60",
+        label="First retry after (seconds)",
+        help_text=(
+            "Wait before the first retry, 1 to 3600; each further wait doubles "
+            "(with jitter), up to six hours."
+        ),
+    ),
+    FieldDefinition(
+        name="delivery_timeout_seconds",
+        kind=FieldKind.TEXT,
+        default="10",
+        label="Delivery timeout (seconds)",
+        help_text="Time limit of one SMTP or webhook call, 1 to 60.",
+    ),
+    FieldDefinition(
+        name="smtp_host",
+        kind=FieldKind.TEXT,
+        default="",
+        label="SMTP host",
+        help_text="Mail server for the email transport, e.g. smtp.example.com.",
+    ),
+    FieldDefinition(
+        name="smtp_port",
+        kind=FieldKind.TEXT,
+        default="587",
+        label="SMTP port",
+        help_text="1 to 65535; usually 587 with TLS, 465 with SSL.",
+    ),
+    FieldDefinition(
+        name="smtp_user",
+        kind=FieldKind.TEXT,
+        default="",
+        label="SMTP user",
+        help_text="User name at the mail server; empty to send without logging in.",
+    ),
+    FieldDefinition(
+        name="smtp_password",
+        kind=FieldKind.PASSWORD,
+        default="",
+        label="SMTP password",
+        help_text="Password at the mail server. Never shown again once saved.",
+    ),
+    FieldDefinition(
+        name="smtp_use_tls",
+        kind=FieldKind.BOOLEAN,
+        default=True,
+        label="Use STARTTLS",
+        help_text="Upgrade the SMTP connection with STARTTLS (not with SSL).",
+    ),
+    FieldDefinition(
+        name="smtp_use_ssl",
+        kind=FieldKind.BOOLEAN,
+        default=False,
+        label="Use SSL",
+        help_text="Connect to the SMTP server over SSL (not with STARTTLS).",
+    ),
+    FieldDefinition(
+        name="sender_name",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Sender name",
+        help_text="Name in the From header of notice e-mails, e.g. 'Acme Support'.",
+    ),
+    FieldDefinition(
+        name="sender_address",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Sender address",
+        help_text="Address in the From header of notice e-mails.",
+    ),
+    FieldDefinition(
+        name="webhook_url",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Webhook URL",
+        help_text=(
+            "http(s) address that receives notices as signed JSON for the webhook "
+            "transport (your SMS, chat or social-media bridge)."
+        ),
+    ),
+    FieldDefinition(
+        name="webhook_secret",
+        kind=FieldKind.SECRET,
+        default="",
+        label="Webhook secret",
+        help_text=(
+            "Key of the X-Saleor-CS-Signature header: hex HMAC-SHA256 of the raw "
+            "body. At least 16 characters."
+        ),
+    ),
+    FieldDefinition(
+        name="webhook_contact_channel",
+        kind=FieldKind.TEXT,
+        default="sms",
+        label="Webhook reaches customers by",
+        help_text=(
+            "What the webhook receiver does with a notice, as the service history "
+            "records it: sms, chat or social."
+        ),
+    ),
+    FieldDefinition(
+        name="staff_alert_email",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Staff alert address",
+        help_text="Where staff alerts go (e.g. a promoted code that expired).",
+    ),
+    *(f for notice_type in NoticeType for f in _template_fields(notice_type)),
 )
 
 DEFAULTS: dict[str, str | bool] = {field.name: field.default for field in FIELDS}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = ""
+    port: int = 587
+    user: str = ""
+    password: str = ""
+    use_tls: bool = True
+    use_ssl: bool = False
+    sender_name: str = ""
+    sender_address: str = ""
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    transports: dict[str, Transport] = field(
+        default_factory=lambda: {t.value: Transport.SALEOR_NOTIFY for t in NoticeType}
+    )
+    policy: DispatchPolicy = DispatchPolicy(quiet_hours=QuietHours(21, 8), max_per_day=3)
+    max_attempts: int = 6
+    retry_base_seconds: int = 60
+    timeout_seconds: int = 10
+    smtp: SmtpSettings = SmtpSettings()
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    webhook_contact_channel: str = "sms"
+    staff_alert_email: str = ""
+    templates: dict[str, tuple[str, str]] = field(
+        default_factory=lambda: {
+            t.value: (
+                DEFAULTS[f"subject_{t.value}"],
+                DEFAULTS[f"body_{t.value}"],
+            )
+            for t in NoticeType
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -74,6 +328,7 @@ class ChannelSettings:
     time_zone: str = "UTC"
     storefront_url: str = ""
     support_contact: str = ""
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
 
 
 class SettingsError(ValueError):
@@ -88,41 +343,222 @@ class SettingsError(ValueError):
 
 def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
     """Validate raw setting values (missing ones take their defaults)."""
-    merged = {**DEFAULTS, **{k: v for k, v in values.items() if k in DEFAULTS}}
-    errors: dict[str, str] = {}
+    fields = _Fields({**DEFAULTS, **{k: v for k, v in values.items() if k in DEFAULTS}})
 
-    time_zone = _as_text(merged["time_zone"])
+    time_zone = fields.text("time_zone")
     if not _is_time_zone(time_zone):
-        errors["time_zone"] = (
+        fields.reject(
+            "time_zone",
             f"'{time_zone}' is not an IANA time zone; use a name such as "
-            "'UTC', 'Europe/Warsaw' or 'America/New_York'."
+            "'UTC', 'Europe/Warsaw' or 'America/New_York'.",
         )
-
-    storefront_url = _as_text(merged["storefront_url"])
-    if storefront_url and not _is_public_web_address(storefront_url):
-        errors["storefront_url"] = (
-            f"'{storefront_url}' is not an http:// or https:// address with a host; "
-            "use e.g. 'https://shop.example.com', or leave it empty."
-        )
-
-    support_contact = _as_text(merged["support_contact"])
+    storefront_url = fields.web_address("storefront_url")
+    support_contact = fields.text("support_contact")
     if len(support_contact) > SUPPORT_CONTACT_MAX_LENGTH:
-        errors["support_contact"] = (
+        fields.reject(
+            "support_contact",
             f"the text has {len(support_contact)} characters; at most "
-            f"{SUPPORT_CONTACT_MAX_LENGTH} are allowed."
+            f"{SUPPORT_CONTACT_MAX_LENGTH} are allowed.",
         )
-
-    if errors:
-        raise SettingsError(errors)
+    notices = _parse_notice_settings(fields, time_zone)
+    fields.raise_errors()
     return ChannelSettings(
         time_zone=time_zone,
         storefront_url=storefront_url.rstrip("/"),
         support_contact=support_contact,
+        notices=notices,
     )
 
 
-def _as_text(value: object) -> str:
-    return "" if value is None else str(value).strip()
+def _parse_notice_settings(fields: "_Fields", time_zone: str) -> NoticeSettings:
+    transports = fields.transports("notice_transports")
+    essential = fields.notice_types("essential_notice_types")
+    smtp = SmtpSettings(
+        host=fields.text("smtp_host"),
+        port=fields.integer("smtp_port", 1, 65535),
+        user=fields.text("smtp_user"),
+        password=fields.raw_text("smtp_password"),
+        use_tls=fields.boolean("smtp_use_tls"),
+        use_ssl=fields.boolean("smtp_use_ssl"),
+        sender_name=fields.text("sender_name"),
+        sender_address=fields.text("sender_address"),
+    )
+    if smtp.use_tls and smtp.use_ssl:
+        fields.reject("smtp_use_ssl", "use either STARTTLS or SSL, not both.")
+    if smtp.sender_address and not _is_email_address(smtp.sender_address):
+        fields.reject(
+            "sender_address", f"'{smtp.sender_address}' is not an e-mail address."
+        )
+    used = set(transports.values())
+    if Transport.EMAIL in used:
+        for name, value in [("smtp_host", smtp.host), ("sender_address", smtp.sender_address)]:
+            if not value:
+                fields.reject(name, "is required while a notice type uses 'email'.")
+    webhook_url = fields.web_address("webhook_url")
+    webhook_secret = fields.raw_text("webhook_secret")
+    if Transport.WEBHOOK in used and not webhook_url:
+        fields.reject("webhook_url", "is required while a notice type uses 'webhook'.")
+    if webhook_url and len(webhook_secret) < 16:
+        fields.reject(
+            "webhook_secret",
+            "must be at least 16 characters while a webhook URL is set.",
+        )
+    webhook_contact_channel = fields.text("webhook_contact_channel")
+    if webhook_contact_channel not in WEBHOOK_CONTACT_CHANNELS:
+        fields.reject(
+            "webhook_contact_channel",
+            f"'{webhook_contact_channel}' is not one of: "
+            f"{', '.join(WEBHOOK_CONTACT_CHANNELS)}.",
+        )
+        webhook_contact_channel = "sms"
+    staff_alert_email = fields.text("staff_alert_email")
+    if staff_alert_email and not _is_email_address(staff_alert_email):
+        fields.reject(
+            "staff_alert_email", f"'{staff_alert_email}' is not an e-mail address."
+        )
+    templates = {}
+    for notice_type in NoticeType:
+        subject = fields.template(f"subject_{notice_type.value}")
+        body = fields.template(f"body_{notice_type.value}")
+        templates[notice_type.value] = (subject, body)
+    return NoticeSettings(
+        transports=transports,
+        policy=DispatchPolicy(
+            time_zone=time_zone if _is_time_zone(time_zone) else "UTC",
+            quiet_hours=fields.quiet_hours("quiet_hours"),
+            max_per_day=fields.integer("max_notices_per_day", 0, 50),
+            essential_types=essential,
+        ),
+        max_attempts=fields.integer("max_attempts", 1, 20),
+        retry_base_seconds=fields.integer("retry_base_seconds", 1, 3600),
+        timeout_seconds=fields.integer("delivery_timeout_seconds", 1, 60),
+        smtp=smtp,
+        webhook_url=webhook_url.rstrip("/") if webhook_url else "",
+        webhook_secret=webhook_secret,
+        webhook_contact_channel=webhook_contact_channel,
+        staff_alert_email=staff_alert_email,
+        templates=templates,
+    )
+
+
+class _Fields:
+    """Reads raw values one field at a time, collecting every rejection."""
+
+    def __init__(self, values: Mapping[str, object]):
+        self.values = values
+        self.errors: dict[str, str] = {}
+
+    def reject(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def raise_errors(self) -> None:
+        if self.errors:
+            raise SettingsError(self.errors)
+
+    def raw_text(self, name: str) -> str:
+        value = self.values[name]
+        return "" if value is None else str(value)
+
+    def text(self, name: str) -> str:
+        return self.raw_text(name).strip()
+
+    def boolean(self, name: str) -> bool:
+        value = self.values[name]
+        if isinstance(value, bool):
+            return value
+        text = self.text(name).lower()
+        if text in {"true", "false"}:
+            return text == "true"
+        self.reject(name, f"'{value}' is not true or false.")
+        return bool(DEFAULTS[name])
+
+    def integer(self, name: str, low: int, high: int) -> int:
+        text = self.text(name)
+        try:
+            number = int(text)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            self.reject(name, f"'{text}' is not a whole number from {low} to {high}.")
+            return int(str(DEFAULTS[name]))
+        return number
+
+    def web_address(self, name: str) -> str:
+        url = self.text(name)
+        if url and not _is_public_web_address(url):
+            self.reject(
+                name,
+                f"'{url}' is not an http:// or https:// address with a host; use "
+                "e.g. 'https://shop.example.com', or leave it empty.",
+            )
+        return url
+
+    def transports(self, name: str) -> dict[str, Transport]:
+        known_types = {t.value for t in NoticeType}
+        known_transports = {t.value for t in Transport}
+        chosen: dict[str, str] = {}
+        for number, line in enumerate(self.text(name).splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            key, separator, value = (part.strip() for part in line.partition("="))
+            if not separator or (key != "*" and key not in known_types):
+                self.reject(
+                    name,
+                    f"line {number} '{line}' is not 'type=transport' with a type of: "
+                    f"*, {', '.join(sorted(known_types))}.",
+                )
+                continue
+            if value not in known_transports:
+                self.reject(
+                    name,
+                    f"line {number}: '{value}' is not a transport; use one of: "
+                    f"{', '.join(sorted(known_transports))}.",
+                )
+                continue
+            chosen[key] = value
+        default = Transport(chosen.get("*", Transport.SALEOR_NOTIFY))
+        return {
+            t.value: Transport(chosen.get(t.value, default)) for t in NoticeType
+        }
+
+    def notice_types(self, name: str) -> frozenset[str]:
+        known = {t.value for t in NoticeType}
+        types = {part.strip() for part in self.text(name).split(",") if part.strip()}
+        unknown = sorted(types - known)
+        if unknown:
+            self.reject(
+                name,
+                f"unknown notice type {', '.join(repr(u) for u in unknown)}; use: "
+                f"{', '.join(sorted(known))}.",
+            )
+        return frozenset(types & known)
+
+    def quiet_hours(self, name: str) -> QuietHours | None:
+        text = self.text(name)
+        if not text:
+            return None
+        start, separator, end = text.partition("-")
+        try:
+            hours = (int(start), int(end)) if separator else None
+        except ValueError:
+            hours = None
+        if hours is None or not all(0 <= h <= 23 for h in hours) or hours[0] == hours[1]:
+            self.reject(
+                name,
+                f"'{text}' is not 'start-end' with two different hours from 0 to 23, "
+                "e.g. '21-8'; leave it empty for no quiet hours.",
+            )
+            return None
+        return QuietHours(*hours)
+
+    def template(self, name: str) -> str:
+        template = self.raw_text(name)
+        try:
+            render(template, {variable: "" for variable in TEMPLATE_VARIABLES})
+        except TemplateError as error:
+            self.reject(name, str(error))
+        return template
 
 
 def _is_time_zone(name: str) -> bool:
@@ -140,3 +576,8 @@ def _is_time_zone(name: str) -> bool:
 def _is_public_web_address(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
+def _is_email_address(address: str) -> bool:
+    local, separator, domain = address.rpartition("@")
+    return bool(separator and local and "." in domain and " " not in address)

@@ -14,11 +14,13 @@ _FIELD_TYPES = {
     config.FieldKind.TEXT: ConfigurationTypeField.STRING,
     config.FieldKind.MULTILINE: ConfigurationTypeField.MULTILINE,
     config.FieldKind.BOOLEAN: ConfigurationTypeField.BOOLEAN,
+    config.FieldKind.PASSWORD: ConfigurationTypeField.PASSWORD,
+    config.FieldKind.SECRET: ConfigurationTypeField.SECRET,
 }
 
 
 class CustomerServicePlugin(BasePlugin):
-    PLUGIN_ID = "com.saleor-cs-plugin.customer-service"
+    PLUGIN_ID = config.PLUGIN_ID
     PLUGIN_NAME = "Customer service"
     PLUGIN_DESCRIPTION = (
         "Tells customers bad news first, explains every failed promo code, and keeps "

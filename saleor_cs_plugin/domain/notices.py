@@ -1,0 +1,189 @@
+"""Rules of proactive notices: when one may go out, when to try again, how it reads.
+
+Nothing here reads a clock or a database: ``now`` and every count are parameters.
+"""
+
+import hashlib
+import html
+import string
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class NoticeType(StrEnum):
+    ORDER_DELAY = "order_delay"
+    ORDER_DELAY_FOLLOW_UP = "order_delay_follow_up"
+    ORDER_ON_THE_WAY = "order_on_the_way"
+    STOCK_SHORTAGE = "stock_shortage"
+    STOCK_RESTORED = "stock_restored"
+    COUPON_HONORED = "coupon_honored"
+    SURVEY = "survey"
+    STAFF_ALERT = "staff_alert"
+
+
+class Transport(StrEnum):
+    """How a notice leaves the store."""
+
+    SALEOR_NOTIFY = "saleor_notify"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    OFF = "off"
+
+
+class NoticeStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+# Notices about an order the customer is waiting for: they reach the customer even
+# at night, past the daily cap, and after an opt-out from non-essential messages.
+DEFAULT_ESSENTIAL_TYPES = frozenset(
+    {
+        NoticeType.ORDER_DELAY,
+        NoticeType.ORDER_DELAY_FOLLOW_UP,
+        NoticeType.ORDER_ON_THE_WAY,
+        NoticeType.STOCK_SHORTAGE,
+        NoticeType.STOCK_RESTORED,
+        NoticeType.STAFF_ALERT,
+    }
+)
+
+
+def idempotency_key(notice_type: NoticeType, *decision: object) -> str:
+    """The key of one decision: the same decision made twice gives the same key."""
+    digest = hashlib.sha256(
+        "\x1f".join(str(part) for part in (notice_type, *decision)).encode()
+    ).hexdigest()
+    return f"{notice_type}:{digest[:40]}"
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local hours [start, end) during which non-essential notices wait; may wrap
+    midnight (21 to 8)."""
+
+    start_hour: int
+    end_hour: int
+
+    def end_after(self, now: datetime, time_zone: str) -> datetime | None:
+        """When the quiet hours around ``now`` end, or None if it is not quiet."""
+        local = now.astimezone(ZoneInfo(time_zone))
+        hour = local.hour
+        if self.start_hour == self.end_hour:
+            return None
+        if self.start_hour < self.end_hour:
+            is_quiet = self.start_hour <= hour < self.end_hour
+        else:
+            is_quiet = hour >= self.start_hour or hour < self.end_hour
+        if not is_quiet:
+            return None
+        end_day = local.date()
+        if self.start_hour > self.end_hour and hour >= self.start_hour:
+            end_day += timedelta(days=1)
+        end = datetime.combine(end_day, time(self.end_hour), tzinfo=local.tzinfo)
+        return end.astimezone(now.tzinfo)
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    time_zone: str = "UTC"
+    quiet_hours: QuietHours | None = None
+    max_per_day: int = 0  # 0: no cap
+    essential_types: frozenset[str] = DEFAULT_ESSENTIAL_TYPES
+
+
+class Action(StrEnum):
+    SEND = "send"
+    DEFER = "defer"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    action: Action
+    until: datetime | None = None
+    reason: str = ""
+
+
+def decide_dispatch(
+    notice_type: str,
+    *,
+    now: datetime,
+    policy: DispatchPolicy,
+    is_opted_out: bool,
+    recent_sent_times: list[datetime],
+) -> Dispatch:
+    """Whether a notice goes now, waits, or is not sent at all.
+
+    ``recent_sent_times``: when proactive notices reached this customer in the last
+    24 hours (essential ones included: they count towards the cap, but are never held
+    back by it).
+    """
+    if notice_type in policy.essential_types:
+        return Dispatch(Action.SEND)
+    if is_opted_out:
+        return Dispatch(
+            Action.SKIP, reason="The customer opted out of non-essential notices."
+        )
+    if policy.quiet_hours is not None:
+        quiet_end = policy.quiet_hours.end_after(now, policy.time_zone)
+        if quiet_end is not None:
+            return Dispatch(Action.DEFER, quiet_end, "Quiet hours in the store's zone.")
+    if policy.max_per_day:
+        window_start = now - timedelta(hours=24)
+        recent = sorted(t for t in recent_sent_times if t > window_start)
+        if len(recent) >= policy.max_per_day:
+            # The earliest moment at which fewer than max_per_day fall in the window.
+            until = recent[len(recent) - policy.max_per_day] + timedelta(hours=24)
+            return Dispatch(
+                Action.DEFER,
+                until,
+                f"At most {policy.max_per_day} notices per customer in 24 hours.",
+            )
+    return Dispatch(Action.SEND)
+
+
+def retry_delay(
+    attempt: int, *, base_seconds: float, max_seconds: float, jitter: float
+) -> timedelta:
+    """Wait before attempt ``attempt + 1``: exponential, capped, with equal jitter.
+
+    ``jitter`` is a number in [0, 1) drawn by the caller.
+    """
+    ceiling = min(max_seconds, base_seconds * 2 ** max(attempt - 1, 0))
+    return timedelta(seconds=ceiling / 2 + ceiling / 2 * jitter)
+
+
+class TemplateError(ValueError):
+    """A template names a value the notice does not have, or is malformed."""
+
+
+def render(template: str, context: dict[str, object]) -> str:
+    """Fill ``$name`` / ``${name}`` placeholders; a missing name is an error."""
+    try:
+        return string.Template(template).substitute(
+            {key: "" if value is None else str(value) for key, value in context.items()}
+        )
+    except KeyError as error:
+        raise TemplateError(
+            f"The template uses ${error.args[0]}, which this notice does not have; "
+            f"available: {', '.join(sorted(context))}."
+        ) from error
+    except ValueError as error:
+        raise TemplateError(f"The template is malformed: {error}.") from error
+
+
+def render_html(template: str, context: dict[str, object]) -> str:
+    """The HTML part: every value escaped, paragraphs from blank lines."""
+    escaped = {
+        key: html.escape("" if value is None else str(value))
+        for key, value in context.items()
+    }
+    text = render(html.escape(template, quote=False), escaped)
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    return "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs)
