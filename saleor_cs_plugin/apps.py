@@ -1,6 +1,12 @@
 """The plugin as a Django app: the one place that wires into Saleor at start-up."""
 
+from datetime import timedelta
+
 from django.apps import AppConfig
+from django.conf import settings
+
+SWEEP_NOTICES_BEAT_ENTRY = "saleor-cs-plugin-sweep-notices"
+SWEEP_NOTICES_EVERY = timedelta(minutes=1)
 
 
 class CustomerServiceConfig(AppConfig):
@@ -19,3 +25,8 @@ class CustomerServiceConfig(AppConfig):
 
         extend_saleor_schema()
         checks.register(check_schema_extension)
+        # Saleor's Celery app reads its beat schedule from this setting.
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            SWEEP_NOTICES_BEAT_ENTRY,
+            {"task": "saleor_cs_plugin.sweep_notices", "schedule": SWEEP_NOTICES_EVERY},
+        )

@@ -2,6 +2,7 @@
 with a customer is recorded through here."""
 
 from .domain.history import Actor, ContactChannel, EntryType
+from .domain.notices import NoticeType
 from .models import ServiceHistoryEntry
 
 
@@ -37,6 +38,30 @@ def contact_logged_event(
         message=summary.strip(),
         details=details,
         is_resolved_at_first_contact=is_resolved_at_first_contact,
+    )
+
+
+def notice_event(notice, *, contact_channel: ContactChannel, error: str = ""):
+    """Record a notice that reached its recipient, or (with ``error``) never will."""
+    is_sent = not error
+    is_staff_alert = notice.notice_type == NoticeType.STAFF_ALERT
+    subject = notice.context.get("subject", "")
+    return ServiceHistoryEntry.objects.create(
+        type=EntryType.NOTICE_SENT if is_sent else EntryType.NOTICE_FAILED,
+        user=None if is_staff_alert else notice.user,
+        customer_email="" if is_staff_alert else notice.recipient_email,
+        order=notice.order,
+        contact_channel=contact_channel,
+        actor=Actor.PLUGIN,
+        is_customer_visible=is_sent and not is_staff_alert,
+        message=subject,
+        details={
+            "noticeId": str(notice.pk),
+            "noticeType": notice.notice_type,
+            "transport": notice.transport,
+            "attempts": notice.attempts,
+            **({} if is_sent else {"error": error}),
+        },
     )
 
 

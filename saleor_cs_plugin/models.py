@@ -1,5 +1,5 @@
-"""The plugin's tables. The service history is append-only: rows are added, and only
-anonymization rewrites them."""
+"""The plugin's tables: the service history (append-only: rows are added, and only
+anonymization rewrites them), the notice outbox and customers' notice preferences."""
 
 import uuid
 
@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from .domain.history import Actor, ContactChannel, EntryType
+from .domain.notices import NoticeStatus, NoticeType, Transport
 
 
 # What anonymization leaves of an entry: what happened and when stays (it feeds the
@@ -116,3 +117,119 @@ class ServiceHistoryEntry(models.Model):
                 "The service history is append-only: add a new entry instead."
             )
         super().save(*args, **kwargs)
+
+
+def forget_recipient(collector, field, sub_objs, using):
+    """``on_delete`` of a notice's customer link: the notice forgets who it was for.
+
+    A notice still waiting then has nobody to go to and is skipped at delivery.
+    """
+    for name, value in [
+        ("user", None),
+        ("recipient_email", ""),
+        ("context", models.Value({}, output_field=models.JSONField())),
+    ]:
+        collector.add_field_update(field.model._meta.get_field(name), value, sub_objs)
+
+
+class Notice(models.Model):
+    """One message to one person, recorded with the decision that caused it.
+
+    The unique idempotency key makes the same decision, taken twice, one notice.
+    Pending notices are delivered by a task after commit; the sweep finds those whose
+    task never ran or whose worker died (``claimed_until`` has passed).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    notice_type = models.CharField(
+        max_length=32, choices=[(t.value, t.name) for t in NoticeType]
+    )
+    channel = models.ForeignKey(
+        "channel.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=forget_recipient,
+        related_name="+",
+    )
+    recipient_email = models.EmailField(blank=True, default="")
+    order = models.ForeignKey(
+        "order.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    transport = models.CharField(
+        max_length=16, choices=[(t.value, t.name) for t in Transport]
+    )
+    is_essential = models.BooleanField(default=False)
+    # The template variables (subject, message, action_url, ...) and ``data``, the
+    # structured facts a webhook receives.
+    context = models.JSONField(blank=True, default=dict, encoder=DjangoJSONEncoder)
+    status = models.CharField(
+        max_length=16,
+        choices=[(s.value, s.name) for s in NoticeStatus],
+        default=NoticeStatus.PENDING.value,
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            # The sweep reads only notices still to deliver.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="cs_notice_due",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
+            # The frequency cap counts what reached one customer recently.
+            models.Index(
+                fields=["recipient_email", "sent_at"],
+                name="cs_notice_recent_sent",
+                condition=models.Q(status="sent"),
+            ),
+            models.Index(
+                fields=["status", "notice_type", "-created_at"],
+                name="cs_notice_status_type",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.notice_type} to {self.recipient_email or 'nobody'}: {self.status}"
+
+
+class NoticePreference(models.Model):
+    """A customer's choice about non-essential notices, by e-mail address."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    is_opted_out_of_non_essential = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("email",)
+
+    def __str__(self):
+        return self.email

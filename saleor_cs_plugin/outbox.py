@@ -1,0 +1,160 @@
+"""The notice outbox: record a notice with its decision, claim it for delivery, mark
+what came of it.
+
+Every state change is one conditional UPDATE, so two workers (or a worker and the
+sweep) can never both hold a notice: the one whose UPDATE matched owns it until its
+claim expires.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F, Q
+
+from .config import NoticeSettings
+from .domain.notices import NoticeStatus, NoticeType, Transport
+from .models import Notice
+
+DEFAULT_CLAIM_SECONDS = 300
+
+
+def claim_duration() -> timedelta:
+    """How long a worker may hold a notice before the sweep takes it back."""
+    return timedelta(
+        seconds=getattr(settings, "SALEOR_CS_NOTICE_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS)
+    )
+
+
+def enqueue_notice(
+    *,
+    notice_type: NoticeType,
+    idempotency_key: str,
+    notice_settings: NoticeSettings,
+    recipient_email: str,
+    context: dict,
+    channel=None,
+    user=None,
+    order=None,
+) -> tuple[Notice, bool]:
+    """Record a notice in the caller's transaction; the same key gives the same one.
+
+    Returns the notice and whether it is new. The caller schedules delivery of new
+    notices after commit.
+    """
+    transport = notice_settings.transports[notice_type]
+    return Notice.objects.get_or_create(
+        idempotency_key=idempotency_key,
+        defaults={
+            "notice_type": notice_type,
+            "channel": channel,
+            "user": user,
+            "recipient_email": recipient_email.strip().lower(),
+            "order": order,
+            "transport": transport,
+            "is_essential": notice_type in notice_settings.policy.essential_types,
+            "context": context,
+            "status": (
+                NoticeStatus.SKIPPED
+                if transport == Transport.OFF
+                else NoticeStatus.PENDING
+            ),
+            "last_error": (
+                "The transport of this notice type is 'off'."
+                if transport == Transport.OFF
+                else ""
+            ),
+        },
+    )
+
+
+def _due(now: datetime) -> Q:
+    # A sending notice whose claim expired belongs to a worker that died. Its
+    # next_attempt_at is never later than its claim, so the partial index on
+    # next_attempt_at finds both kinds.
+    return Q(
+        status__in=[NoticeStatus.PENDING, NoticeStatus.SENDING],
+        next_attempt_at__lte=now,
+    ) & (Q(status=NoticeStatus.PENDING) | Q(claimed_until__lt=now))
+
+
+def due_notice_ids(now: datetime, limit: int) -> list:
+    return list(
+        Notice.objects.filter(_due(now))
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def claim(notice_id, now: datetime) -> Notice | None:
+    """Take a due notice for one delivery attempt, or None if it is not due or taken."""
+    claimed = Notice.objects.filter(_due(now), pk=notice_id).update(
+        status=NoticeStatus.SENDING,
+        claimed_until=now + claim_duration(),
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return None
+    return Notice.objects.get(pk=notice_id)
+
+
+def _finish(notice: Notice, **values) -> bool:
+    """Apply the outcome of a claimed attempt; False if the claim was lost meanwhile."""
+    return bool(
+        Notice.objects.filter(pk=notice.pk, status=NoticeStatus.SENDING).update(
+            claimed_until=None, **values
+        )
+    )
+
+
+def mark_sent(notice: Notice, now: datetime) -> bool:
+    return _finish(notice, status=NoticeStatus.SENT, sent_at=now, last_error="")
+
+
+def mark_retry(notice: Notice, error: str, next_attempt_at: datetime) -> bool:
+    return _finish(
+        notice,
+        status=NoticeStatus.PENDING,
+        next_attempt_at=next_attempt_at,
+        last_error=error,
+    )
+
+
+def mark_failed(notice: Notice, error: str) -> bool:
+    return _finish(notice, status=NoticeStatus.FAILED, last_error=error)
+
+
+def mark_skipped(notice: Notice, reason: str) -> bool:
+    return _finish(notice, status=NoticeStatus.SKIPPED, last_error=reason)
+
+
+def defer(notice: Notice, until: datetime, reason: str) -> bool:
+    """Put a claimed notice back until ``until``; waiting is not a failed attempt."""
+    return _finish(
+        notice,
+        status=NoticeStatus.PENDING,
+        next_attempt_at=until,
+        attempts=F("attempts") - 1,
+        last_error=reason,
+    )
+
+
+def retry_failed(notice_id, now: datetime) -> bool:
+    """Staff give a failed notice a fresh set of attempts."""
+    return bool(
+        Notice.objects.filter(pk=notice_id, status=NoticeStatus.FAILED).update(
+            status=NoticeStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            claimed_until=None,
+        )
+    )
+
+
+def recent_sent_times(recipient_email: str, now: datetime) -> list[datetime]:
+    return list(
+        Notice.objects.filter(
+            recipient_email=recipient_email,
+            status=NoticeStatus.SENT,
+            sent_at__gt=now - timedelta(hours=24),
+        ).values_list("sent_at", flat=True)
+    )

@@ -1,0 +1,220 @@
+"""Celery entry points: deliver one notice, sweep for notices nobody delivered.
+
+Tasks receive notice ids only; settings and secrets are read from the database by
+the worker and never travel through the broker.
+"""
+
+import logging
+import random
+from datetime import timedelta
+
+import graphene
+from django.db import transaction
+from django.utils import timezone
+from saleor.celeryconf import app
+from saleor.core.db.connection import allow_writer
+from saleor.plugins.manager import get_plugins_manager
+
+from . import events, fetch, outbox, transport
+from .config import ChannelSettings, SettingsError
+from .domain.history import ContactChannel
+from .domain.notices import (
+    Action,
+    TemplateError,
+    Transport,
+    decide_dispatch,
+    render,
+    render_html,
+    retry_delay,
+)
+from .models import Notice
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 1000
+MAX_RETRY_DELAY = timedelta(hours=6)
+
+
+@app.task(name="saleor_cs_plugin.deliver_notice")
+def deliver_notice_task(notice_id):
+    with allow_writer():
+        deliver_notice(notice_id)
+
+
+@app.task(name="saleor_cs_plugin.sweep_notices")
+def sweep_notices_task():
+    """Deliver notices whose task never ran, failed to schedule, or whose worker died.
+
+    Two sweeps at once are harmless: a notice is claimed by one delivery only.
+    """
+    with allow_writer():
+        notice_ids = outbox.due_notice_ids(timezone.now(), SWEEP_BATCH)
+    for notice_id in notice_ids:
+        deliver_notice_task.delay(str(notice_id))
+    return len(notice_ids)
+
+
+def schedule_delivery(notice_ids) -> None:
+    """Queue delivery once the current transaction has committed."""
+    for notice_id in notice_ids:
+        transaction.on_commit(
+            lambda notice_id=notice_id: deliver_notice_task.delay(str(notice_id))
+        )
+
+
+def deliver_notice(notice_id) -> str:
+    """One delivery attempt. Returns what happened (for logs and operators)."""
+    now = timezone.now()
+    notice = outbox.claim(notice_id, now)
+    if notice is None:
+        return "not due"
+    try:
+        channel_settings = fetch.channel_settings(notice.channel_id)
+    except SettingsError as error:
+        return _fail(notice, f"The channel's saved settings are invalid: {error}", None)
+    settings = channel_settings.notices
+    if not notice.recipient_email:
+        outbox.mark_skipped(notice, "The notice has no recipient (anonymized).")
+        return "skipped"
+    dispatch = decide_dispatch(
+        notice.notice_type,
+        now=now,
+        policy=settings.policy,
+        is_opted_out=fetch.is_opted_out(notice.recipient_email),
+        recent_sent_times=outbox.recent_sent_times(notice.recipient_email, now),
+    )
+    if dispatch.action == Action.SKIP:
+        outbox.mark_skipped(notice, dispatch.reason)
+        return "skipped"
+    if dispatch.action == Action.DEFER:
+        outbox.defer(notice, dispatch.until, dispatch.reason)
+        return "deferred"
+    try:
+        _send(notice, channel_settings)
+    except transport.RetryableDeliveryError as error:
+        if notice.attempts >= settings.max_attempts:
+            return _fail(notice, str(error), channel_settings)
+        delay = retry_delay(
+            notice.attempts,
+            base_seconds=settings.retry_base_seconds,
+            max_seconds=MAX_RETRY_DELAY.total_seconds(),
+            jitter=random.random(),
+        )
+        if outbox.mark_retry(notice, str(error), timezone.now() + delay):
+            deliver_notice_task.apply_async(
+                (str(notice.pk),), countdown=delay.total_seconds()
+            )
+        return "retry"
+    except (transport.TerminalDeliveryError, TemplateError) as error:
+        return _fail(notice, str(error), channel_settings)
+    with transaction.atomic():
+        if outbox.mark_sent(notice, timezone.now()):
+            events.notice_event(
+                notice, contact_channel=_contact_channel(notice, channel_settings)
+            )
+    return "sent"
+
+
+def _fail(notice: Notice, error: str, channel_settings: ChannelSettings | None) -> str:
+    logger.warning("Notice %s failed: %s", notice.pk, error)
+    with transaction.atomic():
+        if outbox.mark_failed(notice, error):
+            events.notice_event(
+                notice,
+                contact_channel=_contact_channel(notice, channel_settings),
+                error=error,
+            )
+    return "failed"
+
+
+def _contact_channel(notice: Notice, channel_settings) -> ContactChannel:
+    if notice.transport == Transport.WEBHOOK and channel_settings is not None:
+        return ContactChannel(channel_settings.notices.webhook_contact_channel)
+    if notice.transport == Transport.WEBHOOK:
+        return ContactChannel.SYSTEM
+    return ContactChannel.EMAIL
+
+
+def _template_context(notice: Notice, channel_settings: ChannelSettings) -> dict:
+    context = {
+        "customer_name": "",
+        "customer_email": notice.recipient_email,
+        "order_number": "",
+        "subject": "",
+        "message": "",
+        "action_url": "",
+        "support_contact": channel_settings.support_contact,
+        "storefront_url": channel_settings.storefront_url,
+    }
+    context.update(
+        {key: value for key, value in notice.context.items() if key in context}
+    )
+    if not context["customer_name"]:
+        context["customer_name"] = "customer"
+    return context
+
+
+def _send(notice: Notice, channel_settings: ChannelSettings) -> None:
+    settings = channel_settings.notices
+    context = _template_context(notice, channel_settings)
+    subject_template, body_template = settings.templates[notice.notice_type]
+    subject = " ".join(render(subject_template, context).split())
+    text = render(body_template, context)
+    if notice.transport == Transport.EMAIL:
+        transport.send_email(
+            settings.smtp,
+            transport.RenderedEmail(
+                to=notice.recipient_email,
+                subject=subject,
+                text=text,
+                html=render_html(body_template, context),
+            ),
+            idempotency_key=notice.idempotency_key,
+            timeout=settings.timeout_seconds,
+        )
+    elif notice.transport == Transport.WEBHOOK:
+        transport.post_webhook(
+            settings.webhook_url,
+            settings.webhook_secret,
+            _webhook_payload(notice, subject, text),
+            idempotency_key=notice.idempotency_key,
+            timeout=settings.timeout_seconds,
+        )
+    elif notice.transport == Transport.SALEOR_NOTIFY:
+        transport.notify_saleor(
+            get_plugins_manager(allow_replica=False),
+            notice_type=notice.notice_type,
+            payload={
+                **_webhook_payload(notice, subject, text),
+                "html": render_html(body_template, context),
+            },
+            channel_slug=notice.channel.slug if notice.channel_id else None,
+        )
+    else:
+        raise transport.TerminalDeliveryError(
+            f"The transport '{notice.transport}' cannot deliver."
+        )
+
+
+def _webhook_payload(notice: Notice, subject: str, text: str) -> dict:
+    """The documented JSON of a notice, for webhooks and Saleor notifications."""
+    return {
+        "id": str(notice.pk),
+        "idempotencyKey": notice.idempotency_key,
+        "type": notice.notice_type,
+        "isEssential": notice.is_essential,
+        "recipient": {
+            "email": notice.recipient_email,
+            "userId": (
+                graphene.Node.to_global_id("User", notice.user_id)
+                if notice.user_id
+                else None
+            ),
+        },
+        "orderId": str(notice.order_id) if notice.order_id else None,
+        "channel": notice.channel.slug if notice.channel_id else None,
+        "subject": subject,
+        "text": text,
+        "data": notice.context.get("data", {}),
+        "createdAt": notice.created_at.isoformat(),
+    }
