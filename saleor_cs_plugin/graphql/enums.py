@@ -3,6 +3,7 @@
 import graphene
 
 from ..domain.history import Actor, ContactChannel, EntryType
+from ..domain.notices import NoticeStatus, NoticeType, Transport
 from ..error_codes import ServiceHistoryErrorCode as ErrorCodeValues
 
 
@@ -31,4 +32,19 @@ ServiceHistoryErrorCode = _graphql_enum(
     ErrorCodeValues,
     "ServiceHistoryErrorCode",
     "Error codes of the service-history mutations.",
+)
+ServiceNoticeTypeEnum = _graphql_enum(
+    NoticeType, "ServiceNoticeTypeEnum", "Kinds of proactive notices."
+)
+ServiceNoticeStatusEnum = _graphql_enum(
+    NoticeStatus,
+    "ServiceNoticeStatusEnum",
+    "Where a notice stands: pending (waiting or to be retried), sending, sent, "
+    "failed (will not be retried unless staff retry it), skipped (not to be sent).",
+)
+ServiceNoticeTransportEnum = _graphql_enum(
+    Transport,
+    "ServiceNoticeTransportEnum",
+    "How a notice leaves the store: Saleor's notifications, e-mail, a signed "
+    "webhook, or not at all.",
 )

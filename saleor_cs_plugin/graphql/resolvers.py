@@ -15,8 +15,12 @@ from saleor.permission.auth_filters import AuthorizationFilters
 from saleor.permission.enums import AccountPermissions, OrderPermissions
 
 from ..domain.history import Access, check_date_range, history_access
-from ..models import ServiceHistoryEntry
-from .types import ServiceHistoryEntryCountableConnection
+from ..models import Notice, NoticePreference, ServiceHistoryEntry
+from .types import (
+    ServiceHistoryEntryCountableConnection,
+    ServiceNoticeCountableConnection,
+    ServiceNoticePreferences,
+)
 
 
 def resolve_user_service_history(root: User, info, **kwargs):
@@ -71,4 +75,30 @@ def _slice(entries, info, kwargs):
         entries = entries.filter(created_at__lte=end)
     return create_connection_slice(
         entries, info, kwargs, ServiceHistoryEntryCountableConnection
+    )
+
+
+def resolve_service_notices(_root, info, **kwargs):
+    notices = Notice.objects.using(get_database_connection_name(info.context))
+    filter_input = kwargs.get("filter") or {}
+    if filter_input.get("statuses"):
+        notices = notices.filter(status__in=[str(s) for s in filter_input["statuses"]])
+    if filter_input.get("types"):
+        notices = notices.filter(notice_type__in=[str(t) for t in filter_input["types"]])
+    return create_connection_slice(
+        notices, info, kwargs, ServiceNoticeCountableConnection
+    )
+
+
+def resolve_user_notice_preferences(root: User, info):
+    _access(info, owner_id=root.pk, permission=AccountPermissions.MANAGE_USERS)
+    preference = (
+        NoticePreference.objects.using(get_database_connection_name(info.context))
+        .filter(email=root.email.lower())
+        .first()
+    )
+    return ServiceNoticePreferences(
+        is_opted_out_of_non_essential=bool(
+            preference and preference.is_opted_out_of_non_essential
+        )
     )

@@ -5,7 +5,10 @@ Saleor offers plugins no way to extend its schema. Its schema is built when
 all apps are ready. So, from ``AppConfig.ready()``, this module adds
 
 - ``serviceHistory`` to Saleor's ``User`` and ``Order`` types, and
-- ``serviceContactLog`` to the mutations Saleor collects from ``AccountMutations``,
+  ``serviceNoticePreferences`` to ``User``;
+- ``serviceNotices`` to the queries Saleor collects from ``AccountQueries``;
+- ``serviceContactLog``, ``serviceNoticeRetry`` and ``serviceNoticePreferencesUpdate``
+  to the mutations Saleor collects from ``AccountMutations``,
 
 and nowhere else is Saleor's schema touched. Every assumption this relies on is checked:
 if Saleor has already built its schema, or already has a field of the same name, start-up
@@ -18,14 +21,30 @@ import sys
 import graphene
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
-from saleor.graphql.account.schema import AccountMutations
+from saleor.graphql.account.schema import AccountMutations, AccountQueries
 from saleor.graphql.account.types import User
 from saleor.graphql.core.fields import ConnectionField
 from saleor.graphql.order.types import Order
+from saleor.permission.enums import OrderPermissions
 
 from .mutations.service_contact_log import ServiceContactLog
-from .resolvers import resolve_order_service_history, resolve_user_service_history
-from .types import ServiceHistoryEntryCountableConnection, ServiceHistoryFilterInput
+from .mutations.service_notice_preferences_update import (
+    ServiceNoticePreferencesUpdate,
+)
+from .mutations.service_notice_retry import ServiceNoticeRetry
+from .resolvers import (
+    resolve_order_service_history,
+    resolve_service_notices,
+    resolve_user_notice_preferences,
+    resolve_user_service_history,
+)
+from .types import (
+    ServiceHistoryEntryCountableConnection,
+    ServiceHistoryFilterInput,
+    ServiceNoticeCountableConnection,
+    ServiceNoticeFilterInput,
+    ServiceNoticePreferences,
+)
 
 SALEOR_SCHEMA_MODULE = "saleor.graphql.api"
 
@@ -33,7 +52,11 @@ SALEOR_SCHEMA_MODULE = "saleor.graphql.api"
 MOUNTED_FIELDS = (
     ("User", "serviceHistory"),
     ("Order", "serviceHistory"),
+    ("User", "serviceNoticePreferences"),
+    ("Query", "serviceNotices"),
     ("Mutation", "serviceContactLog"),
+    ("Mutation", "serviceNoticeRetry"),
+    ("Mutation", "serviceNoticePreferencesUpdate"),
 )
 
 
@@ -72,7 +95,38 @@ def extend_saleor_schema() -> None:
             "MANAGE_ORDERS see all.",
         ),
     )
-    _add_mutation(AccountMutations, "service_contact_log", ServiceContactLog.Field())
+    _add_field(
+        User,
+        "service_notice_preferences",
+        graphene.Field(
+            ServiceNoticePreferences,
+            description=(
+                "The customer's choices about proactive notices. Visible to the "
+                "customer and to staff and apps with MANAGE_USERS."
+            ),
+            resolver=resolve_user_notice_preferences,
+        ),
+    )
+    # Saleor's account schema module is the one that imports cleanly this early
+    # (importing its order schema first runs into a circular import in Saleor).
+    _add_root_field(
+        AccountQueries,
+        "service_notices",
+        ConnectionField(
+            ServiceNoticeCountableConnection,
+            filter=ServiceNoticeFilterInput(description="Filtering options."),
+            description="Proactive notices, newest first, e.g. the failed ones.",
+            permissions=[OrderPermissions.MANAGE_ORDERS],
+            resolver=resolve_service_notices,
+        ),
+    )
+    _add_root_field(AccountMutations, "service_contact_log", ServiceContactLog.Field())
+    _add_root_field(AccountMutations, "service_notice_retry", ServiceNoticeRetry.Field())
+    _add_root_field(
+        AccountMutations,
+        "service_notice_preferences_update",
+        ServiceNoticePreferencesUpdate.Field(),
+    )
 
 
 def _add_field(graphene_type, name: str, field: graphene.Field) -> None:
@@ -85,16 +139,16 @@ def _add_field(graphene_type, name: str, field: graphene.Field) -> None:
     graphene_type._meta.fields[name] = field
 
 
-def _add_mutation(mutations_type, name: str, field: graphene.Field) -> None:
-    # Saleor's Mutation type collects the fields of these classes' __dict__ when
-    # saleor.graphql.api defines it.
-    if name in vars(mutations_type) or name in mutations_type._meta.fields:
+def _add_root_field(root_part, name: str, field: graphene.Field) -> None:
+    # Saleor's Query and Mutation types collect the fields in the __dict__ of these
+    # classes when saleor.graphql.api defines them.
+    if name in vars(root_part) or name in root_part._meta.fields:
         raise ImproperlyConfigured(
-            f"saleor_cs_plugin: Saleor already has a mutation '{name}'; the plugin "
+            f"saleor_cs_plugin: Saleor already has a root field '{name}'; the plugin "
             "will not replace it."
         )
-    setattr(mutations_type, name, field)
-    mutations_type._meta.fields[name] = field
+    setattr(root_part, name, field)
+    root_part._meta.fields[name] = field
 
 
 def missing_schema_fields(schema) -> list[str]:

@@ -18,6 +18,9 @@ from .enums import (
     ServiceContactChannelEnum,
     ServiceHistoryEntryTypeEnum,
     ServiceHistoryErrorCode,
+    ServiceNoticeStatusEnum,
+    ServiceNoticeTransportEnum,
+    ServiceNoticeTypeEnum,
 )
 
 STAFF_PERMISSIONS = [AccountPermissions.MANAGE_USERS, OrderPermissions.MANAGE_ORDERS]
@@ -75,13 +78,7 @@ class ServiceHistoryEntry(ModelObjectType[models.ServiceHistoryEntry]):
 
     @staticmethod
     def resolve_order(root: models.ServiceHistoryEntry, info):
-        if root.order_id is None:
-            return None
-        return (
-            OrderByIdLoader(info.context)
-            .load(root.order_id)
-            .then(lambda order: SyncWebhookControlContext(order) if order else None)
-        )
+        return _resolve_order(root, info)
 
     @staticmethod
     def resolve_acting_user(root: models.ServiceHistoryEntry, info):
@@ -94,6 +91,16 @@ class ServiceHistoryEntry(ModelObjectType[models.ServiceHistoryEntry]):
         if root.acting_app_id is None:
             return None
         return AppByIdLoader(info.context).load(root.acting_app_id)
+
+
+def _resolve_order(root, info):
+    if root.order_id is None:
+        return None
+    return (
+        OrderByIdLoader(info.context)
+        .load(root.order_id)
+        .then(lambda order: SyncWebhookControlContext(order) if order else None)
+    )
 
 
 class ServiceHistoryEntryCountableConnection(CountableConnection):
@@ -119,3 +126,81 @@ class ServiceHistoryError(Error):
 
     class Meta:
         description = "An error of a service-history mutation."
+
+
+class ServiceNotice(ModelObjectType[models.Notice]):
+    id = graphene.GlobalID(required=True, description="ID of the notice.")
+    type = ServiceNoticeTypeEnum(required=True, description="Kind of notice.")
+    status = ServiceNoticeStatusEnum(required=True, description="Where it stands.")
+    transport = ServiceNoticeTransportEnum(
+        required=True, description="How it leaves the store."
+    )
+    is_essential = graphene.Boolean(
+        required=True,
+        description="Whether it ignores quiet hours, the daily limit and opt-outs.",
+    )
+    recipient_email = graphene.String(
+        required=True, description="Who it is for (empty once anonymized)."
+    )
+    subject = graphene.String(required=True, description="What it is about.")
+    order = graphene.Field(
+        "saleor.graphql.order.types.Order", description="The order it concerns."
+    )
+    attempts = graphene.Int(required=True, description="Delivery attempts so far.")
+    last_error = graphene.String(
+        required=True,
+        description="Why the last attempt failed or the notice waits or was skipped.",
+    )
+    created_at = DateTime(required=True, description="When it was decided.")
+    next_attempt_at = DateTime(
+        required=True, description="When it is (or was) due to be tried."
+    )
+    sent_at = DateTime(description="When it was delivered.")
+
+    class Meta:
+        description = "A proactive message to a customer or to staff."
+        model = models.Notice
+        interfaces = [graphene.relay.Node]
+
+    @staticmethod
+    def resolve_type(root: models.Notice, _info):
+        return root.notice_type
+
+    @staticmethod
+    def resolve_subject(root: models.Notice, _info):
+        return root.context.get("subject", "")
+
+    @staticmethod
+    def resolve_order(root: models.Notice, info):
+        return _resolve_order(root, info)
+
+
+class ServiceNoticeCountableConnection(CountableConnection):
+    class Meta:
+        node = ServiceNotice
+
+
+class ServiceNoticeFilterInput(graphene.InputObjectType):
+    statuses = graphene.List(
+        graphene.NonNull(ServiceNoticeStatusEnum),
+        description="Only notices in these states.",
+    )
+    types = graphene.List(
+        graphene.NonNull(ServiceNoticeTypeEnum), description="Only these kinds."
+    )
+
+    class Meta:
+        description = "Filters for notices."
+
+
+class ServiceNoticePreferences(graphene.ObjectType):
+    is_opted_out_of_non_essential = graphene.Boolean(
+        required=True,
+        description=(
+            "Whether the customer receives only essential notices (about orders "
+            "they are waiting for)."
+        ),
+    )
+
+    class Meta:
+        description = "A customer's choices about proactive notices."

@@ -14,7 +14,10 @@ import pytest
 from saleor.graphql.tests.fixtures import ApiClient
 from saleor.plugins.models import PluginConfiguration
 
+from peers import SmtpReceiver, WebhookReceiver
 from saleor_cs_plugin.plugin import CustomerServicePlugin
+
+WEBHOOK_SECRET = "a-test-secret-of-32-characters!!"
 
 PLUGIN_PATH = "saleor_cs_plugin.plugin.CustomerServicePlugin"
 SALEOR_HOME = Path(os.environ.get("SALEOR_HOME", "/opt/saleor"))
@@ -67,3 +70,17 @@ def plugin_configuration(channel_USD):
 @pytest.fixture
 def other_customer_api_client(customer_user2):
     return ApiClient(user=customer_user2)
+
+
+@pytest.fixture
+def smtp_receiver():
+    receiver = SmtpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def webhook_receiver():
+    receiver = WebhookReceiver(secret=WEBHOOK_SECRET).start()
+    yield receiver
+    receiver.stop()

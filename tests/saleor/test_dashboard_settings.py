@@ -48,6 +48,15 @@ mutation Update($id: ID!, $channelId: ID, $input: PluginUpdateInput!) {
 """
 
 
+def _shown(field):
+    """A default value as the Dashboard receives it."""
+    if field.kind in (config.FieldKind.PASSWORD, config.FieldKind.SECRET):
+        return None  # Saleor never returns secrets (an empty one neither)
+    if field.kind == config.FieldKind.BOOLEAN:
+        return str(field.default).lower()
+    return str(field.default)
+
+
 def _channel_config(plugin, slug):
     (channel_config,) = [
         c for c in plugin["channelConfigurations"] if c["channel"]["slug"] == slug
@@ -85,7 +94,7 @@ def test_every_setting_has_a_label_and_help_text_per_channel(
     assert usd["configuration"] == [
         {
             "name": field.name,
-            "value": str(field.default),
+            "value": _shown(field),
             "type": CustomerServicePlugin.CONFIG_STRUCTURE[field.name]["type"].upper(),
             "label": field.label,
             "helpText": field.help_text,
@@ -125,10 +134,11 @@ def test_first_save_activates_the_plugin_with_its_values(
     assert data["errors"] == []
     usd = _channel_config(data["plugin"], channel_USD.slug)
     assert usd["active"] is True
-    assert {item["name"]: item["value"] for item in usd["configuration"]} == {
+    values = {item["name"]: item["value"] for item in usd["configuration"]}
+    assert values == {
+        **{f.name: _shown(f) for f in config.FIELDS},
         "time_zone": "Europe/Warsaw",
         "storefront_url": "https://shop.example.com/",
-        "support_contact": "",
     }
     saved = PluginConfiguration.objects.get(identifier=PLUGIN_ID, channel=channel_USD)
     assert saved.active is True

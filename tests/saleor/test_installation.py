@@ -56,7 +56,11 @@ def test_models_have_no_unmigrated_changes():
     [
         ("User", "serviceHistory"),
         ("Order", "serviceHistory"),
+        ("User", "serviceNoticePreferences"),
+        ("Query", "serviceNotices"),
         ("Mutation", "serviceContactLog"),
+        ("Mutation", "serviceNoticeRetry"),
+        ("Mutation", "serviceNoticePreferencesUpdate"),
     ],
 )
 def test_introspection_shows_the_plugin_fields(api_client, type_name, field_name):
@@ -103,5 +107,9 @@ def test_schema_check_reports_missing_fields():
     assert plugin_schema.missing_schema_fields(SchemaWithoutUser) == [
         "User.serviceHistory",
         "Order.serviceHistory",
+        "User.serviceNoticePreferences",
+        "Query.serviceNotices",
         "Mutation.serviceContactLog",
+        "Mutation.serviceNoticeRetry",
+        "Mutation.serviceNoticePreferencesUpdate",
     ]

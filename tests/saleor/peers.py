@@ -1,0 +1,189 @@
+"""Real local peers for delivery tests: an SMTP server, an HTTP receiver that checks
+signatures, and a Celery worker process on the local Redis."""
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+
+class SmtpReceiver:
+    """aiosmtpd on a free loopback port; keeps every message it accepts."""
+
+    def __init__(self):
+        self.messages: list[dict] = []
+        # The controller checks its server by connecting to the port it was given,
+        # so it needs a real free port rather than 0.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        self.messages.append(
+            {
+                "from": envelope.mail_from,
+                "to": list(envelope.rcpt_tos),
+                "data": envelope.content,
+            }
+        )
+        return "250 Message accepted for delivery"
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()
+
+
+@dataclass
+class ReceivedRequest:
+    headers: dict
+    body: bytes
+    is_signature_valid: bool
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+
+@dataclass
+class WebhookReceiver:
+    """An HTTP server on a free loopback port that checks the HMAC signature and
+    answers with the next planned status (200 once the plan is used up)."""
+
+    secret: str
+    planned_statuses: list[int] = field(default_factory=list)
+    hang_seconds_first: float = 0.0
+    requests: list[ReceivedRequest] = field(default_factory=list)
+    first_request_arrived: threading.Event = field(default_factory=threading.Event)
+
+    def start(self):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server API)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                expected = hmac.new(
+                    receiver.secret.encode(), body, hashlib.sha256
+                ).hexdigest()
+                signature = self.headers.get("X-Saleor-CS-Signature", "")
+                receiver.requests.append(
+                    ReceivedRequest(
+                        headers=dict(self.headers),
+                        body=body,
+                        is_signature_valid=hmac.compare_digest(expected, signature),
+                    )
+                )
+                is_first = len(receiver.requests) == 1
+                receiver.first_request_arrived.set()
+                if is_first and receiver.hang_seconds_first:
+                    time.sleep(receiver.hang_seconds_first)
+                status = (
+                    receiver.planned_statuses.pop(0)
+                    if receiver.planned_statuses
+                    else 200
+                )
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"planned answer")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/notices"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class CeleryWorker:
+    """Saleor's Celery app in its own process, on the local Redis, against the test
+    database."""
+
+    def __init__(self, *, broker_url: str, database_url: str, log_path: Path):
+        self.broker_url = broker_url
+        self.database_url = database_url
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self, ready_timeout: float = 90.0):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "worker_settings",
+            "PYTHONPATH": str(Path(__file__).parent),
+            "DATABASE_URL": self.database_url,
+            "CELERY_BROKER_URL": self.broker_url,
+        }
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "--app",
+                "saleor.celeryconf:app",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=INFO",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"The worker exited; see {self.log_path}")
+            if b" ready." in self.log_path.read_bytes():
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"The worker did not start; see {self.log_path}")
+
+    def kill(self):
+        """Kill the worker at once, as a crash or an out-of-memory kill would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"Not reached within {timeout} s: {condition.__doc__ or condition}")

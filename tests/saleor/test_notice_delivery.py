@@ -1,0 +1,346 @@
+"""Notices delivered to real local peers: an SMTP server and a webhook receiver."""
+
+import email
+from datetime import timedelta
+from email import policy
+
+import pytest
+from django.utils import timezone
+
+from conftest import WEBHOOK_SECRET
+from saleor_cs_plugin import fetch, outbox, tasks
+from saleor_cs_plugin.domain.history import ContactChannel, EntryType
+from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
+from saleor_cs_plugin.models import Notice, NoticePreference, ServiceHistoryEntry
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE_NAME = '<img src=x onerror="alert(1)">Eve & Co'
+
+
+def _email_settings(smtp_receiver, **extra):
+    return {
+        "notice_transports": "*=email",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": str(smtp_receiver.port),
+        "smtp_use_tls": False,
+        "sender_name": "Acme Care",
+        "sender_address": "care@example.com",
+        "support_contact": "Reply to this e-mail.",
+        "quiet_hours": "",
+        **extra,
+    }
+
+
+def _webhook_settings(webhook_receiver, **extra):
+    return {
+        "notice_transports": "*=webhook",
+        "webhook_url": webhook_receiver.url,
+        "webhook_secret": WEBHOOK_SECRET,
+        "webhook_contact_channel": "chat",
+        "quiet_hours": "",
+        "retry_base_seconds": "1",
+        **extra,
+    }
+
+
+def _enqueue(channel, user, notice_type=NoticeType.ORDER_DELAY, *, decision="1", order=None, **context):
+    notice, created = outbox.enqueue_notice(
+        notice_type=notice_type,
+        idempotency_key=idempotency_key(notice_type, user.email, decision),
+        notice_settings=fetch.channel_settings(channel.pk).notices,
+        recipient_email=user.email,
+        context={
+            "subject": "Your order is running late",
+            "message": "It will arrive on Friday instead of Wednesday.",
+            "customer_name": user.first_name,
+            "data": {"newEstimate": "2026-11-27"},
+            **context,
+        },
+        channel=channel,
+        user=user,
+        order=order,
+    )
+    assert created is True
+    return notice
+
+
+def test_email_notice_reaches_smtp_with_text_and_escaped_html(
+    plugin_configuration, channel_USD, customer_user, smtp_receiver, order
+):
+    # given a customer whose name is hostile HTML
+    plugin_configuration(**_email_settings(smtp_receiver))
+    customer_user.first_name = HOSTILE_NAME
+    customer_user.save(update_fields=["first_name"])
+    notice = _enqueue(channel_USD, customer_user, customer_name=HOSTILE_NAME, order=order)
+
+    # when
+    outcome = tasks.deliver_notice(notice.pk)
+
+    # then one message with a plain-text and an escaped HTML part
+    assert outcome == "sent"
+    (received,) = smtp_receiver.messages
+    assert received["to"] == [customer_user.email]
+    message = email.message_from_bytes(received["data"], policy=policy.default)
+    assert message["Subject"] == "Your order is running late"
+    assert message["From"] == "Acme Care <care@example.com>"
+    assert message["Message-ID"].startswith("<cs-")
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html = message.get_body(("html",)).get_content()
+    assert text == (
+        f"Hello {HOSTILE_NAME},\n\nIt will arrive on Friday instead of Wednesday."
+        "\n\nReply to this e-mail.\n"
+    )
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Eve &amp; Co" in html
+    # and the notice and the history record it
+    notice.refresh_from_db()
+    assert (notice.status, notice.attempts, notice.last_error) == (NoticeStatus.SENT, 1, "")
+    entry = ServiceHistoryEntry.objects.get()
+    assert (entry.type, entry.contact_channel, entry.user, entry.order) == (
+        EntryType.NOTICE_SENT,
+        ContactChannel.EMAIL,
+        customer_user,
+        order,
+    )
+    assert entry.is_customer_visible is True
+    assert entry.message == "Your order is running late"
+
+
+def test_webhook_is_signed_carries_the_key_and_retries_after_a_5xx(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    # given a receiver that answers 500, then 200
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    webhook_receiver.planned_statuses = [500]
+    notice = _enqueue(channel_USD, customer_user)
+
+    # when the first attempt fails
+    first = tasks.deliver_notice(notice.pk)
+    notice.refresh_from_db()
+
+    # then the notice waits for its retry and nothing is recorded yet
+    assert first == "retry"
+    assert (notice.status, notice.attempts) == (NoticeStatus.PENDING, 1)
+    assert notice.last_error == "Webhook: HTTP 500 planned answer"
+    assert notice.next_attempt_at > timezone.now()
+    assert ServiceHistoryEntry.objects.exists() is False
+
+    # when the retry is due and runs
+    Notice.objects.filter(pk=notice.pk).update(next_attempt_at=timezone.now())
+    second = tasks.deliver_notice(notice.pk)
+
+    # then
+    assert second == "sent"
+    assert len(webhook_receiver.requests) == 2
+    assert {r.headers["Idempotency-Key"] for r in webhook_receiver.requests} == {
+        notice.idempotency_key
+    }
+    assert all(r.is_signature_valid for r in webhook_receiver.requests)
+    payload = webhook_receiver.requests[1].json
+    assert payload["type"] == "order_delay"
+    assert payload["subject"] == "Your order is running late"
+    assert payload["data"] == {"newEstimate": "2026-11-27"}
+    assert payload["recipient"]["email"] == customer_user.email
+    assert "secret" not in webhook_receiver.requests[1].body.decode().lower()
+    entry = ServiceHistoryEntry.objects.get()
+    assert (entry.type, entry.contact_channel) == (EntryType.NOTICE_SENT, ContactChannel.CHAT)
+    assert entry.details["attempts"] == 2
+
+
+def test_webhook_4xx_fails_at_once_and_is_recorded(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    webhook_receiver.planned_statuses = [422]
+    notice = _enqueue(channel_USD, customer_user)
+
+    outcome = tasks.deliver_notice(notice.pk)
+
+    assert outcome == "failed"
+    notice.refresh_from_db()
+    assert (notice.status, notice.attempts) == (NoticeStatus.FAILED, 1)
+    assert notice.last_error == "Webhook: HTTP 422 planned answer"
+    assert len(webhook_receiver.requests) == 1
+    entry = ServiceHistoryEntry.objects.get()
+    assert entry.type == EntryType.NOTICE_FAILED
+    assert entry.is_customer_visible is False
+    assert entry.details["error"] == "Webhook: HTTP 422 planned answer"
+
+
+def test_retryable_failures_stop_at_the_attempt_limit(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    plugin_configuration(**_webhook_settings(webhook_receiver, max_attempts="2"))
+    webhook_receiver.planned_statuses = [503, 503, 503]
+    notice = _enqueue(channel_USD, customer_user)
+
+    outcomes = []
+    for _ in range(3):
+        Notice.objects.filter(pk=notice.pk).update(next_attempt_at=timezone.now())
+        outcomes.append(tasks.deliver_notice(notice.pk))
+
+    assert outcomes == ["retry", "failed", "not due"]
+    assert len(webhook_receiver.requests) == 2
+    notice.refresh_from_db()
+    assert (notice.status, notice.attempts) == (NoticeStatus.FAILED, 2)
+    assert ServiceHistoryEntry.objects.get().type == EntryType.NOTICE_FAILED
+
+
+def test_unreachable_smtp_server_is_retried(plugin_configuration, channel_USD, customer_user, smtp_receiver):
+    # given the SMTP server is down
+    plugin_configuration(**_email_settings(smtp_receiver))
+    smtp_receiver.stop()
+    notice = _enqueue(channel_USD, customer_user)
+
+    outcome = tasks.deliver_notice(notice.pk)
+
+    assert outcome == "retry"
+    notice.refresh_from_db()
+    assert notice.status == NoticeStatus.PENDING
+    assert notice.last_error == (
+        "SMTP: ConnectionRefusedError: [Errno 111] Connection refused"
+    )
+    smtp_receiver.stop = lambda: None  # already stopped
+
+
+def test_same_decision_twice_is_one_notice(plugin_configuration, channel_USD, customer_user):
+    plugin_configuration()
+    settings = fetch.channel_settings(channel_USD.pk).notices
+    key = idempotency_key(NoticeType.ORDER_DELAY, "order-1", "at_risk")
+
+    results = [
+        outbox.enqueue_notice(
+            notice_type=NoticeType.ORDER_DELAY,
+            idempotency_key=key,
+            notice_settings=settings,
+            recipient_email=customer_user.email,
+            context={"subject": "Late"},
+            channel=channel_USD,
+        )
+        for _ in range(2)
+    ]
+
+    assert [created for _, created in results] == [True, False]
+    assert results[0][0].pk == results[1][0].pk
+    assert Notice.objects.count() == 1
+
+
+def test_opted_out_customer_gets_essential_but_not_other_notices(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    NoticePreference.objects.create(
+        email=customer_user.email, user=customer_user, is_opted_out_of_non_essential=True
+    )
+    survey = _enqueue(channel_USD, customer_user, NoticeType.SURVEY)
+    delay = _enqueue(channel_USD, customer_user, NoticeType.ORDER_DELAY)
+
+    assert tasks.deliver_notice(survey.pk) == "skipped"
+    assert tasks.deliver_notice(delay.pk) == "sent"
+
+    survey.refresh_from_db()
+    assert survey.status == NoticeStatus.SKIPPED
+    assert survey.last_error == "The customer opted out of non-essential notices."
+    assert [r.json["type"] for r in webhook_receiver.requests] == ["order_delay"]
+
+
+def test_quiet_hours_defer_non_essential_notices_to_the_morning(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    # given quiet hours that cover every hour but the current one's end
+    now_hour = timezone.now().hour
+    quiet = f"{now_hour}-{(now_hour + 1) % 24}"
+    plugin_configuration(**_webhook_settings(webhook_receiver, quiet_hours=quiet))
+    survey = _enqueue(channel_USD, customer_user, NoticeType.SURVEY)
+
+    outcome = tasks.deliver_notice(survey.pk)
+
+    assert outcome == "deferred"
+    survey.refresh_from_db()
+    expected_end = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    assert (survey.status, survey.attempts) == (NoticeStatus.PENDING, 0)
+    assert survey.next_attempt_at == expected_end
+    assert webhook_receiver.requests == []
+
+
+def test_frequency_cap_defers_the_notice_over_the_limit(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    plugin_configuration(**_webhook_settings(webhook_receiver, max_notices_per_day="1"))
+    first = _enqueue(channel_USD, customer_user, NoticeType.SURVEY, decision="a")
+    second = _enqueue(channel_USD, customer_user, NoticeType.SURVEY, decision="b")
+
+    assert tasks.deliver_notice(first.pk) == "sent"
+    assert tasks.deliver_notice(second.pk) == "deferred"
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.next_attempt_at == first.sent_at + timedelta(hours=24)
+    assert len(webhook_receiver.requests) == 1
+
+
+def test_two_sweeps_racing_deliver_each_notice_once(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    # given notices whose delivery task never ran
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    notices = [
+        _enqueue(channel_USD, customer_user, NoticeType.ORDER_DELAY, decision=str(n))
+        for n in range(3)
+    ]
+    now = timezone.now()
+
+    # when two sweeps see the same due notices and both try to deliver them
+    first_sweep = outbox.due_notice_ids(now, 100)
+    second_sweep = outbox.due_notice_ids(now, 100)
+    outcomes = [tasks.deliver_notice(i) for i in first_sweep + second_sweep]
+
+    # then
+    assert sorted(first_sweep) == sorted(second_sweep) == sorted(n.pk for n in notices)
+    assert outcomes == ["sent"] * 3 + ["not due"] * 3
+    keys = [r.headers["Idempotency-Key"] for r in webhook_receiver.requests]
+    assert sorted(keys) == sorted(n.idempotency_key for n in notices)
+    assert ServiceHistoryEntry.objects.filter(type=EntryType.NOTICE_SENT).count() == 3
+
+
+def test_expired_claim_of_a_dead_worker_is_taken_back(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    notice = _enqueue(channel_USD, customer_user)
+    # a worker claimed it and died without a word; its claim has run out since
+    claimed = outbox.claim(notice.pk, timezone.now())
+    assert claimed.status == NoticeStatus.SENDING
+    assert outbox.due_notice_ids(timezone.now(), 10) == []
+    Notice.objects.filter(pk=notice.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert outbox.due_notice_ids(timezone.now(), 10) == [notice.pk]
+    assert tasks.deliver_notice(notice.pk) == "sent"
+    notice.refresh_from_db()
+    assert (notice.status, notice.attempts) == (NoticeStatus.SENT, 2)
+
+
+def test_deleted_customer_is_forgotten_by_waiting_notices(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    notice = _enqueue(channel_USD, customer_user)
+
+    customer_user.delete()
+
+    notice.refresh_from_db()
+    assert (notice.user_id, notice.recipient_email, notice.context) == (None, "", {})
+    assert tasks.deliver_notice(notice.pk) == "skipped"
+    assert webhook_receiver.requests == []
+
+
+def test_transport_off_records_the_notice_as_skipped(plugin_configuration, channel_USD, customer_user):
+    plugin_configuration(notice_transports="*=off")
+
+    notice = _enqueue(channel_USD, customer_user, NoticeType.SURVEY)
+
+    assert notice.status == NoticeStatus.SKIPPED
+    assert outbox.due_notice_ids(timezone.now(), 10) == []
