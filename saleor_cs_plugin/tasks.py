@@ -11,6 +11,7 @@ from datetime import timedelta
 import graphene
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 from saleor.celeryconf import app
 from saleor.core.db.connection import allow_writer
 from saleor.plugins.manager import get_plugins_manager
@@ -38,7 +39,7 @@ MAX_RETRY_DELAY = timedelta(hours=6)
 @app.task(name="saleor_cs_plugin.deliver_notice")
 def deliver_notice_task(notice_id):
     with allow_writer():
-        deliver_notice(notice_id)
+        return deliver_notice(notice_id)
 
 
 @app.task(name="saleor_cs_plugin.sweep_notices")
@@ -55,10 +56,21 @@ def sweep_notices_task():
 
 
 def schedule_delivery(notice_ids) -> None:
-    """Queue delivery once the current transaction has committed."""
+    """Queue delivery once the current transaction has committed.
+
+    A broker that is down must not break the request that decided the notice: the
+    notice is already recorded, and the sweep delivers it once the broker is back.
+    """
     for notice_id in notice_ids:
-        transaction.on_commit(
-            lambda notice_id=notice_id: deliver_notice_task.delay(str(notice_id))
+        transaction.on_commit(lambda notice_id=notice_id: _queue(notice_id))
+
+
+def _queue(notice_id) -> None:
+    try:
+        deliver_notice_task.delay(str(notice_id))
+    except OperationalError as error:
+        logger.warning(
+            "Notice %s not queued (%s); the sweep will deliver it.", notice_id, error
         )
 
 

@@ -5,7 +5,9 @@ from datetime import timedelta
 from email import policy
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from conftest import WEBHOOK_SECRET
 from saleor_cs_plugin import fetch, outbox, tasks
@@ -344,3 +346,24 @@ def test_transport_off_records_the_notice_as_skipped(plugin_configuration, chann
 
     assert notice.status == NoticeStatus.SKIPPED
     assert outbox.due_notice_ids(timezone.now(), 10) == []
+
+
+def test_broker_down_at_commit_leaves_the_notice_for_the_sweep(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver, monkeypatch
+):
+    # given the broker refuses the task
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    notice = _enqueue(channel_USD, customer_user)
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379.")
+
+    monkeypatch.setattr(tasks.deliver_notice_task, "delay", broker_down)
+
+    # when delivery is scheduled as the deciding transaction commits
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        tasks.schedule_delivery([notice.pk])
+
+    # then nothing was sent, nothing raised, and the sweep finds the notice
+    assert webhook_receiver.requests == []
+    assert outbox.due_notice_ids(timezone.now(), 10) == [notice.pk]

@@ -1,0 +1,204 @@
+"""Delivery through a real Celery worker on the local Redis: lost tasks, dead workers
+and retries, which Celery's eager mode cannot show."""
+
+import time
+import uuid
+
+import pytest
+import redis
+from celery import Celery
+from django.db import connection
+from saleor.channel.models import Channel
+from saleor.plugins.models import PluginConfiguration
+
+from conftest import WEBHOOK_SECRET
+from peers import CeleryWorker, WebhookReceiver, wait_for
+from saleor_cs_plugin import fetch, outbox
+from saleor_cs_plugin.config import PLUGIN_ID
+from saleor_cs_plugin.domain.history import EntryType
+from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
+from saleor_cs_plugin.models import Notice, ServiceHistoryEntry
+from saleor_cs_plugin.plugin import CustomerServicePlugin
+
+BROKER_URL = "redis://127.0.0.1:6379/15"
+
+# Committed data, so the worker process sees it; the flush after each test empties
+# only the plugin's tables (the fixtures below remove the Saleor rows they add).
+pytestmark = pytest.mark.django_db(transaction=True, available_apps=["saleor_cs_plugin"])
+
+
+# Saleor's autouse fixtures of these names request ``db``, which would wrap each test
+# in a transaction the worker process cannot see. These tests need none of them.
+@pytest.fixture
+def site_settings():
+    return None
+
+
+@pytest.fixture
+def default_tax_class():
+    return None
+
+
+@pytest.fixture
+def default_customer_type():
+    return None
+
+
+@pytest.fixture
+def db_access(transactional_db):
+    assert connection.in_atomic_block is False, (
+        "A fixture opened a test transaction; the worker would see nothing."
+    )
+    assert connection.settings_dict["NAME"].startswith("test_")
+
+
+@pytest.fixture
+def receiver():
+    webhook = WebhookReceiver(secret=WEBHOOK_SECRET).start()
+    yield webhook
+    webhook.stop()
+
+
+@pytest.fixture
+def store_channel(db_access, receiver):
+    slug = f"worker-{uuid.uuid4().hex[:8]}"
+    channel = Channel.objects.create(
+        name=slug, slug=slug, currency_code="USD", default_country="US"
+    )
+    values = {
+        "notice_transports": "*=webhook",
+        "webhook_url": receiver.url,
+        "webhook_secret": WEBHOOK_SECRET,
+        "quiet_hours": "",
+        "retry_base_seconds": "1",
+    }
+    PluginConfiguration.objects.create(
+        identifier=PLUGIN_ID,
+        channel=channel,
+        active=True,
+        configuration=[
+            {"name": item["name"], "value": values.get(item["name"], item["value"])}
+            for item in CustomerServicePlugin.DEFAULT_CONFIGURATION
+        ],
+    )
+    yield channel
+    notices = Notice.objects.filter(channel=channel)
+    ServiceHistoryEntry.objects.filter(
+        details__noticeId__in=[str(pk) for pk in notices.values_list("pk", flat=True)]
+    ).delete()
+    notices.delete()
+    PluginConfiguration.objects.filter(channel=channel).delete()
+    channel.delete()
+
+
+@pytest.fixture
+def broker():
+    redis.Redis.from_url(BROKER_URL).flushdb()
+    return Celery("tests", broker=BROKER_URL)
+
+
+@pytest.fixture
+def start_worker(db_access, tmp_path):
+    settings = connection.settings_dict
+    database_url = (
+        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
+        f"{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+    workers = []
+
+    def start():
+        worker = CeleryWorker(
+            broker_url=BROKER_URL,
+            database_url=database_url,
+            log_path=tmp_path / f"worker-{len(workers)}.log",
+        )
+        workers.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def _notice(channel, decision):
+    notice, created = outbox.enqueue_notice(
+        notice_type=NoticeType.ORDER_DELAY,
+        idempotency_key=idempotency_key(NoticeType.ORDER_DELAY, channel.slug, decision),
+        notice_settings=fetch.channel_settings(channel.pk).notices,
+        recipient_email="shopper@example.com",
+        context={"subject": "Your order is running late", "message": "Sorry."},
+        channel=channel,
+    )
+    assert created is True
+    return notice
+
+
+def _status(notice):
+    return Notice.objects.values_list("status", flat=True).get(pk=notice.pk)
+
+
+def _sent_entries(notice):
+    return ServiceHistoryEntry.objects.filter(
+        type=EntryType.NOTICE_SENT, details__noticeId=str(notice.pk)
+    ).count()
+
+
+def test_sweep_delivers_a_notice_whose_task_was_lost(
+    store_channel, receiver, broker, start_worker
+):
+    # given a notice recorded while its task never reached the broker
+    notice = _notice(store_channel, "lost")
+    start_worker()
+
+    # when beat's sweep runs on the worker
+    broker.send_task("saleor_cs_plugin.sweep_notices")
+
+    # then the notice is delivered exactly once
+    wait_for(lambda: _status(notice) == NoticeStatus.SENT)
+    assert len(receiver.requests) == 1
+    assert receiver.requests[0].headers["Idempotency-Key"] == notice.idempotency_key
+    assert receiver.requests[0].is_signature_valid is True
+    assert _sent_entries(notice) == 1
+
+
+def test_notice_of_a_worker_killed_mid_send_is_delivered_by_the_sweep(
+    store_channel, receiver, broker, start_worker
+):
+    # given a worker that dies while the receiver is still answering
+    receiver.hang_seconds_first = 20
+    notice = _notice(store_channel, "killed")
+    worker = start_worker()
+    broker.send_task("saleor_cs_plugin.deliver_notice", args=[str(notice.pk)])
+    assert receiver.first_request_arrived.wait(timeout=60) is True
+    worker.kill()
+    assert _status(notice) == NoticeStatus.SENDING
+
+    # when another worker sweeps after the dead worker's claim ran out
+    start_worker()
+    time.sleep(2.5)
+    broker.send_task("saleor_cs_plugin.sweep_notices")
+
+    # then the notice is sent, with the same idempotency key both times
+    wait_for(lambda: _status(notice) == NoticeStatus.SENT)
+    assert [r.headers["Idempotency-Key"] for r in receiver.requests] == [
+        notice.idempotency_key,
+        notice.idempotency_key,
+    ]
+    assert Notice.objects.get(pk=notice.pk).attempts == 2
+    assert _sent_entries(notice) == 1
+
+
+def test_5xx_is_retried_by_the_worker_after_a_backoff(
+    store_channel, receiver, broker, start_worker
+):
+    receiver.planned_statuses = [500]
+    notice = _notice(store_channel, "retried")
+    start_worker()
+
+    broker.send_task("saleor_cs_plugin.deliver_notice", args=[str(notice.pk)])
+
+    wait_for(lambda: _status(notice) == NoticeStatus.SENT)
+    delivered = Notice.objects.get(pk=notice.pk)
+    assert delivered.attempts == 2
+    assert len(receiver.requests) == 2
+    assert _sent_entries(notice) == 1
