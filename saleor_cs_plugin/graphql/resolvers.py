@@ -79,6 +79,9 @@ def _slice(entries, info, kwargs):
 
 
 def resolve_service_notices(_root, info, **kwargs):
+    requestor = get_user_or_app_from_context(info.context)
+    if not (requestor and requestor.has_perm(OrderPermissions.MANAGE_ORDERS)):
+        raise PermissionDenied(permissions=[OrderPermissions.MANAGE_ORDERS])
     notices = Notice.objects.using(get_database_connection_name(info.context))
     filter_input = kwargs.get("filter") or {}
     if filter_input.get("statuses"):

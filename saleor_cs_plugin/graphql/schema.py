@@ -25,7 +25,6 @@ from saleor.graphql.account.schema import AccountMutations, AccountQueries
 from saleor.graphql.account.types import User
 from saleor.graphql.core.fields import ConnectionField
 from saleor.graphql.order.types import Order
-from saleor.permission.enums import OrderPermissions
 
 from .mutations.service_contact_log import ServiceContactLog
 from .mutations.service_notice_preferences_update import (
@@ -115,8 +114,12 @@ def extend_saleor_schema() -> None:
         ConnectionField(
             ServiceNoticeCountableConnection,
             filter=ServiceNoticeFilterInput(description="Filtering options."),
-            description="Proactive notices, newest first, e.g. the failed ones.",
-            permissions=[OrderPermissions.MANAGE_ORDERS],
+            # Saleor drops a field's permission check when the field has its own
+            # resolver, so the resolver checks MANAGE_ORDERS itself.
+            description=(
+                "Proactive notices, newest first, e.g. the failed ones. Requires "
+                "MANAGE_ORDERS."
+            ),
             resolver=resolve_service_notices,
         ),
     )

@@ -177,6 +177,23 @@ def test_user_service_history_permissions(
         ]
 
 
+def test_customer_cannot_see_which_staff_member_acted(
+    user_api_client, customer_user, staff_user
+):
+    entry = _entry(customer_user, "We called you back.", visible=True)
+    ServiceHistoryEntry.objects.filter(pk=entry.pk).update(acting_user=staff_user)
+    query = "query { me { serviceHistory(first: 5) { edges { node { message actingUser { email } } } } } }"
+
+    response = user_api_client.post_graphql(query)
+
+    assert_no_permission(response)
+    content = response.json()
+    assert len(content["errors"]) == 1
+    assert content["errors"][0]["path"] == [
+        "me", "serviceHistory", "edges", 0, "node", "actingUser"
+    ]
+
+
 def test_customer_sees_only_visible_entries_of_own_order(
     user_api_client, customer_user, order
 ):
