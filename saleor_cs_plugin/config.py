@@ -10,6 +10,7 @@ onto Saleor's ``CONFIG_STRUCTURE``.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -561,10 +562,17 @@ class _Fields:
         return template
 
 
+@cache
+def _time_zone_names() -> frozenset[str]:
+    # Reading the zone database walks the file system (about 15 ms); it does not
+    # change while the process runs, and settings are parsed on every delivery.
+    return frozenset(available_timezones())
+
+
 def _is_time_zone(name: str) -> bool:
     # ZoneInfo also accepts file paths such as "../../etc/passwd"; only names from
     # the IANA database are allowed.
-    if name not in available_timezones() and name != "UTC":
+    if name not in _time_zone_names() and name != "UTC":
         return False
     try:
         ZoneInfo(name)

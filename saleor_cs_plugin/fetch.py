@@ -1,5 +1,8 @@
 """Reads Saleor and the plugin's tables into what the rules need (the read side)."""
 
+from functools import lru_cache
+
+from saleor.channel.models import Channel
 from saleor.plugins.models import PluginConfiguration
 
 from .config import PLUGIN_ID, ChannelSettings, parse_channel_settings
@@ -11,14 +14,28 @@ def channel_settings(channel_id) -> ChannelSettings:
 
     Raises ``config.SettingsError`` if the stored values are no longer valid.
     """
-    configuration = (
+    return channel_settings_and_slug(channel_id)[0]
+
+
+def channel_settings_and_slug(channel_id) -> tuple[ChannelSettings, str | None]:
+    """The channel's settings and its slug, in one query."""
+    row = (
         PluginConfiguration.objects.filter(identifier=PLUGIN_ID, channel_id=channel_id)
-        .values_list("configuration", flat=True)
+        .values_list("configuration", "channel__slug")
         .first()
     )
-    return parse_channel_settings(
-        {item["name"]: item["value"] for item in configuration or []}
-    )
+    configuration, slug = row or ([], None)
+    if row is None and channel_id is not None:
+        slug = Channel.objects.filter(pk=channel_id).values_list("slug", flat=True).first()
+    values = tuple(sorted((item["name"], item["value"]) for item in configuration))
+    return _parsed(values), slug
+
+
+@lru_cache(maxsize=256)
+def _parsed(values: tuple) -> ChannelSettings:
+    # Parsing validates every template (about 2 ms); the result depends only on the
+    # stored values, so equal values share one parse.
+    return parse_channel_settings(dict(values))
 
 
 def is_opted_out(email: str) -> bool:

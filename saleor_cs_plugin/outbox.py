@@ -85,16 +85,36 @@ def due_notice_ids(now: datetime, limit: int) -> list:
     )
 
 
+_CLAIM_SQL = f"""
+    UPDATE {Notice._meta.db_table}
+    SET status = %(sending)s, claimed_until = %(claimed_until)s,
+        attempts = attempts + 1, updated_at = %(now)s
+    WHERE id = %(id)s
+      AND status IN (%(pending)s, %(sending)s)
+      AND next_attempt_at <= %(now)s
+      AND (status = %(pending)s OR claimed_until < %(now)s)
+    RETURNING *
+"""
+
+
 def claim(notice_id, now: datetime) -> Notice | None:
-    """Take a due notice for one delivery attempt, or None if it is not due or taken."""
-    claimed = Notice.objects.filter(_due(now), pk=notice_id).update(
-        status=NoticeStatus.SENDING,
-        claimed_until=now + claim_duration(),
-        attempts=F("attempts") + 1,
+    """Take a due notice for one delivery attempt, or None if it is not due or taken.
+
+    One statement (the same condition as ``_due``) both claims and reads the notice.
+    """
+    claimed = list(
+        Notice.objects.raw(
+            _CLAIM_SQL,
+            {
+                "id": notice_id,
+                "now": now,
+                "claimed_until": now + claim_duration(),
+                "pending": NoticeStatus.PENDING.value,
+                "sending": NoticeStatus.SENDING.value,
+            },
+        )
     )
-    if not claimed:
-        return None
-    return Notice.objects.get(pk=notice_id)
+    return claimed[0] if claimed else None
 
 
 def _finish(notice: Notice, **values) -> bool:

@@ -42,7 +42,9 @@ class CustomerServicePlugin(BasePlugin):
 
     @classmethod
     def validate_plugin_configuration(cls, plugin_configuration, **kwargs):
-        values = {item["name"]: item["value"] for item in plugin_configuration.configuration}
+        values = {
+            item["name"]: item["value"] for item in plugin_configuration.configuration
+        }
         try:
             config.parse_channel_settings(values)
         except config.SettingsError as error:
@@ -55,9 +57,3 @@ class CustomerServicePlugin(BasePlugin):
                     for name, message in error.errors.items()
                 }
             ) from error
-
-    @property
-    def settings(self) -> config.ChannelSettings:
-        return config.parse_channel_settings(
-            {item["name"]: item["value"] for item in self.configuration}
-        )

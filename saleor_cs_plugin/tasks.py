@@ -33,6 +33,7 @@ from .models import Notice
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 1000
+SWEEP_TASK_SIZE = 50
 MAX_RETRY_DELAY = timedelta(hours=6)
 
 
@@ -42,6 +43,18 @@ def deliver_notice_task(notice_id):
         return deliver_notice(notice_id)
 
 
+@app.task(name="saleor_cs_plugin.deliver_notices")
+def deliver_notices_task(notice_ids):
+    """Deliver several notices in turn, reading each channel's settings once."""
+    outcomes: dict[str, int] = {}
+    settings_by_channel: dict = {}
+    with allow_writer():
+        for notice_id in notice_ids:
+            outcome = deliver_notice(notice_id, settings_by_channel)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 @app.task(name="saleor_cs_plugin.sweep_notices")
 def sweep_notices_task():
     """Deliver notices whose task never ran, failed to schedule, or whose worker died.
@@ -49,9 +62,12 @@ def sweep_notices_task():
     Two sweeps at once are harmless: a notice is claimed by one delivery only.
     """
     with allow_writer():
-        notice_ids = outbox.due_notice_ids(timezone.now(), SWEEP_BATCH)
-    for notice_id in notice_ids:
-        deliver_notice_task.delay(str(notice_id))
+        notice_ids = [str(pk) for pk in outbox.due_notice_ids(timezone.now(), SWEEP_BATCH)]
+    with app.producer_or_acquire() as producer:
+        for start in range(0, len(notice_ids), SWEEP_TASK_SIZE):
+            deliver_notices_task.apply_async(
+                (notice_ids[start : start + SWEEP_TASK_SIZE],), producer=producer
+            )
     return len(notice_ids)
 
 
@@ -74,26 +90,45 @@ def _queue(notice_id) -> None:
         )
 
 
-def deliver_notice(notice_id) -> str:
-    """One delivery attempt. Returns what happened (for logs and operators)."""
+def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
+    """One delivery attempt. Returns what happened (for logs and operators).
+
+    ``settings_by_channel`` lets a batch read each channel's settings once.
+    """
     now = timezone.now()
     notice = outbox.claim(notice_id, now)
     if notice is None:
         return "not due"
-    try:
-        channel_settings = fetch.channel_settings(notice.channel_id)
-    except SettingsError as error:
-        return _fail(notice, f"The channel's saved settings are invalid: {error}", None)
+    if settings_by_channel is None:
+        settings_by_channel = {}
+    if notice.channel_id not in settings_by_channel:
+        try:
+            settings_by_channel[notice.channel_id] = fetch.channel_settings_and_slug(
+                notice.channel_id
+            )
+        except SettingsError as error:
+            settings_by_channel[notice.channel_id] = error
+    loaded = settings_by_channel[notice.channel_id]
+    if isinstance(loaded, SettingsError):
+        return _fail(notice, f"The channel's saved settings are invalid: {loaded}", None)
+    channel_settings, channel_slug = loaded
     settings = channel_settings.notices
     if not notice.recipient_email:
         outbox.mark_skipped(notice, "The notice has no recipient (anonymized).")
         return "skipped"
+    # Essential notices go whatever the customer's preferences and recent notices:
+    # those are read only when they can change the decision.
+    is_essential = notice.notice_type in settings.policy.essential_types
     dispatch = decide_dispatch(
         notice.notice_type,
         now=now,
         policy=settings.policy,
-        is_opted_out=fetch.is_opted_out(notice.recipient_email),
-        recent_sent_times=outbox.recent_sent_times(notice.recipient_email, now),
+        is_opted_out=not is_essential and fetch.is_opted_out(notice.recipient_email),
+        recent_sent_times=(
+            []
+            if is_essential
+            else outbox.recent_sent_times(notice.recipient_email, now)
+        ),
     )
     if dispatch.action == Action.SKIP:
         outbox.mark_skipped(notice, dispatch.reason)
@@ -102,7 +137,7 @@ def deliver_notice(notice_id) -> str:
         outbox.defer(notice, dispatch.until, dispatch.reason)
         return "deferred"
     try:
-        _send(notice, channel_settings)
+        _send(notice, channel_settings, channel_slug)
     except transport.RetryableDeliveryError as error:
         if notice.attempts >= settings.max_attempts:
             return _fail(notice, str(error), channel_settings)
@@ -166,7 +201,7 @@ def _template_context(notice: Notice, channel_settings: ChannelSettings) -> dict
     return context
 
 
-def _send(notice: Notice, channel_settings: ChannelSettings) -> None:
+def _send(notice: Notice, channel_settings: ChannelSettings, channel_slug) -> None:
     settings = channel_settings.notices
     context = _template_context(notice, channel_settings)
     subject_template, body_template = settings.templates[notice.notice_type]
@@ -188,7 +223,7 @@ def _send(notice: Notice, channel_settings: ChannelSettings) -> None:
         transport.post_webhook(
             settings.webhook_url,
             settings.webhook_secret,
-            _webhook_payload(notice, subject, text),
+            _webhook_payload(notice, subject, text, channel_slug),
             idempotency_key=notice.idempotency_key,
             timeout=settings.timeout_seconds,
         )
@@ -197,10 +232,10 @@ def _send(notice: Notice, channel_settings: ChannelSettings) -> None:
             get_plugins_manager(allow_replica=False),
             notice_type=notice.notice_type,
             payload={
-                **_webhook_payload(notice, subject, text),
+                **_webhook_payload(notice, subject, text, channel_slug),
                 "html": render_html(body_template, context),
             },
-            channel_slug=notice.channel.slug if notice.channel_id else None,
+            channel_slug=channel_slug,
         )
     else:
         raise transport.TerminalDeliveryError(
@@ -208,7 +243,7 @@ def _send(notice: Notice, channel_settings: ChannelSettings) -> None:
         )
 
 
-def _webhook_payload(notice: Notice, subject: str, text: str) -> dict:
+def _webhook_payload(notice: Notice, subject: str, text: str, channel_slug) -> dict:
     """The documented JSON of a notice, for webhooks and Saleor notifications."""
     return {
         "id": str(notice.pk),
@@ -224,7 +259,7 @@ def _webhook_payload(notice: Notice, subject: str, text: str) -> dict:
             ),
         },
         "orderId": str(notice.order_id) if notice.order_id else None,
-        "channel": notice.channel.slug if notice.channel_id else None,
+        "channel": channel_slug,
         "subject": subject,
         "text": text,
         "data": notice.context.get("data", {}),

@@ -121,7 +121,17 @@ class CeleryWorker:
     """Saleor's Celery app in its own process, on the local Redis, against the test
     database."""
 
-    def __init__(self, *, broker_url: str, database_url: str, log_path: Path):
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        database_url: str,
+        log_path: Path,
+        settings_module: str = "worker_settings",
+        python_path: str = str(Path(__file__).parent),
+    ):
+        self.settings_module = settings_module
+        self.python_path = python_path
         self.broker_url = broker_url
         self.database_url = database_url
         self.log_path = log_path
@@ -130,8 +140,8 @@ class CeleryWorker:
     def start(self, ready_timeout: float = 90.0):
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "worker_settings",
-            "PYTHONPATH": str(Path(__file__).parent),
+            "DJANGO_SETTINGS_MODULE": self.settings_module,
+            "PYTHONPATH": self.python_path,
             "DATABASE_URL": self.database_url,
             "CELERY_BROKER_URL": self.broker_url,
         }

@@ -202,3 +202,30 @@ def test_5xx_is_retried_by_the_worker_after_a_backoff(
     assert delivered.attempts == 2
     assert len(receiver.requests) == 2
     assert _sent_entries(notice) == 1
+
+
+def test_two_workers_sweeping_at_once_send_each_notice_once(
+    store_channel, receiver, broker, start_worker
+):
+    # given twenty notices nobody delivered, and two workers
+    notices = [_notice(store_channel, f"race-{n}") for n in range(20)]
+    start_worker()
+    start_worker()
+
+    # when both workers sweep at the same moment
+    broker.send_task("saleor_cs_plugin.sweep_notices")
+    broker.send_task("saleor_cs_plugin.sweep_notices")
+
+    # then every notice went out exactly once
+    wait_for(
+        lambda: Notice.objects.filter(
+            channel=store_channel, status=NoticeStatus.SENT
+        ).count()
+        == len(notices),
+        timeout=60,
+    )
+    keys = [r.headers["Idempotency-Key"] for r in receiver.requests]
+    assert sorted(keys) == sorted(n.idempotency_key for n in notices)
+    assert set(
+        Notice.objects.filter(channel=store_channel).values_list("attempts", flat=True)
+    ) == {1}
