@@ -7,6 +7,7 @@ and the sweep's tasks of 50 notices each."""
 
 import os
 import time
+import uuid
 from pathlib import Path
 from tempfile import mkdtemp
 
@@ -20,6 +21,7 @@ from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotenc
 from saleor_cs_plugin.models import Notice
 
 NOTICES = 2000
+QUEUE = f"saleor-cs-bench-{uuid.uuid4().hex[:8]}"
 WARM_UP = 50
 
 
@@ -67,10 +69,12 @@ def main():
             f"{db['PORT'] or 5432}/{db['NAME']}"
         ),
         log_path=Path(mkdtemp()) / "worker.log",
+        queue=QUEUE,
         settings_module="bench_settings",
         python_path=os.environ["PYTHONPATH"],
     ).start()
     broker = Celery("bench", broker=worker.broker_url)
+    broker.conf.task_default_queue = QUEUE
 
     def one_task_each(ids):
         with broker.connection_for_write() as conn:

@@ -66,7 +66,8 @@ def main():
         assert "cs_notice_due" in plan
         timings.sort()
         print(
-            f"one sweep (query + queueing {queued} tasks on Redis): median "
+            f"one sweep (query + queueing {queued} notices in tasks of "
+            f"{tasks.SWEEP_TASK_SIZE} on Redis): median "
             f"{timings[2] * 1000:.0f} ms, worst {timings[-1] * 1000:.0f} ms; "
             f"peak Python memory during 5 sweeps {peak / 1024 / 1024:.1f} MiB "
             "(goal < 1 s, memory flat)"

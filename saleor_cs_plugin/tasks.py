@@ -76,17 +76,26 @@ def schedule_delivery(notice_ids) -> None:
 
     A broker that is down must not break the request that decided the notice: the
     notice is already recorded, and the sweep delivers it once the broker is back.
+    The notices one transaction decided travel together, in tasks of
+    ``SWEEP_TASK_SIZE``.
     """
-    for notice_id in notice_ids:
-        transaction.on_commit(lambda notice_id=notice_id: _queue(notice_id))
+    notice_ids = [str(notice_id) for notice_id in notice_ids]
+    if notice_ids:
+        transaction.on_commit(lambda: _queue(notice_ids))
 
 
-def _queue(notice_id) -> None:
+def _queue(notice_ids: list[str]) -> None:
     try:
-        deliver_notice_task.delay(str(notice_id))
+        with app.producer_or_acquire() as producer:
+            for start in range(0, len(notice_ids), SWEEP_TASK_SIZE):
+                deliver_notices_task.apply_async(
+                    (notice_ids[start : start + SWEEP_TASK_SIZE],), producer=producer
+                )
     except OperationalError as error:
         logger.warning(
-            "Notice %s not queued (%s); the sweep will deliver it.", notice_id, error
+            "Notices %s not queued (%s); the sweep will deliver them.",
+            ", ".join(notice_ids),
+            error,
         )
 
 

@@ -5,12 +5,12 @@ second, replica, database connection. It is loaded from the Saleor tree itself, 
 tier follows whatever the Saleor under test declares.
 """
 
-import importlib.metadata
 import importlib.util
 import os
 from pathlib import Path
 
 import pytest
+import saleor
 from saleor.graphql.tests.fixtures import ApiClient
 from saleor.plugins.models import PluginConfiguration
 
@@ -21,7 +21,8 @@ WEBHOOK_SECRET = "a-test-secret-of-32-characters!!"
 
 PLUGIN_PATH = "saleor_cs_plugin.plugin.CustomerServicePlugin"
 SALEOR_HOME = Path(os.environ.get("SALEOR_HOME", "/opt/saleor"))
-SALEOR_VERSION = importlib.metadata.version("saleor")
+# Saleor 3.21 is not an installable package (no metadata); every version has this.
+SALEOR_VERSION = saleor.__version__
 
 _spec = importlib.util.spec_from_file_location(
     "saleor_root_conftest", SALEOR_HOME / "conftest.py"
@@ -40,11 +41,13 @@ def pytest_report_header(config):
 def plugin_installed(request, settings):
     """Lists the plugin in PLUGINS, as the entry point does in a store.
 
-    Saleor's test settings empty PLUGINS, and on some versions an autouse fixture of
-    Saleor's resets it to its dummy payment gateways; this runs after that one.
+    Saleor's test settings empty PLUGINS, and an autouse fixture of Saleor's resets
+    it to dummy payment gateways (``setup_dummy_gateways`` up to 3.23,
+    ``setup_dummy_gateway`` on main); this runs after it.
     """
-    if "setup_dummy_gateways" in request.fixturenames:
-        request.getfixturevalue("setup_dummy_gateways")
+    for name in request.fixturenames:
+        if name.startswith("setup_dummy_gateway"):
+            request.getfixturevalue(name)
     settings.PLUGINS = [*settings.PLUGINS, PLUGIN_PATH]
 
 

@@ -127,9 +127,14 @@ class CeleryWorker:
         broker_url: str,
         database_url: str,
         log_path: Path,
+        queue: str,
         settings_module: str = "worker_settings",
         python_path: str = str(Path(__file__).parent),
     ):
+        # Everything this worker consumes and sends (retries, the sweep's batches)
+        # stays on its own queue, so runs sharing a Redis never take each other's
+        # tasks.
+        self.queue = queue
         self.settings_module = settings_module
         self.python_path = python_path
         self.broker_url = broker_url
@@ -144,6 +149,7 @@ class CeleryWorker:
             "PYTHONPATH": self.python_path,
             "DATABASE_URL": self.database_url,
             "CELERY_BROKER_URL": self.broker_url,
+            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
         }
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
@@ -155,6 +161,7 @@ class CeleryWorker:
                 "saleor.celeryconf:app",
                 "worker",
                 "--pool=solo",
+                f"--queues={self.queue}",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

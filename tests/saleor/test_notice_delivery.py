@@ -358,7 +358,7 @@ def test_broker_down_at_commit_leaves_the_notice_for_the_sweep(
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379.")
 
-    monkeypatch.setattr(tasks.deliver_notice_task, "delay", broker_down)
+    monkeypatch.setattr(tasks.deliver_notices_task, "apply_async", broker_down)
 
     # when delivery is scheduled as the deciding transaction commits
     with TestCase.captureOnCommitCallbacks(execute=True):

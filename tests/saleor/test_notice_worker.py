@@ -1,6 +1,7 @@
 """Delivery through a real Celery worker on the local Redis: lost tasks, dead workers
 and retries, which Celery's eager mode cannot show."""
 
+import os
 import time
 import uuid
 
@@ -20,7 +21,7 @@ from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotenc
 from saleor_cs_plugin.models import Notice, ServiceHistoryEntry
 from saleor_cs_plugin.plugin import CustomerServicePlugin
 
-BROKER_URL = "redis://127.0.0.1:6379/15"
+BROKER_URL = os.environ.get("SALEOR_CS_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 
 # Committed data, so the worker process sees it; the flush after each test empties
 # only the plugin's tables (the fixtures below remove the Saleor rows they add).
@@ -92,13 +93,21 @@ def store_channel(db_access, receiver):
 
 
 @pytest.fixture
-def broker():
-    redis.Redis.from_url(BROKER_URL).flushdb()
-    return Celery("tests", broker=BROKER_URL)
+def queue():
+    name = f"saleor-cs-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    redis.Redis.from_url(BROKER_URL).delete(name)
 
 
 @pytest.fixture
-def start_worker(db_access, tmp_path):
+def broker(queue):
+    app = Celery("tests", broker=BROKER_URL)
+    app.conf.task_default_queue = queue
+    return app
+
+
+@pytest.fixture
+def start_worker(db_access, tmp_path, queue):
     settings = connection.settings_dict
     database_url = (
         f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
@@ -111,6 +120,7 @@ def start_worker(db_access, tmp_path):
             broker_url=BROKER_URL,
             database_url=database_url,
             log_path=tmp_path / f"worker-{len(workers)}.log",
+            queue=queue,
         )
         workers.append(worker)
         return worker.start()
