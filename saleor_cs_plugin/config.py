@@ -256,7 +256,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
     ),
     FieldDefinition(
         name="webhook_secret",
-        kind=FieldKind.SECRET,
+        kind=FieldKind.PASSWORD,
         default="",
         label="Webhook secret",
         help_text=(
@@ -274,13 +274,6 @@ FIELDS: tuple[FieldDefinition, ...] = (
             "records it: sms, chat or social."
         ),
     ),
-    FieldDefinition(
-        name="staff_alert_email",
-        kind=FieldKind.TEXT,
-        default="",
-        label="Staff alert address",
-        help_text="Where staff alerts go (e.g. a promoted code that expired).",
-    ),
     *(f for notice_type in NoticeType for f in _template_fields(notice_type)),
 )
 
@@ -292,7 +285,7 @@ class SmtpSettings:
     host: str = ""
     port: int = 587
     user: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     use_tls: bool = True
     use_ssl: bool = False
     sender_name: str = ""
@@ -312,7 +305,6 @@ class NoticeSettings:
     webhook_url: str = ""
     webhook_secret: str = field(default="", repr=False)
     webhook_contact_channel: str = "sms"
-    staff_alert_email: str = ""
     templates: dict[str, tuple[str, str]] = field(
         default_factory=lambda: {
             t.value: (
@@ -412,11 +404,6 @@ def _parse_notice_settings(fields: "_Fields", time_zone: str) -> NoticeSettings:
             f"{', '.join(WEBHOOK_CONTACT_CHANNELS)}.",
         )
         webhook_contact_channel = "sms"
-    staff_alert_email = fields.text("staff_alert_email")
-    if staff_alert_email and not _is_email_address(staff_alert_email):
-        fields.reject(
-            "staff_alert_email", f"'{staff_alert_email}' is not an e-mail address."
-        )
     templates = {}
     for notice_type in NoticeType:
         subject = fields.template(f"subject_{notice_type.value}")
@@ -434,10 +421,10 @@ def _parse_notice_settings(fields: "_Fields", time_zone: str) -> NoticeSettings:
         retry_base_seconds=fields.integer("retry_base_seconds", 1, 3600),
         timeout_seconds=fields.integer("delivery_timeout_seconds", 1, 60),
         smtp=smtp,
-        webhook_url=webhook_url.rstrip("/") if webhook_url else "",
+        # Exactly as entered: Saleor's HTTP client follows no redirect.
+        webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         webhook_contact_channel=webhook_contact_channel,
-        staff_alert_email=staff_alert_email,
         templates=templates,
     )
 

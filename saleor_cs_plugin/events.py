@@ -19,8 +19,11 @@ def contact_logged_event(
     acting_app=None,
     social_network: str = "",
 ) -> ServiceHistoryEntry:
-    """Record a contact that happened outside the store (a call, a chat, ...)."""
-    if user is None and order is not None:
+    """Record a contact that happened outside the store (a call, a chat, ...).
+
+    The caller has checked that the customer and the order belong together.
+    """
+    if user is None and order is not None and not customer_email:
         user = order.user
     if not customer_email:
         customer_email = _customer_email(user, order)
@@ -48,9 +51,9 @@ def notice_event(notice, *, contact_channel: ContactChannel, error: str = ""):
     subject = notice.context.get("subject", "")
     return ServiceHistoryEntry.objects.create(
         type=EntryType.NOTICE_SENT if is_sent else EntryType.NOTICE_FAILED,
-        user=None if is_staff_alert else notice.user,
+        user_id=None if is_staff_alert else notice.user_id,
         customer_email="" if is_staff_alert else notice.recipient_email,
-        order=notice.order,
+        order_id=notice.order_id,
         contact_channel=contact_channel,
         actor=Actor.PLUGIN,
         is_customer_visible=is_sent and not is_staff_alert,

@@ -1,5 +1,6 @@
 """Reads Saleor and the plugin's tables into what the rules need (the read side)."""
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from saleor.channel.models import Channel
@@ -9,26 +10,35 @@ from .config import PLUGIN_ID, ChannelSettings, parse_channel_settings
 from .models import NoticePreference
 
 
+@dataclass(frozen=True)
+class ChannelPlugin:
+    """The plugin as one channel has it: settings, whether it is on, the slug."""
+
+    settings: ChannelSettings
+    is_active: bool
+    slug: str | None
+
+
 def channel_settings(channel_id) -> ChannelSettings:
     """The plugin's saved settings of a channel (defaults where nothing is saved).
 
     Raises ``config.SettingsError`` if the stored values are no longer valid.
     """
-    return channel_settings_and_slug(channel_id)[0]
+    return channel_plugin(channel_id).settings
 
 
-def channel_settings_and_slug(channel_id) -> tuple[ChannelSettings, str | None]:
-    """The channel's settings and its slug, in one query."""
+def channel_plugin(channel_id) -> ChannelPlugin:
+    """The channel's settings, activity and slug, in one query."""
     row = (
         PluginConfiguration.objects.filter(identifier=PLUGIN_ID, channel_id=channel_id)
-        .values_list("configuration", "channel__slug")
+        .values_list("configuration", "active", "channel__slug")
         .first()
     )
-    configuration, slug = row or ([], None)
+    configuration, is_active, slug = row or ([], False, None)
     if row is None and channel_id is not None:
         slug = Channel.objects.filter(pk=channel_id).values_list("slug", flat=True).first()
     values = tuple(sorted((item["name"], item["value"]) for item in configuration))
-    return _parsed(values), slug
+    return ChannelPlugin(settings=_parsed(values), is_active=is_active, slug=slug)
 
 
 @lru_cache(maxsize=256)

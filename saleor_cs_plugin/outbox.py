@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import F, Q
+from django.utils import timezone
 
 from .config import NoticeSettings
 from .domain.notices import NoticeStatus, NoticeType, Transport
@@ -118,10 +119,21 @@ def claim(notice_id, now: datetime) -> Notice | None:
 
 
 def _finish(notice: Notice, **values) -> bool:
-    """Apply the outcome of a claimed attempt; False if the claim was lost meanwhile."""
+    """Apply the outcome of a claimed attempt; False if the claim was lost meanwhile.
+
+    Each claim sets its own ``claimed_until``; a worker whose claim ran out and was
+    taken over by another no longer matches it, so its late outcome changes nothing.
+    """
     return bool(
-        Notice.objects.filter(pk=notice.pk, status=NoticeStatus.SENDING).update(
-            claimed_until=None, **values
+        Notice.objects.filter(
+            pk=notice.pk,
+            status=NoticeStatus.SENDING,
+            claimed_until=notice.claimed_until,
+        ).update(
+            claimed_until=None,
+            transport=notice.transport,
+            updated_at=timezone.now(),
+            **values,
         )
     )
 
@@ -166,15 +178,30 @@ def retry_failed(notice_id, now: datetime) -> bool:
             attempts=0,
             next_attempt_at=now,
             claimed_until=None,
+            updated_at=now,
         )
     )
 
 
-def recent_sent_times(recipient_email: str, now: datetime) -> list[datetime]:
-    return list(
+def recent_sent_times(
+    recipient_email: str, now: datetime, *, excluding=None
+) -> list[datetime]:
+    """When notices reached this address in the last 24 hours; a notice another
+    worker is sending right now counts as sent now."""
+    sent = list(
         Notice.objects.filter(
             recipient_email=recipient_email,
             status=NoticeStatus.SENT,
             sent_at__gt=now - timedelta(hours=24),
         ).values_list("sent_at", flat=True)
     )
+    being_sent = (
+        Notice.objects.filter(
+            recipient_email=recipient_email,
+            status=NoticeStatus.SENDING,
+            claimed_until__gt=now,
+        )
+        .exclude(pk=excluding)
+        .count()
+    )
+    return sent + [now] * being_sent

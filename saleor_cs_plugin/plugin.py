@@ -1,7 +1,8 @@
-"""The Saleor plugin: identity, settings in the Dashboard, and the hooks it answers.
+"""The Saleor plugin: its identity and its per-channel settings in the Dashboard.
 
-This is the only module that knows Saleor's hook signatures. Each hook checks that the
-plugin is active, makes one call, and hands back ``previous_value``.
+This is the only module that knows Saleor's plugin API. Hooks, as features need them,
+belong here: each checks that the plugin is active, makes one call, and hands back
+``previous_value``.
 """
 
 from django.core.exceptions import ValidationError
@@ -23,8 +24,8 @@ class CustomerServicePlugin(BasePlugin):
     PLUGIN_ID = config.PLUGIN_ID
     PLUGIN_NAME = "Customer service"
     PLUGIN_DESCRIPTION = (
-        "Tells customers bad news first, explains every failed promo code, and keeps "
-        "a service history of every contact, readable by the customer and staff."
+        "Keeps a service history of every contact, readable by the customer and "
+        "staff, and sends proactive notices once, on the channel the customer uses."
     )
     CONFIGURATION_PER_CHANNEL = True
     DEFAULT_ACTIVE = False

@@ -50,7 +50,13 @@ def deliver_notices_task(notice_ids):
     settings_by_channel: dict = {}
     with allow_writer():
         for notice_id in notice_ids:
-            outcome = deliver_notice(notice_id, settings_by_channel)
+            try:
+                outcome = deliver_notice(notice_id, settings_by_channel)
+            except Exception:  # noqa: BLE001 - one notice must not stop the batch
+                # The notice stays claimed; the sweep takes it again when the claim
+                # runs out, and gives up on it after the configured attempts.
+                logger.exception("Delivering notice %s stopped unexpectedly.", notice_id)
+                outcome = "error"
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 
@@ -112,7 +118,7 @@ def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
         settings_by_channel = {}
     if notice.channel_id not in settings_by_channel:
         try:
-            settings_by_channel[notice.channel_id] = fetch.channel_settings_and_slug(
+            settings_by_channel[notice.channel_id] = fetch.channel_plugin(
                 notice.channel_id
             )
         except SettingsError as error:
@@ -120,10 +126,23 @@ def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
     loaded = settings_by_channel[notice.channel_id]
     if isinstance(loaded, SettingsError):
         return _fail(notice, f"The channel's saved settings are invalid: {loaded}", None)
-    channel_settings, channel_slug = loaded
+    channel_settings, channel_slug = loaded.settings, loaded.slug
     settings = channel_settings.notices
-    if not notice.recipient_email:
-        outbox.mark_skipped(notice, "The notice has no recipient (anonymized).")
+    if notice.attempts > settings.max_attempts:
+        return _fail(
+            notice,
+            f"Abandoned after {notice.attempts - 1} attempts that stopped unexpectedly.",
+            channel_settings,
+        )
+    skip_reason = _skip_reason(notice, loaded)
+    if skip_reason:
+        outbox.mark_skipped(notice, skip_reason)
+        return "skipped"
+    # The transport is the one configured now: a type switched to another transport
+    # (or off) since the notice was decided goes the new way.
+    notice.transport = settings.transports[notice.notice_type]
+    if notice.transport == Transport.OFF:
+        outbox.mark_skipped(notice, "The transport of this notice type is 'off'.")
         return "skipped"
     # Essential notices go whatever the customer's preferences and recent notices:
     # those are read only when they can change the decision.
@@ -136,7 +155,9 @@ def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
         recent_sent_times=(
             []
             if is_essential
-            else outbox.recent_sent_times(notice.recipient_email, now)
+            else outbox.recent_sent_times(
+                notice.recipient_email, now, excluding=notice.pk
+            )
         ),
     )
     if dispatch.action == Action.SKIP:
@@ -171,6 +192,16 @@ def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
     return "sent"
 
 
+def _skip_reason(notice: Notice, channel_plugin: fetch.ChannelPlugin) -> str:
+    if notice.channel_id is None:
+        return "The notice's channel was deleted."
+    if not channel_plugin.is_active:
+        return f"The plugin is not active in the channel '{channel_plugin.slug}'."
+    if not notice.recipient_email:
+        return "The notice has no recipient (anonymized)."
+    return ""
+
+
 def _fail(notice: Notice, error: str, channel_settings: ChannelSettings | None) -> str:
     logger.warning("Notice %s failed: %s", notice.pk, error)
     with transaction.atomic():
@@ -186,9 +217,11 @@ def _fail(notice: Notice, error: str, channel_settings: ChannelSettings | None) 
 def _contact_channel(notice: Notice, channel_settings) -> ContactChannel:
     if notice.transport == Transport.WEBHOOK and channel_settings is not None:
         return ContactChannel(channel_settings.notices.webhook_contact_channel)
-    if notice.transport == Transport.WEBHOOK:
-        return ContactChannel.SYSTEM
-    return ContactChannel.EMAIL
+    if notice.transport == Transport.EMAIL:
+        return ContactChannel.EMAIL
+    # Saleor's notifications (or a webhook of unknown use): which medium the app
+    # chose is not known here.
+    return ContactChannel.SYSTEM
 
 
 def _template_context(notice: Notice, channel_settings: ChannelSettings) -> dict:

@@ -17,6 +17,8 @@ from email.utils import formataddr
 import requests
 from django.core.serializers.json import DjangoJSONEncoder
 from saleor.core.http_client import HTTPClient
+from saleor.webhook.event_types import WebhookEventAsyncType
+from saleor.webhook.utils import get_webhooks_for_event
 
 from .config import SmtpSettings
 
@@ -87,6 +89,9 @@ def send_email(
         raise TerminalDeliveryError(description) from error
     except smtplib.SMTPNotSupportedError as error:
         raise TerminalDeliveryError(f"SMTP: {error}") from error
+    except (UnicodeError, ValueError) as error:
+        # A host name that cannot be encoded (e.g. "smtp..example.com").
+        raise TerminalDeliveryError(f"SMTP: bad server address: {error}") from error
     except (smtplib.SMTPException, OSError) as error:
         # Connection refused or dropped, timeouts, TLS failures: try again later.
         raise RetryableDeliveryError(f"SMTP: {type(error).__name__}: {error}") from error
@@ -117,7 +122,8 @@ def post_webhook(
         raise RetryableDeliveryError(f"Webhook: {type(error).__name__}") from error
     except requests.RequestException as error:
         # Refused before sending (e.g. the address is not allowed): not transient.
-        raise TerminalDeliveryError(f"Webhook: {type(error).__name__}: {error}") from error
+        # The message would repeat the URL, which may carry a token.
+        raise TerminalDeliveryError(f"Webhook: {type(error).__name__}") from error
     status = response.status_code
     if 200 <= status < 300:
         return
@@ -128,7 +134,17 @@ def post_webhook(
 
 
 def notify_saleor(manager, *, notice_type: str, payload: dict, channel_slug) -> None:
-    """Hand the notice to Saleor's notification pipeline (e-mail plugins, apps)."""
+    """Hand the notice to Saleor's notification pipeline.
+
+    Saleor's own e-mail plugins render only Saleor's events; the plugin's events reach
+    apps subscribed to NOTIFY_USER. With no such app nothing would deliver the notice,
+    so it fails instead of counting as sent.
+    """
+    if not get_webhooks_for_event(WebhookEventAsyncType.NOTIFY_USER).exists():
+        raise TerminalDeliveryError(
+            "Saleor notify: no app receives Saleor's notifications (NOTIFY_USER "
+            "webhook); choose the email or webhook transport, or install such an app."
+        )
     manager.notify(
         NOTIFY_EVENT_PREFIX + notice_type,
         payload_func=lambda: payload,

@@ -146,7 +146,10 @@ class CeleryWorker:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": self.settings_module,
-            "PYTHONPATH": self.python_path,
+            # Keep the inherited path: it may hold the Saleor tree (3.21).
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (self.python_path, os.environ.get("PYTHONPATH")) if p
+            ),
             "DATABASE_URL": self.database_url,
             "CELERY_BROKER_URL": self.broker_url,
             "CELERY_TASK_DEFAULT_QUEUE": self.queue,

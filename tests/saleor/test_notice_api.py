@@ -64,8 +64,13 @@ def _notice(channel, email, status, decision, notice_type=NoticeType.ORDER_DELAY
 
 
 @pytest.fixture
-def notices(plugin_configuration, channel_USD):
-    plugin_configuration()
+def notices(plugin_configuration, channel_USD, webhook_receiver):
+    plugin_configuration(
+        notice_transports="*=webhook",
+        webhook_url=webhook_receiver.url,
+        webhook_secret=WEBHOOK_SECRET,
+        quiet_hours="",
+    )
     return {
         "failed": _notice(channel_USD, "a@example.com", NoticeStatus.FAILED, "1"),
         "sent": _notice(channel_USD, "b@example.com", NoticeStatus.SENT, "2"),
@@ -95,7 +100,7 @@ def test_staff_list_failed_notices_by_type(
         "id": graphene.Node.to_global_id("ServiceNotice", failed.pk),
         "type": "ORDER_DELAY",
         "status": "FAILED",
-        "transport": "SALEOR_NOTIFY",
+        "transport": "WEBHOOK",
         "attempts": 0,
         "lastError": "Webhook: HTTP 410",
         "recipientEmail": "a@example.com",
@@ -103,16 +108,16 @@ def test_staff_list_failed_notices_by_type(
     }
 
 
-@pytest.mark.parametrize(
-    ("client_name", "permission_name"),
-    [
-        ("api_client", None),
-        ("user_api_client", None),
-        ("staff_api_client", None),
-        ("staff_api_client", "permission_manage_users"),
-        ("app_api_client", None),
-    ],
-)
+NOTICE_CALLERS_WITHOUT_PERMISSION = [
+    ("api_client", None),
+    ("user_api_client", None),
+    ("staff_api_client", None),
+    ("staff_api_client", "permission_manage_users"),
+    ("app_api_client", None),
+]
+
+
+@pytest.mark.parametrize(("client_name", "permission_name"), NOTICE_CALLERS_WITHOUT_PERMISSION)
 def test_notices_are_for_order_staff_only(request, notices, client_name, permission_name):
     client = request.getfixturevalue(client_name)
     if permission_name:
@@ -131,8 +136,10 @@ def test_app_with_manage_orders_lists_notices(app_api_client, permission_manage_
     assert content["data"]["serviceNotices"]["totalCount"] == 3
 
 
-def test_staff_retry_a_failed_notice(staff_api_client, permission_manage_orders, notices):
-    # given a failed notice (its transport, Saleor's notify, always accepts)
+def test_staff_retry_a_failed_notice(
+    staff_api_client, permission_manage_orders, notices, webhook_receiver
+):
+    # given a failed notice whose receiver now accepts
     staff_api_client.user.user_permissions.add(permission_manage_orders)
     failed = notices["failed"]
 
@@ -151,6 +158,9 @@ def test_staff_retry_a_failed_notice(staff_api_client, permission_manage_orders,
         1,
         "",
     )
+    assert [r.headers["Idempotency-Key"] for r in webhook_receiver.requests] == [
+        failed.idempotency_key
+    ]
 
 
 def test_only_failed_notices_can_be_retried(
@@ -177,10 +187,14 @@ def test_only_failed_notices_can_be_retried(
     assert sent.status == NoticeStatus.SENT
 
 
-def test_retry_needs_manage_orders(staff_api_client, notices):
+@pytest.mark.parametrize(("client_name", "permission_name"), NOTICE_CALLERS_WITHOUT_PERMISSION)
+def test_retry_needs_manage_orders(request, notices, client_name, permission_name):
+    client = request.getfixturevalue(client_name)
+    if permission_name:
+        client.user.user_permissions.add(request.getfixturevalue(permission_name))
     failed = notices["failed"]
 
-    response = staff_api_client.post_graphql(
+    response = client.post_graphql(
         RETRY, {"id": graphene.Node.to_global_id("ServiceNotice", failed.pk)}
     )
 
@@ -208,6 +222,46 @@ def test_shopper_opts_out_and_back_in(user_api_client, customer_user):
             customer_user.email,
             opt_out,
         )
+
+
+@pytest.mark.parametrize(
+    ("client_name", "permission_name", "expected"),
+    [
+        ("api_client", None, "denied"),
+        ("other_customer_api_client", None, "denied"),
+        ("staff_api_client", None, "denied"),
+        ("staff_api_client", "permission_manage_users", True),
+        ("app_api_client", None, "denied"),
+        ("app_api_client", "permission_manage_users", True),
+    ],
+)
+def test_who_reads_a_customers_preferences(
+    request, customer_user, client_name, permission_name, expected
+):
+    NoticePreference.objects.create(
+        email=customer_user.email, user=customer_user, is_opted_out_of_non_essential=True
+    )
+    client = request.getfixturevalue(client_name)
+    if permission_name:
+        permission = request.getfixturevalue(permission_name)
+        holder = client.app or client.user
+        (holder.permissions if client.app else holder.user_permissions).add(permission)
+    query = (
+        "query($id: ID!) { user(id: $id) { serviceNoticePreferences "
+        "{ isOptedOutOfNonEssential } } }"
+    )
+
+    response = client.post_graphql(
+        query, {"id": graphene.Node.to_global_id("User", customer_user.pk)}
+    )
+
+    if expected == "denied":
+        assert_no_permission(response)
+    else:
+        content = get_graphql_content(response)
+        assert content["data"]["user"]["serviceNoticePreferences"] == {
+            "isOptedOutOfNonEssential": expected
+        }
 
 
 def test_anonymous_shopper_cannot_set_preferences(api_client):

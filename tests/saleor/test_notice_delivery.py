@@ -250,9 +250,9 @@ def test_opted_out_customer_gets_essential_but_not_other_notices(
 def test_quiet_hours_defer_non_essential_notices_to_the_morning(
     plugin_configuration, channel_USD, customer_user, webhook_receiver
 ):
-    # given quiet hours that cover every hour but the current one's end
+    # given quiet hours from this hour to two hours on (robust to the hour turning)
     now_hour = timezone.now().hour
-    quiet = f"{now_hour}-{(now_hour + 1) % 24}"
+    quiet = f"{now_hour}-{(now_hour + 2) % 24}"
     plugin_configuration(**_webhook_settings(webhook_receiver, quiet_hours=quiet))
     survey = _enqueue(channel_USD, customer_user, NoticeType.SURVEY)
 
@@ -260,7 +260,9 @@ def test_quiet_hours_defer_non_essential_notices_to_the_morning(
 
     assert outcome == "deferred"
     survey.refresh_from_db()
-    expected_end = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    expected_end = survey.created_at.replace(
+        minute=0, second=0, microsecond=0
+    ) + timedelta(hours=2)
     assert (survey.status, survey.attempts) == (NoticeStatus.PENDING, 0)
     assert survey.next_attempt_at == expected_end
     assert webhook_receiver.requests == []
@@ -367,3 +369,118 @@ def test_broker_down_at_commit_leaves_the_notice_for_the_sweep(
     # then nothing was sent, nothing raised, and the sweep finds the notice
     assert webhook_receiver.requests == []
     assert outbox.due_notice_ids(timezone.now(), 10) == [notice.pk]
+
+
+
+def test_late_outcome_of_a_worker_whose_claim_was_taken_over_changes_nothing(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    # given worker A claimed the notice, its claim ran out, and worker B delivered it
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    notice = _enqueue(channel_USD, customer_user)
+    stale = outbox.claim(notice.pk, timezone.now())
+    Notice.objects.filter(pk=notice.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert tasks.deliver_notice(notice.pk) == "sent"
+
+    # when worker A finally reports a temporary failure
+    changed = outbox.mark_retry(stale, "SMTP: 451", timezone.now())
+
+    # then B's outcome stands
+    assert changed is False
+    notice.refresh_from_db()
+    assert (notice.status, notice.last_error) == (NoticeStatus.SENT, "")
+
+
+def test_notice_that_keeps_stopping_unexpectedly_is_abandoned(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    # given a notice claimed more often than allowed, each time by a worker that died
+    plugin_configuration(**_webhook_settings(webhook_receiver, max_attempts="2"))
+    notice = _enqueue(channel_USD, customer_user)
+    Notice.objects.filter(pk=notice.pk).update(attempts=2)
+
+    outcome = tasks.deliver_notice(notice.pk)
+
+    assert outcome == "failed"
+    notice.refresh_from_db()
+    assert notice.status == NoticeStatus.FAILED
+    assert notice.last_error == "Abandoned after 2 attempts that stopped unexpectedly."
+    assert webhook_receiver.requests == []
+    assert ServiceHistoryEntry.objects.get().type == EntryType.NOTICE_FAILED
+
+
+def test_one_broken_notice_does_not_stop_its_batch(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver, monkeypatch
+):
+    # given the transport breaks in an unforeseen way for one notice of a batch
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    broken = _enqueue(channel_USD, customer_user, decision="broken")
+    good = _enqueue(channel_USD, customer_user, decision="good")
+    post_webhook = tasks.transport.post_webhook
+
+    def breaks_for_one(url, secret, payload, *, idempotency_key, timeout):
+        if idempotency_key == broken.idempotency_key:
+            raise RuntimeError("unforeseen")
+        post_webhook(url, secret, payload, idempotency_key=idempotency_key, timeout=timeout)
+
+    monkeypatch.setattr(tasks.transport, "post_webhook", breaks_for_one)
+
+    # when
+    outcomes = tasks.deliver_notices_task([str(broken.pk), str(good.pk)])
+
+    # then the other notice went, and the broken one waits for the sweep
+    assert outcomes == {"error": 1, "sent": 1}
+    good.refresh_from_db()
+    broken.refresh_from_db()
+    assert good.status == NoticeStatus.SENT
+    assert (broken.status, broken.attempts) == (NoticeStatus.SENDING, 1)
+
+
+def test_notices_of_a_channel_where_the_plugin_is_off_are_skipped(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    plugin_configuration(active=False, **_webhook_settings(webhook_receiver))
+    notice = _enqueue(channel_USD, customer_user)
+
+    assert tasks.deliver_notice(notice.pk) == "skipped"
+
+    notice.refresh_from_db()
+    assert notice.last_error == "The plugin is not active in the channel 'main'."
+    assert webhook_receiver.requests == []
+
+
+def test_transport_switched_off_after_the_decision_skips_the_notice(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    configuration = plugin_configuration(**_webhook_settings(webhook_receiver))
+    notice = _enqueue(channel_USD, customer_user)
+    for item in configuration.configuration:
+        if item["name"] == "notice_transports":
+            item["value"] = "*=webhook\norder_delay=off"
+    configuration.save(update_fields=["configuration"])
+
+    assert tasks.deliver_notice(notice.pk) == "skipped"
+
+    notice.refresh_from_db()
+    assert (notice.status, notice.last_error) == (
+        NoticeStatus.SKIPPED,
+        "The transport of this notice type is 'off'.",
+    )
+    assert webhook_receiver.requests == []
+
+
+def test_saleor_notify_with_no_app_listening_fails_instead_of_counting_as_sent(
+    plugin_configuration, channel_USD, customer_user
+):
+    plugin_configuration(notice_transports="*=saleor_notify", quiet_hours="")
+    notice = _enqueue(channel_USD, customer_user)
+
+    assert tasks.deliver_notice(notice.pk) == "failed"
+
+    notice.refresh_from_db()
+    assert notice.last_error == (
+        "Saleor notify: no app receives Saleor's notifications (NOTIFY_USER "
+        "webhook); choose the email or webhook transport, or install such an app."
+    )

@@ -451,7 +451,10 @@ def test_contact_about_another_customers_order_is_rejected(
 def test_social_contact_by_guest_email_about_an_order(
     app_api_client, permission_manage_users, permission_manage_orders, order
 ):
-    # given an app (e.g. a social-media inbox) with both permissions
+    # given a guest's order and an app (e.g. a social-media inbox) with both permissions
+    order.user = None
+    order.user_email = "guest@example.com"
+    order.save(update_fields=["user", "user_email"])
     app_api_client.app.permissions.add(permission_manage_users, permission_manage_orders)
 
     content = get_graphql_content(
@@ -480,6 +483,55 @@ def test_social_contact_by_guest_email_about_an_order(
     saved = ServiceHistoryEntry.objects.get()
     assert saved.acting_app == app_api_client.app
     assert saved.acting_user is None
+    assert saved.user is None
+
+
+@pytest.mark.parametrize(
+    "customer_input",
+    [
+        {"customerEmail": "someone.else@example.com"},
+        {"customer": "other_customer"},
+    ],
+)
+def test_contact_about_an_order_of_someone_else_is_rejected(
+    staff_api_client,
+    permission_manage_users,
+    permission_manage_orders,
+    customer_user2,
+    order,
+    customer_input,
+):
+    # given the order of customer_user, and another person named as the customer
+    staff_api_client.user.user_permissions.add(
+        permission_manage_users, permission_manage_orders
+    )
+    if customer_input.get("customer") == "other_customer":
+        customer_input = {"customer": _gid("User", customer_user2.pk)}
+
+    content = get_graphql_content(
+        staff_api_client.post_graphql(
+            LOG_CONTACT,
+            {
+                "input": {
+                    **customer_input,
+                    "order": _gid("Order", order.pk),
+                    "contactChannel": ContactChannel.EMAIL.name,
+                    "summary": "Asked about a parcel.",
+                    "isResolvedAtFirstContact": True,
+                    "isCustomerVisible": True,
+                }
+            },
+        )
+    )
+
+    assert content["data"]["serviceContactLog"]["errors"] == [
+        {
+            "field": "order",
+            "message": "This order belongs to another customer.",
+            "code": "INVALID",
+        }
+    ]
+    assert ServiceHistoryEntry.objects.exists() is False
 
 
 @pytest.mark.parametrize(

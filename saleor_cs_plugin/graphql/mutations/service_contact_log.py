@@ -72,10 +72,8 @@ class ServiceContactLog(BaseMutation):
         requestor = get_user_or_app_from_context(info.context)
         user = cls._customer(info, requestor, input)
         order = cls._order(info, requestor, input)
-        if user is not None and order is not None and order.user_id not in (
-            None,
-            user.pk,
-        ):
+        email = (input.get("customer_email") or "").strip().lower()
+        if order is not None and not _order_belongs_to(order, user, email):
             raise ValidationError(
                 {
                     "order": ValidationError(
@@ -111,7 +109,7 @@ class ServiceContactLog(BaseMutation):
             is_resolved_at_first_contact=contact.is_resolved_at_first_contact,
             is_customer_visible=contact.is_customer_visible,
             user=user,
-            customer_email=(input.get("customer_email") or "").strip().lower(),
+            customer_email=email,
             order=order,
             acting_user=info.context.user if app is None else None,
             acting_app=app,
@@ -151,6 +149,20 @@ class ServiceContactLog(BaseMutation):
         return cls.get_node_or_error(
             info, input["order"], field="order", only_type=Order
         )
+
+
+def _order_belongs_to(order, user, email: str) -> bool:
+    """Whether the given customer (account or e-mail) is the order's customer."""
+    order_email = (order.user_email or "").lower()
+    if user is not None:
+        if order.user_id is not None:
+            return order.user_id == user.pk
+        return not order_email or order_email == user.email.lower()
+    if email:
+        if order.user_id is not None:
+            return order.user is not None and order.user.email.lower() == email
+        return not order_email or order_email == email
+    return True
 
 
 def _require(requestor, permission):
