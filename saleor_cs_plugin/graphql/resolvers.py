@@ -8,6 +8,8 @@ number of queries does not grow with the page.
 from graphql.error import GraphQLError
 from saleor.account.models import User
 from saleor.core.exceptions import PermissionDenied
+from saleor.graphql.account.utils import get_user_accessible_channels
+from saleor.graphql.app.dataloaders import get_app_promise
 from saleor.graphql.core.connection import create_connection_slice
 from saleor.graphql.core.context import get_database_connection_name
 from saleor.graphql.utils import get_user_or_app_from_context
@@ -78,11 +80,25 @@ def _slice(entries, info, kwargs):
     )
 
 
+def accessible_channel_ids(info) -> set | None:
+    """The channels a staff user may act in (as for Saleor's orders); None for apps,
+    which Saleor does not restrict to channels."""
+    if get_app_promise(info.context).get():
+        return None
+    return {
+        channel.id
+        for channel in get_user_accessible_channels(info, info.context.user)
+    }
+
+
 def resolve_service_notices(_root, info, **kwargs):
     requestor = get_user_or_app_from_context(info.context)
     if not (requestor and requestor.has_perm(OrderPermissions.MANAGE_ORDERS)):
         raise PermissionDenied(permissions=[OrderPermissions.MANAGE_ORDERS])
     notices = Notice.objects.using(get_database_connection_name(info.context))
+    channel_ids = accessible_channel_ids(info)
+    if channel_ids is not None:
+        notices = notices.filter(channel_id__in=channel_ids)
     filter_input = kwargs.get("filter") or {}
     if filter_input.get("statuses"):
         notices = notices.filter(status__in=[str(s) for s in filter_input["statuses"]])

@@ -7,10 +7,12 @@ tier follows whatever the Saleor under test declares.
 
 import importlib.util
 import os
+import uuid
 from pathlib import Path
 
 import pytest
 import saleor
+from saleor.account.models import Group
 from saleor.graphql.tests.fixtures import ApiClient
 from saleor.plugins.models import PluginConfiguration
 
@@ -87,3 +89,22 @@ def webhook_receiver():
     receiver = WebhookReceiver(secret=WEBHOOK_SECRET).start()
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture
+def staff_in_group(staff_api_client):
+    """Staff permissions through a permission group, as Saleor grants them; with
+    ``channels`` the group is restricted to those channels."""
+
+    def grant(*permissions, channels=None):
+        group = Group.objects.create(
+            name=f"cs-{uuid.uuid4().hex[:8]}",
+            restricted_access_to_channels=channels is not None,
+        )
+        group.permissions.add(*permissions)
+        if channels:
+            group.channels.add(*channels)
+        group.user_set.add(staff_api_client.user)
+        return staff_api_client
+
+    return grant

@@ -81,9 +81,9 @@ def notices(plugin_configuration, channel_USD, webhook_receiver):
 
 
 def test_staff_list_failed_notices_by_type(
-    staff_api_client, permission_manage_orders, notices
+    staff_in_group, permission_manage_orders, notices
 ):
-    staff_api_client.user.user_permissions.add(permission_manage_orders)
+    staff_api_client = staff_in_group(permission_manage_orders)
 
     content = get_graphql_content(
         staff_api_client.post_graphql(
@@ -137,10 +137,10 @@ def test_app_with_manage_orders_lists_notices(app_api_client, permission_manage_
 
 
 def test_staff_retry_a_failed_notice(
-    staff_api_client, permission_manage_orders, notices, webhook_receiver
+    staff_in_group, permission_manage_orders, notices, webhook_receiver
 ):
     # given a failed notice whose receiver now accepts
-    staff_api_client.user.user_permissions.add(permission_manage_orders)
+    staff_api_client = staff_in_group(permission_manage_orders)
     failed = notices["failed"]
 
     content = get_graphql_content(
@@ -164,9 +164,9 @@ def test_staff_retry_a_failed_notice(
 
 
 def test_only_failed_notices_can_be_retried(
-    staff_api_client, permission_manage_orders, notices
+    staff_in_group, permission_manage_orders, notices
 ):
-    staff_api_client.user.user_permissions.add(permission_manage_orders)
+    staff_api_client = staff_in_group(permission_manage_orders)
     sent = notices["sent"]
 
     content = get_graphql_content(
@@ -199,6 +199,24 @@ def test_retry_needs_manage_orders(request, notices, client_name, permission_nam
     )
 
     assert_no_permission(response)
+    failed.refresh_from_db()
+    assert failed.status == NoticeStatus.FAILED
+
+
+def test_staff_restricted_to_other_channels_neither_see_nor_retry_notices(
+    staff_in_group, permission_manage_orders, notices, channel_PLN
+):
+    # given staff whose group is restricted to the PLN channel; the notices are USD
+    staff_api_client = staff_in_group(permission_manage_orders, channels=[channel_PLN])
+    failed = notices["failed"]
+
+    listed = get_graphql_content(staff_api_client.post_graphql(NOTICES))
+    retried = staff_api_client.post_graphql(
+        RETRY, {"id": graphene.Node.to_global_id("ServiceNotice", failed.pk)}
+    )
+
+    assert listed["data"]["serviceNotices"]["totalCount"] == 0
+    assert_no_permission(retried)
     failed.refresh_from_db()
     assert failed.status == NoticeStatus.FAILED
 

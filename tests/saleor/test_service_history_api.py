@@ -411,15 +411,13 @@ def test_bad_contact_log_is_rejected_and_nothing_is_recorded(
 
 
 def test_contact_about_another_customers_order_is_rejected(
-    staff_api_client,
+    staff_in_group,
     permission_manage_users,
     permission_manage_orders,
     customer_user2,
     order,
 ):
-    staff_api_client.user.user_permissions.add(
-        permission_manage_users, permission_manage_orders
-    )
+    staff_api_client = staff_in_group(permission_manage_users, permission_manage_orders)
 
     content = get_graphql_content(
         staff_api_client.post_graphql(
@@ -494,7 +492,7 @@ def test_social_contact_by_guest_email_about_an_order(
     ],
 )
 def test_contact_about_an_order_of_someone_else_is_rejected(
-    staff_api_client,
+    staff_in_group,
     permission_manage_users,
     permission_manage_orders,
     customer_user2,
@@ -502,9 +500,7 @@ def test_contact_about_an_order_of_someone_else_is_rejected(
     customer_input,
 ):
     # given the order of customer_user, and another person named as the customer
-    staff_api_client.user.user_permissions.add(
-        permission_manage_users, permission_manage_orders
-    )
+    staff_api_client = staff_in_group(permission_manage_users, permission_manage_orders)
     if customer_input.get("customer") == "other_customer":
         customer_input = {"customer": _gid("User", customer_user2.pk)}
 
@@ -531,6 +527,28 @@ def test_contact_about_an_order_of_someone_else_is_rejected(
             "code": "INVALID",
         }
     ]
+    assert ServiceHistoryEntry.objects.exists() is False
+
+
+def test_staff_restricted_to_other_channels_cannot_log_about_an_order(
+    staff_in_group, permission_manage_orders, order, channel_PLN
+):
+    staff_api_client = staff_in_group(permission_manage_orders, channels=[channel_PLN])
+
+    response = staff_api_client.post_graphql(
+        LOG_CONTACT,
+        {
+            "input": {
+                "order": _gid("Order", order.pk),
+                "contactChannel": ContactChannel.PHONE.name,
+                "summary": "Asked about the order.",
+                "isResolvedAtFirstContact": True,
+                "isCustomerVisible": False,
+            }
+        },
+    )
+
+    assert_no_permission(response)
     assert ServiceHistoryEntry.objects.exists() is False
 
 

@@ -16,6 +16,7 @@ from ... import events
 from ...domain.history import ContactChannel, ContactLog, check_contact_log
 from ...error_codes import ServiceHistoryErrorCode
 from ..enums import ServiceContactChannelEnum
+from ..resolvers import accessible_channel_ids
 from ..types import ServiceHistoryEntry, ServiceHistoryError
 
 
@@ -146,9 +147,15 @@ class ServiceContactLog(BaseMutation):
         if not input.get("order"):
             return None
         _require(requestor, OrderPermissions.MANAGE_ORDERS)
-        return cls.get_node_or_error(
+        order = cls.get_node_or_error(
             info, input["order"], field="order", only_type=Order
         )
+        channel_ids = accessible_channel_ids(info)
+        if channel_ids is not None and order.channel_id not in channel_ids:
+            raise PermissionDenied(
+                message="You do not have access to the channel of this order."
+            )
+        return order
 
 
 def _order_belongs_to(order, user, email: str) -> bool:

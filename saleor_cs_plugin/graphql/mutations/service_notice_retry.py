@@ -3,6 +3,7 @@
 import graphene
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from saleor.core.exceptions import PermissionDenied
 from saleor.graphql.core.mutations import BaseMutation
 from saleor.permission.enums import OrderPermissions
 
@@ -10,6 +11,7 @@ from ... import outbox
 from ...domain.notices import NoticeStatus
 from ...error_codes import ServiceHistoryErrorCode
 from ...tasks import schedule_delivery
+from ..resolvers import accessible_channel_ids
 from ..types import ServiceHistoryError, ServiceNotice
 
 
@@ -29,6 +31,11 @@ class ServiceNoticeRetry(BaseMutation):
     @classmethod
     def perform_mutation(cls, _root, info, /, *, id):
         notice = cls.get_node_or_error(info, id, only_type=ServiceNotice)
+        channel_ids = accessible_channel_ids(info)
+        if channel_ids is not None and notice.channel_id not in channel_ids:
+            raise PermissionDenied(
+                message="You do not have access to the channel of this notice."
+            )
         if not outbox.retry_failed(notice.pk, timezone.now()):
             raise ValidationError(
                 {
