@@ -2,7 +2,8 @@
 
 import graphene
 from saleor.graphql.account.dataloaders import UserByUserIdLoader
-from saleor.graphql.app.dataloaders import AppByIdLoader
+from saleor.graphql.account.utils import get_user_accessible_channels
+from saleor.graphql.app.dataloaders import AppByIdLoader, get_app_promise
 from saleor.graphql.core.connection import CountableConnection
 from saleor.graphql.core.context import SyncWebhookControlContext
 from saleor.graphql.core.fields import PermissionsField
@@ -96,11 +97,20 @@ class ServiceHistoryEntry(ModelObjectType[models.ServiceHistoryEntry]):
 def _resolve_order(root, info):
     if root.order_id is None:
         return None
-    return (
-        OrderByIdLoader(info.context)
-        .load(root.order_id)
-        .then(lambda order: SyncWebhookControlContext(order) if order else None)
-    )
+
+    def visible(order):
+        if order is None:
+            return None
+        # As in Saleor's own order lists: staff see orders of their channels only.
+        user = info.context.user
+        is_own_order = user is not None and order.user_id == user.pk
+        if not is_own_order and not get_app_promise(info.context).get():
+            channel_ids = {c.id for c in get_user_accessible_channels(info, user)}
+            if order.channel_id not in channel_ids:
+                return None
+        return SyncWebhookControlContext(order)
+
+    return OrderByIdLoader(info.context).load(root.order_id).then(visible)
 
 
 class ServiceHistoryEntryCountableConnection(CountableConnection):

@@ -194,6 +194,25 @@ def test_customer_cannot_see_which_staff_member_acted(
     ]
 
 
+def test_staff_restricted_to_other_channels_see_the_entry_but_not_the_order(
+    staff_in_group, permission_manage_users, customer_user, order, channel_PLN
+):
+    # given an entry about a USD order, read by staff of the PLN channel only
+    _entry(customer_user, "Called about the order.", visible=True, order=order)
+    staff_api_client = staff_in_group(permission_manage_users, channels=[channel_PLN])
+    query = (
+        "query($id: ID!) { user(id: $id) { serviceHistory(first: 5) "
+        "{ edges { node { message order { number } } } } } }"
+    )
+
+    content = get_graphql_content(
+        staff_api_client.post_graphql(query, {"id": _gid("User", customer_user.pk)})
+    )
+
+    (edge,) = content["data"]["user"]["serviceHistory"]["edges"]
+    assert edge["node"] == {"message": "Called about the order.", "order": None}
+
+
 def test_customer_sees_only_visible_entries_of_own_order(
     user_api_client, customer_user, order
 ):
