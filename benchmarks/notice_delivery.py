@@ -60,7 +60,9 @@ def measure(broker, channel, label, send):
 
 def main():
     receiver = WebhookReceiver(secret=bench_support.WEBHOOK_SECRET).start()
-    channel = bench_support.webhook_channel(receiver.url)
+    channel = bench_support.webhook_channel(
+        receiver.url, bench_support.WEBHOOK_SECRET, max_notices_per_day="0"
+    )
     db = connection.settings_dict
     worker = CeleryWorker(
         broker_url=os.environ["CELERY_BROKER_URL"],

@@ -42,7 +42,9 @@ def fill(channel_id):
 
 
 def main():
-    channel = bench_support.webhook_channel("http://127.0.0.1:9/unused")
+    channel = bench_support.webhook_channel(
+        "http://127.0.0.1:9/unused", bench_support.WEBHOOK_SECRET
+    )
     started = time.perf_counter()
     fill(channel.pk)
     print(f"filled {DELIVERED:,} sent + {PENDING:,} pending notices in {time.perf_counter() - started:.1f} s")

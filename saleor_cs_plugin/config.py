@@ -47,7 +47,6 @@ class FieldKind(StrEnum):
     MULTILINE = "multiline"
     BOOLEAN = "boolean"
     PASSWORD = "password"
-    SECRET = "secret"
 
 
 @dataclass(frozen=True)

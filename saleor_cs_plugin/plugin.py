@@ -16,7 +16,6 @@ _FIELD_TYPES = {
     config.FieldKind.MULTILINE: ConfigurationTypeField.MULTILINE,
     config.FieldKind.BOOLEAN: ConfigurationTypeField.BOOLEAN,
     config.FieldKind.PASSWORD: ConfigurationTypeField.PASSWORD,
-    config.FieldKind.SECRET: ConfigurationTypeField.SECRET,
 }
 
 

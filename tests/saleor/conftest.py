@@ -108,3 +108,21 @@ def staff_in_group(staff_api_client):
         return staff_api_client
 
     return grant
+
+
+@pytest.fixture
+def caller(request):
+    """One of Saleor's API clients by fixture name, given a permission by fixture name
+    (to the app, or directly to the user), for permission matrices."""
+
+    def get(client_name, permission_name=None):
+        client = request.getfixturevalue(client_name)
+        if permission_name:
+            permission = request.getfixturevalue(permission_name)
+            if client.app:
+                client.app.permissions.add(permission)
+            else:
+                client.user.user_permissions.add(permission)
+        return client
+
+    return get

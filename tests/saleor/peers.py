@@ -1,5 +1,6 @@
 """Real local peers for delivery tests: an SMTP server, an HTTP receiver that checks
-signatures, and a Celery worker process on the local Redis."""
+signatures, a Celery worker process on the local Redis, and a channel whose plugin
+sends to such a receiver."""
 
 import hashlib
 import hmac
@@ -11,11 +12,18 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from saleor.channel.models import Channel
+from saleor.plugins.models import PluginConfiguration
+
+from saleor_cs_plugin.config import PLUGIN_ID
+from saleor_cs_plugin.models import Notice, ServiceHistoryEntry
+from saleor_cs_plugin.plugin import CustomerServicePlugin
 
 
 class SmtpReceiver:
@@ -207,3 +215,39 @@ def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.2):
             return result
         time.sleep(interval)
     raise AssertionError(f"Not reached within {timeout} s: {condition.__doc__ or condition}")
+
+
+def webhook_channel(webhook_url: str, secret: str, **settings):
+    """A new channel whose plugin is active and sends every notice to the webhook."""
+    slug = f"cs-{uuid.uuid4().hex[:8]}"
+    channel = Channel.objects.create(
+        name=slug, slug=slug, currency_code="USD", default_country="US"
+    )
+    values = {
+        "notice_transports": "*=webhook",
+        "webhook_url": webhook_url,
+        "webhook_secret": secret,
+        "quiet_hours": "",
+        **settings,
+    }
+    PluginConfiguration.objects.create(
+        identifier=PLUGIN_ID,
+        channel=channel,
+        active=True,
+        configuration=[
+            {"name": item["name"], "value": values.get(item["name"], item["value"])}
+            for item in CustomerServicePlugin.DEFAULT_CONFIGURATION
+        ],
+    )
+    return channel
+
+
+def drop_channel(channel) -> None:
+    """Remove a channel made by ``webhook_channel`` with its notices and their
+    history entries."""
+    notices = Notice.objects.filter(channel=channel)
+    notice_ids = [str(pk) for pk in notices.values_list("pk", flat=True)]
+    ServiceHistoryEntry.objects.filter(details__noticeId__in=notice_ids).delete()
+    notices.delete()
+    PluginConfiguration.objects.filter(channel=channel).delete()
+    channel.delete()

@@ -50,8 +50,8 @@ mutation Update($id: ID!, $channelId: ID, $input: PluginUpdateInput!) {
 
 def _shown(field):
     """A default value as the Dashboard receives it."""
-    if field.kind in (config.FieldKind.PASSWORD, config.FieldKind.SECRET):
-        return None  # Saleor never returns secrets (an empty one neither)
+    if field.kind == config.FieldKind.PASSWORD:
+        return None  # Saleor never returns a password (an empty one neither)
     if field.kind == config.FieldKind.BOOLEAN:
         return str(field.default).lower()
     return str(field.default)

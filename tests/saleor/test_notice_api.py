@@ -118,10 +118,8 @@ NOTICE_CALLERS_WITHOUT_PERMISSION = [
 
 
 @pytest.mark.parametrize(("client_name", "permission_name"), NOTICE_CALLERS_WITHOUT_PERMISSION)
-def test_notices_are_for_order_staff_only(request, notices, client_name, permission_name):
-    client = request.getfixturevalue(client_name)
-    if permission_name:
-        client.user.user_permissions.add(request.getfixturevalue(permission_name))
+def test_notices_are_for_order_staff_only(caller, notices, client_name, permission_name):
+    client = caller(client_name, permission_name)
 
     response = client.post_graphql(NOTICES)
 
@@ -188,10 +186,8 @@ def test_only_failed_notices_can_be_retried(
 
 
 @pytest.mark.parametrize(("client_name", "permission_name"), NOTICE_CALLERS_WITHOUT_PERMISSION)
-def test_retry_needs_manage_orders(request, notices, client_name, permission_name):
-    client = request.getfixturevalue(client_name)
-    if permission_name:
-        client.user.user_permissions.add(request.getfixturevalue(permission_name))
+def test_retry_needs_manage_orders(caller, notices, client_name, permission_name):
+    client = caller(client_name, permission_name)
     failed = notices["failed"]
 
     response = client.post_graphql(
@@ -254,16 +250,12 @@ def test_shopper_opts_out_and_back_in(user_api_client, customer_user):
     ],
 )
 def test_who_reads_a_customers_preferences(
-    request, customer_user, client_name, permission_name, expected
+    caller, customer_user, client_name, permission_name, expected
 ):
     NoticePreference.objects.create(
         email=customer_user.email, user=customer_user, is_opted_out_of_non_essential=True
     )
-    client = request.getfixturevalue(client_name)
-    if permission_name:
-        permission = request.getfixturevalue(permission_name)
-        holder = client.app or client.user
-        (holder.permissions if client.app else holder.user_permissions).add(permission)
+    client = caller(client_name, permission_name)
     query = (
         "query($id: ID!) { user(id: $id) { serviceNoticePreferences "
         "{ isOptedOutOfNonEssential } } }"

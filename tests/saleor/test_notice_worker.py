@@ -9,17 +9,13 @@ import pytest
 import redis
 from celery import Celery
 from django.db import connection
-from saleor.channel.models import Channel
-from saleor.plugins.models import PluginConfiguration
 
 from conftest import WEBHOOK_SECRET
-from peers import CeleryWorker, WebhookReceiver, wait_for
+from peers import CeleryWorker, WebhookReceiver, drop_channel, wait_for, webhook_channel
 from saleor_cs_plugin import fetch, outbox
-from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.domain.history import EntryType
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
 from saleor_cs_plugin.models import Notice, ServiceHistoryEntry
-from saleor_cs_plugin.plugin import CustomerServicePlugin
 
 BROKER_URL = os.environ.get("SALEOR_CS_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 
@@ -62,34 +58,9 @@ def receiver():
 
 @pytest.fixture
 def store_channel(db_access, receiver):
-    slug = f"worker-{uuid.uuid4().hex[:8]}"
-    channel = Channel.objects.create(
-        name=slug, slug=slug, currency_code="USD", default_country="US"
-    )
-    values = {
-        "notice_transports": "*=webhook",
-        "webhook_url": receiver.url,
-        "webhook_secret": WEBHOOK_SECRET,
-        "quiet_hours": "",
-        "retry_base_seconds": "1",
-    }
-    PluginConfiguration.objects.create(
-        identifier=PLUGIN_ID,
-        channel=channel,
-        active=True,
-        configuration=[
-            {"name": item["name"], "value": values.get(item["name"], item["value"])}
-            for item in CustomerServicePlugin.DEFAULT_CONFIGURATION
-        ],
-    )
+    channel = webhook_channel(receiver.url, WEBHOOK_SECRET, retry_base_seconds="1")
     yield channel
-    notices = Notice.objects.filter(channel=channel)
-    ServiceHistoryEntry.objects.filter(
-        details__noticeId__in=[str(pk) for pk in notices.values_list("pk", flat=True)]
-    ).delete()
-    notices.delete()
-    PluginConfiguration.objects.filter(channel=channel).delete()
-    channel.delete()
+    drop_channel(channel)
 
 
 @pytest.fixture

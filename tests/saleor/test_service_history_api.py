@@ -151,16 +151,12 @@ def test_phone_call_logged_by_staff_reaches_only_its_customer(
     ],
 )
 def test_user_service_history_permissions(
-    request, customer_user, client_name, permission_name, expected
+    caller, customer_user, client_name, permission_name, expected
 ):
     # given
     _entry(customer_user, "visible", visible=True)
     _entry(customer_user, "internal", visible=False)
-    client = request.getfixturevalue(client_name)
-    if permission_name:
-        permission = request.getfixturevalue(permission_name)
-        holder = client.app or client.user
-        (holder.permissions if client.app else holder.user_permissions).add(permission)
+    client = caller(client_name, permission_name)
 
     # when
     response = client.post_graphql(USER_HISTORY, {"id": _gid("User", customer_user.pk)})
@@ -241,16 +237,12 @@ def test_customer_sees_only_visible_entries_of_own_order(
     ],
 )
 def test_order_service_history_permissions(
-    request, customer_user, order, client_name, permission_name, expected
+    caller, customer_user, order, client_name, permission_name, expected
 ):
     # given
     _entry(customer_user, "visible", visible=True, order=order)
     _entry(customer_user, "internal", visible=False, order=order)
-    client = request.getfixturevalue(client_name)
-    if permission_name:
-        permission = request.getfixturevalue(permission_name)
-        holder = client.app or client.user
-        (holder.permissions if client.app else holder.user_permissions).add(permission)
+    client = caller(client_name, permission_name)
 
     # when
     response = client.post_graphql(ORDER_HISTORY, {"id": _gid("Order", order.pk)})
@@ -582,13 +574,9 @@ def test_staff_restricted_to_other_channels_cannot_log_about_an_order(
     ],
 )
 def test_contact_log_about_a_customer_needs_manage_users(
-    request, customer_user, client_name, permission_name
+    caller, customer_user, client_name, permission_name
 ):
-    client = request.getfixturevalue(client_name)
-    if permission_name:
-        permission = request.getfixturevalue(permission_name)
-        holder = client.app or client.user
-        (holder.permissions if client.app else holder.user_permissions).add(permission)
+    client = caller(client_name, permission_name)
 
     response = client.post_graphql(
         LOG_CONTACT,
