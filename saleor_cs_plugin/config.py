@@ -9,6 +9,8 @@ onto Saleor's ``CONFIG_STRUCTURE``.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
 from urllib.parse import urlsplit
@@ -23,6 +25,7 @@ from .domain.notices import (
     Transport,
     render,
 )
+from .domain.promises import DelayRules, StoreCalendar
 
 PLUGIN_ID = "com.saleor-cs-plugin.customer-service"
 SUPPORT_CONTACT_MAX_LENGTH = 500
@@ -273,6 +276,114 @@ FIELDS: tuple[FieldDefinition, ...] = (
             "records it: sms, chat or social."
         ),
     ),
+    FieldDefinition(
+        name="promise_handling_days",
+        kind=FieldKind.TEXT,
+        default="1",
+        label="Handling time (working days)",
+        help_text=(
+            "Working days the store needs to ship an order once it is processed, "
+            "0 to 30. The promised ship-by day is this many working days after it."
+        ),
+    ),
+    FieldDefinition(
+        name="promise_cutoff_hour",
+        kind=FieldKind.TEXT,
+        default="14",
+        label="Daily order cut-off hour",
+        help_text=(
+            "Local hour, 0 to 24, from which new orders are processed on the next "
+            "working day; 24 means every order of a working day counts that day."
+        ),
+    ),
+    FieldDefinition(
+        name="promise_working_days",
+        kind=FieldKind.TEXT,
+        default="mon,tue,wed,thu,fri",
+        label="Working days",
+        help_text=(
+            "Comma-separated days the store ships and carriers deliver: mon, tue, "
+            "wed, thu, fri, sat, sun."
+        ),
+    ),
+    FieldDefinition(
+        name="promise_holidays",
+        kind=FieldKind.MULTILINE,
+        default="",
+        label="Holidays",
+        help_text=(
+            "Days the store does not ship, one date per line as YYYY-MM-DD; text "
+            "after '#' is a comment."
+        ),
+    ),
+    FieldDefinition(
+        name="promise_default_delivery_days",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Delivery days when the method has none",
+        help_text=(
+            "'min-max' working days (e.g. 2-5) for shipping methods without their own "
+            "minimum and maximum delivery days. Empty: such orders get no promise."
+        ),
+    ),
+    FieldDefinition(
+        name="delay_at_risk_hours",
+        kind=FieldKind.TEXT,
+        default="24",
+        label="At risk this many hours before ship-by ends",
+        help_text=(
+            "An unshipped order counts as at risk, and the customer is told, this "
+            "many hours before its ship-by day ends, 0 to 168; 0: no at-risk notice."
+        ),
+    ),
+    FieldDefinition(
+        name="delay_follow_up_days",
+        kind=FieldKind.TEXT,
+        default="3",
+        label="Second delay notice after (days)",
+        help_text=(
+            "Days after the ship-by day ends when a still unshipped order gets a "
+            "second notice, 0 to 60; 0: no second notice."
+        ),
+    ),
+    FieldDefinition(
+        name="delay_shipping_days",
+        kind=FieldKind.TEXT,
+        default="2",
+        label="A late order ships within (working days)",
+        help_text=(
+            "Used for the honest new estimate given to customers of late orders: "
+            "the order ships this many working days from now, 1 to 30."
+        ),
+    ),
+    FieldDefinition(
+        name="apology_voucher",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Apology voucher with the second notice",
+        help_text=(
+            "A single-use voucher for the customer's next order sent with the second "
+            "delay notice: a percentage (e.g. 10%) or a fixed amount in the "
+            "channel's currency (e.g. 5.00). Empty: no voucher."
+        ),
+    ),
+    FieldDefinition(
+        name="apology_voucher_valid_days",
+        kind=FieldKind.TEXT,
+        default="30",
+        label="Apology voucher valid for (days)",
+        help_text="Days an apology voucher can be used, 1 to 365.",
+    ),
+    FieldDefinition(
+        name="apology_vouchers_per_day",
+        kind=FieldKind.TEXT,
+        default="20",
+        label="Apology vouchers per day",
+        help_text=(
+            "At most this many apology vouchers are issued in this channel a day "
+            "(store time zone), 0 to 1000; past it the notice goes without one."
+        ),
+    ),
     *(f for notice_type in NoticeType for f in _template_fields(notice_type)),
 )
 
@@ -315,12 +426,39 @@ class NoticeSettings:
     )
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class ApologyVoucherSettings:
+    """A single-use voucher offered with the second delay notice; off when value is 0."""
+
+    is_percentage: bool = True
+    value: Decimal = Decimal(0)
+    valid_days: int = 30
+    per_day: int = 20
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.value > 0 and self.per_day > 0
+
+
+@dataclass(frozen=True)
+class PromiseSettings:
+    calendar: StoreCalendar = StoreCalendar()
+    rules: DelayRules = DelayRules()
+    # (minimum, maximum) working days for methods that have none; None: no promise.
+    default_delivery_days: tuple[int, int] | None = None
+    apology_voucher: ApologyVoucherSettings = ApologyVoucherSettings()
+
+
 @dataclass(frozen=True)
 class ChannelSettings:
     time_zone: str = "UTC"
     storefront_url: str = ""
     support_contact: str = ""
     notices: NoticeSettings = field(default_factory=NoticeSettings)
+    promises: PromiseSettings = PromiseSettings()
 
 
 class SettingsError(ValueError):
@@ -353,12 +491,39 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
             f"{SUPPORT_CONTACT_MAX_LENGTH} are allowed.",
         )
     notices = _parse_notice_settings(fields, time_zone)
+    promises = _parse_promise_settings(fields, time_zone)
     fields.raise_errors()
     return ChannelSettings(
         time_zone=time_zone,
         storefront_url=storefront_url.rstrip("/"),
         support_contact=support_contact,
         notices=notices,
+        promises=promises,
+    )
+
+
+def _parse_promise_settings(fields: "_Fields", time_zone: str) -> PromiseSettings:
+    calendar = StoreCalendar(
+        time_zone=time_zone if _is_time_zone(time_zone) else "UTC",
+        working_weekdays=fields.weekdays("promise_working_days"),
+        holidays=fields.dates("promise_holidays"),
+        cutoff_hour=fields.integer("promise_cutoff_hour", 0, 24),
+        handling_days=fields.integer("promise_handling_days", 0, 30),
+    )
+    rules = DelayRules(
+        at_risk_lead_hours=fields.integer("delay_at_risk_hours", 0, 168),
+        follow_up_days=fields.integer("delay_follow_up_days", 0, 60),
+        late_shipping_days=fields.integer("delay_shipping_days", 1, 30),
+    )
+    return PromiseSettings(
+        calendar=calendar,
+        rules=rules,
+        default_delivery_days=fields.day_range("promise_default_delivery_days"),
+        apology_voucher=ApologyVoucherSettings(
+            **fields.discount("apology_voucher"),
+            valid_days=fields.integer("apology_voucher_valid_days", 1, 365),
+            per_day=fields.integer("apology_vouchers_per_day", 0, 1000),
+        ),
     )
 
 
@@ -538,6 +703,76 @@ class _Fields:
             )
             return None
         return QuietHours(*hours)
+
+    def weekdays(self, name: str) -> frozenset[int]:
+        parts = [part.strip().lower() for part in self.text(name).split(",")]
+        parts = [part for part in parts if part]
+        unknown = [part for part in parts if part not in WEEKDAYS]
+        if unknown or not parts:
+            self.reject(
+                name,
+                f"'{self.text(name)}' is not a comma-separated list of at least one "
+                f"of: {', '.join(WEEKDAYS)}.",
+            )
+            return frozenset(range(5))
+        return frozenset(WEEKDAYS.index(part) for part in parts)
+
+    def dates(self, name: str) -> frozenset[date]:
+        days = set()
+        for number, line in enumerate(self.text(name).splitlines(), start=1):
+            text = line.partition("#")[0].strip()
+            if not text:
+                continue
+            try:
+                days.add(date.fromisoformat(text))
+            except ValueError:
+                self.reject(
+                    name, f"line {number} '{text}' is not a date as YYYY-MM-DD."
+                )
+        if len(days) > 366:
+            self.reject(name, f"{len(days)} dates given; at most 366 are allowed.")
+            return frozenset()
+        return frozenset(days)
+
+    def day_range(self, name: str) -> tuple[int, int] | None:
+        text = self.text(name)
+        if not text:
+            return None
+        low, separator, high = (part.strip() for part in text.partition("-"))
+        try:
+            days = (int(low), int(high)) if separator else None
+        except ValueError:
+            days = None
+        if days is None or not 0 <= days[0] <= days[1] <= 365:
+            self.reject(
+                name,
+                f"'{text}' is not 'min-max' with whole days from 0 to 365 and min "
+                "not above max, e.g. '2-5'; leave it empty for no default.",
+            )
+            return None
+        return days
+
+    def discount(self, name: str) -> dict:
+        text = self.text(name)
+        if not text:
+            return {"is_percentage": True, "value": Decimal(0)}
+        is_percentage = text.endswith("%")
+        try:
+            value = Decimal(text.removesuffix("%").strip())
+        except InvalidOperation:
+            value = None
+        limit = Decimal(100) if is_percentage else Decimal(100000)
+        if value is None or not value.is_finite() or not 0 < value <= limit or (
+            value.as_tuple().exponent < -2
+        ):
+            self.reject(
+                name,
+                f"'{text}' is not a percentage above 0 and at most 100 (e.g. '10%') "
+                "or an amount above 0 with at most two decimals (e.g. '5.00'); leave "
+                "it empty for no voucher.",
+            )
+            return {"is_percentage": True, "value": Decimal(0)}
+        return {"is_percentage": is_percentage, "value": value}
 
     def template(self, name: str) -> str:
         template = self.raw_text(name)

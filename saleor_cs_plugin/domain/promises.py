@@ -1,0 +1,390 @@
+"""Rules of delivery promises: what date an order was promised, when it is at risk or
+late, what honest new estimate to give, and what to tell the customer.
+
+Nothing here reads a clock or a database: ``now`` and every order fact are parameters.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+# A calendar always has a working day within this many days: settings reject a week
+# without working days, and a year of holidays is the most a store can enter.
+MAX_CALENDAR_SEARCH_DAYS = 400
+
+
+class PromiseStatus(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    LATE = "late"
+    SHIPPED_ON_TIME = "shipped_on_time"
+    SHIPPED_LATE = "shipped_late"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = frozenset(
+    {PromiseStatus.ON_TRACK, PromiseStatus.AT_RISK, PromiseStatus.LATE}
+)
+
+
+class DelayStage(StrEnum):
+    """How far a promise has slipped; each stage is told to the customer once."""
+
+    NONE = ""
+    AT_RISK = "at_risk"
+    LATE = "late"
+    FOLLOW_UP = "follow_up"
+
+
+_STAGE_ORDER = [DelayStage.NONE, DelayStage.AT_RISK, DelayStage.LATE, DelayStage.FOLLOW_UP]
+
+
+def stage_rank(stage: DelayStage) -> int:
+    return _STAGE_ORDER.index(stage)
+
+
+@dataclass(frozen=True)
+class StoreCalendar:
+    """When the store ships: working weekdays (0 is Monday), holidays, the local hour
+    after which an order counts from the next working day, and handling days."""
+
+    time_zone: str = "UTC"
+    working_weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    holidays: frozenset[date] = frozenset()
+    cutoff_hour: int = 14
+    handling_days: int = 1
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() in self.working_weekdays and day not in self.holidays
+
+    def first_working_day(self, day: date) -> date:
+        """``day`` itself if the store works then, else the next working day."""
+        for offset in range(MAX_CALENDAR_SEARCH_DAYS):
+            candidate = day + timedelta(days=offset)
+            if self.is_working_day(candidate):
+                return candidate
+        raise ValueError("The calendar has no working day.")
+
+    def add_working_days(self, day: date, count: int) -> date:
+        """The working day ``count`` working days after ``day`` (a working day)."""
+        result = self.first_working_day(day)
+        for _ in range(count):
+            result = self.first_working_day(result + timedelta(days=1))
+        return result
+
+    def processing_day(self, moment: datetime) -> date:
+        """The working day on which an order placed at ``moment`` starts to be handled."""
+        local = moment.astimezone(ZoneInfo(self.time_zone))
+        day = local.date()
+        if local.hour >= self.cutoff_hour or not self.is_working_day(day):
+            day += timedelta(days=1)
+        return self.first_working_day(day)
+
+    def end_of_day(self, day: date) -> datetime:
+        """The moment ``day`` ends in the store's time zone (midnight after it)."""
+        return datetime.combine(
+            day + timedelta(days=1), time(0), tzinfo=ZoneInfo(self.time_zone)
+        )
+
+
+@dataclass(frozen=True)
+class PromiseDates:
+    ship_by: date
+    deliver_from: date
+    deliver_by: date
+    ship_by_deadline: datetime
+
+
+def promise_dates(
+    ordered_at: datetime,
+    *,
+    calendar: StoreCalendar,
+    minimum_delivery_days: int,
+    maximum_delivery_days: int,
+) -> PromiseDates:
+    """The dates promised for an order placed at ``ordered_at``.
+
+    The order ships within the handling days counted from the day it is processed;
+    the carrier's minimum and maximum delivery days are counted in the store's
+    working days after shipping (a conservative reading: the promise is never earlier
+    than the carrier's own).
+    """
+    ship_by = calendar.add_working_days(
+        calendar.processing_day(ordered_at), calendar.handling_days
+    )
+    return PromiseDates(
+        ship_by=ship_by,
+        deliver_from=calendar.add_working_days(ship_by, minimum_delivery_days),
+        deliver_by=calendar.add_working_days(ship_by, maximum_delivery_days),
+        ship_by_deadline=calendar.end_of_day(ship_by),
+    )
+
+
+@dataclass(frozen=True)
+class DelayRules:
+    """When a promise counts as at risk, when to follow up, how long a late order
+    usually needs to ship."""
+
+    at_risk_lead_hours: int = 24
+    follow_up_days: int = 3
+    late_shipping_days: int = 2
+
+
+@dataclass(frozen=True)
+class WaitingLine:
+    product_name: str
+    variant_name: str
+    quantity: int
+
+    @property
+    def description(self) -> str:
+        name = self.product_name
+        if self.variant_name and self.variant_name != self.product_name:
+            name = f"{name} ({self.variant_name})"
+        return f"{self.quantity} × {name}"
+
+
+@dataclass(frozen=True)
+class OpenPromise:
+    """What the sweep knows of one promise that is not closed."""
+
+    ordered_at: datetime
+    ship_by: date
+    deliver_by: date
+    ship_by_deadline: datetime
+    maximum_delivery_days: int
+    notified_stage: DelayStage
+    waiting_lines: tuple[WaitingLine, ...]
+    # When the last line that no longer waits shipped, if known.
+    last_shipped_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    ship_by: date
+    deliver_by: date
+
+
+@dataclass(frozen=True)
+class Review:
+    """The outcome of looking at an open promise at ``now``."""
+
+    status: PromiseStatus
+    stage_to_notify: DelayStage = DelayStage.NONE
+    estimate: Estimate | None = None
+    next_review_at: datetime | None = None
+    is_closed: bool = False
+
+
+def review_promise(
+    promise: OpenPromise, *, now: datetime, rules: DelayRules, calendar: StoreCalendar
+) -> Review:
+    """Decide a promise's status, the stage to tell the customer (at most one, the
+    furthest reached), and when to look again."""
+    if not promise.waiting_lines:
+        # Everything shipped, but the fulfilment hook was not seen: close it here.
+        return Review(
+            status=closing_status(
+                shipped_at=promise.last_shipped_at or now,
+                ship_by_deadline=promise.ship_by_deadline,
+            ),
+            is_closed=True,
+        )
+    deadline = promise.ship_by_deadline
+    # Never at risk in the first half of the time the store had to ship: an order
+    # placed close to its ship-by day is not bad news the moment it is placed.
+    at_risk_at = max(
+        deadline - timedelta(hours=rules.at_risk_lead_hours),
+        promise.ordered_at + (deadline - promise.ordered_at) / 2,
+    )
+    follow_up_at = deadline + timedelta(days=rules.follow_up_days)
+    has_at_risk_stage = rules.at_risk_lead_hours > 0
+    has_follow_up = rules.follow_up_days > 0
+    if now >= deadline:
+        reached = (
+            DelayStage.FOLLOW_UP if has_follow_up and now >= follow_up_at else DelayStage.LATE
+        )
+        status = PromiseStatus.LATE
+        next_review_at = (
+            follow_up_at if has_follow_up and reached == DelayStage.LATE else None
+        )
+    elif has_at_risk_stage and now >= at_risk_at:
+        reached, status, next_review_at = DelayStage.AT_RISK, PromiseStatus.AT_RISK, deadline
+    else:
+        reached = DelayStage.NONE
+        status = PromiseStatus.ON_TRACK
+        next_review_at = at_risk_at if has_at_risk_stage else deadline
+    if stage_rank(reached) <= stage_rank(promise.notified_stage):
+        return Review(status=status, next_review_at=next_review_at)
+    return Review(
+        status=status,
+        stage_to_notify=reached,
+        estimate=revised_estimate(promise, reached, now=now, rules=rules, calendar=calendar),
+        next_review_at=next_review_at,
+    )
+
+
+def revised_estimate(
+    promise: OpenPromise,
+    stage: DelayStage,
+    *,
+    now: datetime,
+    rules: DelayRules,
+    calendar: StoreCalendar,
+) -> Estimate:
+    """An honest new estimate.
+
+    At risk, the order may miss its ship-by day: expect it one working day later.
+    Late, the order ships at the earliest ``late_shipping_days`` working days from
+    the day it would be handled now; the carrier's maximum follows.
+    """
+    if stage == DelayStage.AT_RISK:
+        ship_by = calendar.add_working_days(promise.ship_by, 1)
+    else:
+        ship_by = calendar.add_working_days(
+            calendar.processing_day(now), rules.late_shipping_days
+        )
+    ship_by = max(ship_by, calendar.add_working_days(promise.ship_by, 1))
+    return Estimate(
+        ship_by=ship_by,
+        deliver_by=max(
+            calendar.add_working_days(ship_by, promise.maximum_delivery_days),
+            promise.deliver_by,
+        ),
+    )
+
+
+def closing_status(*, shipped_at: datetime, ship_by_deadline: datetime) -> PromiseStatus:
+    if shipped_at < ship_by_deadline:
+        return PromiseStatus.SHIPPED_ON_TIME
+    return PromiseStatus.SHIPPED_LATE
+
+
+def readable_date(day: date) -> str:
+    """A date as customers read it, e.g. 'Monday, 2 March 2026'."""
+    return f"{day:%A}, {day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True)
+class DelayMessage:
+    subject: str
+    message: str
+    staff_note: str
+    data: dict = field(default_factory=dict)
+
+
+def delay_message(
+    *,
+    order_number: str,
+    promise: OpenPromise,
+    stage: DelayStage,
+    estimate: Estimate,
+    apology_code: str = "",
+    apology_value: str = "",
+) -> DelayMessage:
+    """What the customer is told about a delay, and the note staff see on the order."""
+    items = "; ".join(line.description for line in promise.waiting_lines)
+    promised = readable_date(promise.ship_by)
+    new_ship = readable_date(estimate.ship_by)
+    new_delivery = readable_date(estimate.deliver_by)
+    if stage == DelayStage.AT_RISK:
+        subject = f"Order #{order_number} may ship later than we promised"
+        opening = (
+            f"We are sorry: your order #{order_number} may not leave us by "
+            f"{promised}, the day we promised."
+        )
+    elif stage == DelayStage.LATE:
+        subject = f"Order #{order_number} is late"
+        opening = (
+            f"We are sorry: your order #{order_number} did not leave us by {promised} "
+            "as we promised."
+        )
+    else:
+        subject = f"Order #{order_number} is still delayed"
+        opening = (
+            f"We are sorry that your order #{order_number}, promised to ship by "
+            f"{promised}, has still not left us."
+        )
+    message = (
+        f"{opening} Still waiting: {items}. Our honest new estimate: it ships by "
+        f"{new_ship} and arrives by {new_delivery}. You can wait, and we will tell you "
+        "as soon as it ships, or ask us to cancel the waiting items and be refunded "
+        "for them: just reply or contact us."
+    )
+    if apology_code:
+        message += (
+            f" As an apology, the code {apology_code} takes {apology_value} off your "
+            "next order."
+        )
+    staff_note = (
+        f"Customer service: delivery promise {stage.value.replace('_', ' ')}; the "
+        f"customer was told. Promised ship-by {promise.ship_by.isoformat()}, new "
+        f"estimate: ships by {estimate.ship_by.isoformat()}, arrives by "
+        f"{estimate.deliver_by.isoformat()}. Waiting: {items}."
+    )
+    if apology_code:
+        staff_note += f" Apology voucher {apology_code} ({apology_value})."
+    return DelayMessage(
+        subject=subject,
+        message=message,
+        staff_note=staff_note,
+        data={
+            "stage": stage.value,
+            "promisedShipBy": promise.ship_by.isoformat(),
+            "promisedDeliverBy": promise.deliver_by.isoformat(),
+            "estimatedShipBy": estimate.ship_by.isoformat(),
+            "estimatedDeliverBy": estimate.deliver_by.isoformat(),
+            "waitingLines": [
+                {
+                    "productName": line.product_name,
+                    "variantName": line.variant_name,
+                    "quantity": line.quantity,
+                }
+                for line in promise.waiting_lines
+            ],
+            **({"apologyVoucherCode": apology_code} if apology_code else {}),
+        },
+    )
+
+
+def on_the_way_message(
+    *,
+    order_number: str,
+    tracking_number: str,
+    deliver_by: date,
+    still_waiting: tuple[WaitingLine, ...] = (),
+) -> DelayMessage:
+    """The good news that a delayed order (or part of it) has shipped."""
+    tracking = f" Its tracking number is {tracking_number}." if tracking_number else ""
+    if still_waiting:
+        items = "; ".join(line.description for line in still_waiting)
+        opening = f"Good news: part of your delayed order #{order_number} has shipped."
+        rest = f" Still waiting: {items}; we will tell you when it ships."
+    else:
+        opening = f"Good news: your delayed order #{order_number} has shipped."
+        rest = ""
+    return DelayMessage(
+        subject=f"Order #{order_number} is on the way",
+        message=(
+            f"{opening}{tracking} We expect it to arrive by {readable_date(deliver_by)}."
+            f"{rest} Thank you for your patience."
+        ),
+        staff_note=(
+            "Customer service: the delayed order shipped"
+            + (" in part" if still_waiting else "")
+            + "; the customer was told"
+            + (f" (tracking {tracking_number})." if tracking_number else ".")
+        ),
+        data={
+            "trackingNumber": tracking_number,
+            "estimatedDeliverBy": deliver_by.isoformat(),
+            "isPartial": bool(still_waiting),
+        },
+    )
+
+
+def may_issue_apology(*, issued_today: int, daily_limit: int) -> bool:
+    """Whether another apology voucher fits in the channel's daily limit (0: none)."""
+    return issued_today < daily_limit

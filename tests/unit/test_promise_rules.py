@@ -1,0 +1,404 @@
+"""Delivery promises: promised dates, at risk and late, honest estimates, messages."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from saleor_cs_plugin.config import (
+    ApologyVoucherSettings,
+    PromiseSettings,
+    SettingsError,
+    parse_channel_settings,
+)
+from saleor_cs_plugin.domain.promises import (
+    DelayRules,
+    DelayStage,
+    Estimate,
+    OpenPromise,
+    PromiseStatus,
+    StoreCalendar,
+    WaitingLine,
+    closing_status,
+    delay_message,
+    may_issue_apology,
+    on_the_way_message,
+    promise_dates,
+    readable_date,
+    review_promise,
+)
+
+# 2026-03-02 is a Monday.
+MONDAY = date(2026, 3, 2)
+CALENDAR = StoreCalendar(
+    time_zone="Europe/Warsaw",
+    working_weekdays=frozenset({0, 1, 2, 3, 4}),
+    holidays=frozenset({date(2026, 3, 4)}),
+    cutoff_hour=14,
+    handling_days=1,
+)
+
+
+def _warsaw(day, hour, minute=0):
+    # March 2026: Warsaw is UTC+1.
+    return datetime(2026, 3, day, hour, minute, tzinfo=UTC) - timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("ordered_at", "ship_by", "deliver_from", "deliver_by"),
+    [
+        # Monday morning: processed Monday, ships Tuesday (1 handling day); 2 and 5
+        # working days later, skipping the Wednesday holiday and the weekend.
+        (_warsaw(2, 9), date(2026, 3, 3), date(2026, 3, 6), date(2026, 3, 11)),
+        # Monday 14:00 local is past the cut-off: processed Tuesday, ships Thursday
+        # (Wednesday is a holiday).
+        (_warsaw(2, 14), date(2026, 3, 5), date(2026, 3, 9), date(2026, 3, 12)),
+        # 13:59 local is still before the cut-off, though 12:59 UTC.
+        (_warsaw(2, 13, 59), date(2026, 3, 3), date(2026, 3, 6), date(2026, 3, 11)),
+        # Saturday: processed Monday.
+        (_warsaw(7, 10), date(2026, 3, 10), date(2026, 3, 12), date(2026, 3, 17)),
+    ],
+)
+def test_promised_dates_follow_cut_off_working_days_and_holidays(
+    ordered_at, ship_by, deliver_from, deliver_by
+):
+    dates = promise_dates(
+        ordered_at, calendar=CALENDAR, minimum_delivery_days=2, maximum_delivery_days=5
+    )
+    assert (dates.ship_by, dates.deliver_from, dates.deliver_by) == (
+        ship_by,
+        deliver_from,
+        deliver_by,
+    )
+    # The ship-by day ends at local midnight.
+    assert dates.ship_by_deadline == datetime(
+        ship_by.year, ship_by.month, ship_by.day, tzinfo=UTC
+    ) + timedelta(hours=23)
+
+
+def test_zero_handling_days_ships_on_the_processing_day():
+    calendar = StoreCalendar(handling_days=0, cutoff_hour=24)
+    dates = promise_dates(
+        datetime(2026, 3, 2, 23, 30, tzinfo=UTC),
+        calendar=calendar,
+        minimum_delivery_days=0,
+        maximum_delivery_days=0,
+    )
+    assert (dates.ship_by, dates.deliver_by) == (MONDAY, MONDAY)
+
+
+def test_a_calendar_without_working_days_is_an_error():
+    with pytest.raises(ValueError, match="no working day"):
+        StoreCalendar(working_weekdays=frozenset()).first_working_day(MONDAY)
+
+
+LINE = WaitingLine(product_name="Blue shirt", variant_name="M", quantity=2)
+RULES = DelayRules(at_risk_lead_hours=24, follow_up_days=3, late_shipping_days=2)
+UTC_CALENDAR = StoreCalendar(cutoff_hour=14, handling_days=1)
+# Ship by Tuesday 3 March (ends at midnight UTC), deliver by Monday 9 March.
+DEADLINE = datetime(2026, 3, 4, tzinfo=UTC)
+ORDERED_AT = datetime(2026, 3, 1, 9, tzinfo=UTC)
+
+
+def _promise(notified=DelayStage.NONE, lines=(LINE,)):
+    return OpenPromise(
+        ordered_at=ORDERED_AT,
+        ship_by=date(2026, 3, 3),
+        deliver_by=date(2026, 3, 9),
+        ship_by_deadline=DEADLINE,
+        maximum_delivery_days=4,
+        notified_stage=notified,
+        waiting_lines=lines,
+    )
+
+
+@pytest.mark.parametrize(
+    ("now", "notified", "status", "stage", "next_review_at"),
+    [
+        # Before the lead time: on track, look again when it becomes at risk.
+        (DEADLINE - timedelta(hours=30), DelayStage.NONE, "on_track", "", DEADLINE - timedelta(hours=24)),
+        (DEADLINE - timedelta(hours=24), DelayStage.NONE, "at_risk", "at_risk", DEADLINE),
+        # Already told it is at risk: nothing new until the deadline.
+        (DEADLINE - timedelta(hours=2), DelayStage.AT_RISK, "at_risk", "", DEADLINE),
+        (DEADLINE, DelayStage.AT_RISK, "late", "late", DEADLINE + timedelta(days=3)),
+        # A sweep that missed the at-risk window tells only the furthest stage.
+        (DEADLINE + timedelta(hours=1), DelayStage.NONE, "late", "late", DEADLINE + timedelta(days=3)),
+        (DEADLINE + timedelta(days=1), DelayStage.LATE, "late", "", DEADLINE + timedelta(days=3)),
+        (DEADLINE + timedelta(days=3), DelayStage.LATE, "late", "follow_up", None),
+        (DEADLINE + timedelta(days=9), DelayStage.FOLLOW_UP, "late", "", None),
+    ],
+)
+def test_review_tells_each_stage_once(now, notified, status, stage, next_review_at):
+    review = review_promise(_promise(notified), now=now, rules=RULES, calendar=UTC_CALENDAR)
+    assert review.status == status
+    assert review.stage_to_notify == stage
+    assert review.next_review_at == next_review_at
+    assert review.is_closed is False
+    assert (review.estimate is not None) == bool(stage)
+
+
+def test_an_order_is_not_at_risk_in_the_first_half_of_its_handling_time():
+    # Placed 20 hours before its deadline with a 24-hour lead: at risk only from
+    # 10 hours before the deadline.
+    promise = OpenPromise(
+        ordered_at=DEADLINE - timedelta(hours=20),
+        ship_by=date(2026, 3, 3),
+        deliver_by=date(2026, 3, 9),
+        ship_by_deadline=DEADLINE,
+        maximum_delivery_days=4,
+        notified_stage=DelayStage.NONE,
+        waiting_lines=(LINE,),
+    )
+    placed = review_promise(
+        promise, now=promise.ordered_at, rules=RULES, calendar=UTC_CALENDAR
+    )
+    later = review_promise(
+        promise, now=DEADLINE - timedelta(hours=10), rules=RULES, calendar=UTC_CALENDAR
+    )
+    assert (placed.status, placed.stage_to_notify, placed.next_review_at) == (
+        "on_track",
+        "",
+        DEADLINE - timedelta(hours=10),
+    )
+    assert (later.status, later.stage_to_notify) == ("at_risk", "at_risk")
+
+
+def test_without_at_risk_or_follow_up_stages_only_late_is_told():
+    rules = DelayRules(at_risk_lead_hours=0, follow_up_days=0)
+    early = review_promise(
+        _promise(), now=DEADLINE - timedelta(hours=1), rules=rules, calendar=UTC_CALENDAR
+    )
+    late = review_promise(
+        _promise(), now=DEADLINE + timedelta(days=30), rules=rules, calendar=UTC_CALENDAR
+    )
+    assert (early.status, early.stage_to_notify, early.next_review_at) == (
+        "on_track",
+        "",
+        DEADLINE,
+    )
+    assert (late.status, late.stage_to_notify, late.next_review_at) == ("late", "late", None)
+
+
+@pytest.mark.parametrize(
+    ("now", "status"),
+    [(DEADLINE - timedelta(seconds=1), "shipped_on_time"), (DEADLINE, "shipped_late")],
+)
+def test_a_promise_with_nothing_waiting_closes(now, status):
+    review = review_promise(_promise(lines=()), now=now, rules=RULES, calendar=UTC_CALENDAR)
+    assert (review.status, review.is_closed, review.stage_to_notify) == (status, True, "")
+
+
+@pytest.mark.parametrize(
+    ("now", "stage", "ship_by", "deliver_by"),
+    [
+        # At risk: one working day after the promised Tuesday; delivery 4 days on.
+        (DEADLINE - timedelta(hours=3), DelayStage.AT_RISK, date(2026, 3, 4), date(2026, 3, 10)),
+        # Late on Wednesday 08:00: processed Wednesday, ships 2 working days later.
+        (DEADLINE + timedelta(hours=8), DelayStage.LATE, date(2026, 3, 6), date(2026, 3, 12)),
+        # Still late on Saturday: processed Monday, ships Wednesday.
+        (datetime(2026, 3, 7, 15, tzinfo=UTC), DelayStage.FOLLOW_UP, date(2026, 3, 11), date(2026, 3, 17)),
+    ],
+)
+def test_revised_estimates_are_honest(now, stage, ship_by, deliver_by):
+    notified = {
+        DelayStage.AT_RISK: DelayStage.NONE,
+        DelayStage.LATE: DelayStage.AT_RISK,
+        DelayStage.FOLLOW_UP: DelayStage.LATE,
+    }[stage]
+    review = review_promise(_promise(notified), now=now, rules=RULES, calendar=UTC_CALENDAR)
+    assert review.stage_to_notify == stage
+    assert review.estimate == Estimate(ship_by=ship_by, deliver_by=deliver_by)
+
+
+@pytest.mark.parametrize(
+    ("shipped_at", "status"),
+    [
+        (DEADLINE - timedelta(minutes=1), PromiseStatus.SHIPPED_ON_TIME),
+        (DEADLINE, PromiseStatus.SHIPPED_LATE),
+    ],
+)
+def test_closing_status(shipped_at, status):
+    assert closing_status(shipped_at=shipped_at, ship_by_deadline=DEADLINE) == status
+
+
+def test_late_message_names_items_dates_and_options():
+    message = delay_message(
+        order_number="1042",
+        promise=_promise(),
+        stage=DelayStage.LATE,
+        estimate=Estimate(ship_by=date(2026, 3, 6), deliver_by=date(2026, 3, 12)),
+    )
+    assert message.subject == "Order #1042 is late"
+    assert message.message == (
+        "We are sorry: your order #1042 did not leave us by Tuesday, 3 March 2026 as "
+        "we promised. Still waiting: 2 × Blue shirt (M). Our honest new estimate: it "
+        "ships by Friday, 6 March 2026 and arrives by Thursday, 12 March 2026. You can "
+        "wait, and we will tell you as soon as it ships, or ask us to cancel the "
+        "waiting items and be refunded for them: just reply or contact us."
+    )
+    assert message.staff_note == (
+        "Customer service: delivery promise late; the customer was told. Promised "
+        "ship-by 2026-03-03, new estimate: ships by 2026-03-06, arrives by "
+        "2026-03-12. Waiting: 2 × Blue shirt (M)."
+    )
+    assert message.data == {
+        "stage": "late",
+        "promisedShipBy": "2026-03-03",
+        "promisedDeliverBy": "2026-03-09",
+        "estimatedShipBy": "2026-03-06",
+        "estimatedDeliverBy": "2026-03-12",
+        "waitingLines": [{"productName": "Blue shirt", "variantName": "M", "quantity": 2}],
+    }
+
+
+def test_follow_up_message_carries_the_apology_code():
+    message = delay_message(
+        order_number="7",
+        promise=_promise(lines=(WaitingLine("Mug", "Mug", 1),)),
+        stage=DelayStage.FOLLOW_UP,
+        estimate=Estimate(ship_by=date(2026, 3, 11), deliver_by=date(2026, 3, 17)),
+        apology_code="SORRY-ABC",
+        apology_value="10%",
+    )
+    assert message.subject == "Order #7 is still delayed"
+    assert "Still waiting: 1 × Mug." in message.message
+    assert message.message.endswith(
+        " As an apology, the code SORRY-ABC takes 10% off your next order."
+    )
+    assert message.staff_note.endswith(" Apology voucher SORRY-ABC (10%).")
+    assert message.data["apologyVoucherCode"] == "SORRY-ABC"
+
+
+def test_on_the_way_message_with_and_without_tracking():
+    with_tracking = on_the_way_message(
+        order_number="9", tracking_number="TRK-1", deliver_by=date(2026, 3, 12)
+    )
+    without = on_the_way_message(order_number="9", tracking_number="", deliver_by=MONDAY)
+    partial = on_the_way_message(
+        order_number="9", tracking_number="", deliver_by=MONDAY, still_waiting=(LINE,)
+    )
+    assert with_tracking.message == (
+        "Good news: your delayed order #9 has shipped. Its tracking number is TRK-1. "
+        "We expect it to arrive by Thursday, 12 March 2026. Thank you for your "
+        "patience."
+    )
+    assert without.message.startswith("Good news: your delayed order #9 has shipped. We")
+    assert without.staff_note == (
+        "Customer service: the delayed order shipped; the customer was told."
+    )
+    assert partial.message == (
+        "Good news: part of your delayed order #9 has shipped. We expect it to arrive "
+        "by Monday, 2 March 2026. Still waiting: 2 × Blue shirt (M); we will tell you "
+        "when it ships. Thank you for your patience."
+    )
+    assert partial.data["isPartial"] is True
+    assert partial.staff_note == (
+        "Customer service: the delayed order shipped in part; the customer was told."
+    )
+
+
+def test_readable_date():
+    assert readable_date(MONDAY) == "Monday, 2 March 2026"
+
+
+@pytest.mark.parametrize(
+    ("issued_today", "daily_limit", "allowed"), [(0, 1, True), (1, 1, False), (0, 0, False)]
+)
+def test_apology_vouchers_respect_the_daily_limit(issued_today, daily_limit, allowed):
+    assert may_issue_apology(issued_today=issued_today, daily_limit=daily_limit) is allowed
+
+
+def test_promise_settings_defaults():
+    assert parse_channel_settings({}).promises == PromiseSettings()
+
+
+def test_promise_settings_are_parsed():
+    parsed = parse_channel_settings(
+        {
+            "time_zone": "Europe/Warsaw",
+            "promise_handling_days": "2",
+            "promise_cutoff_hour": "24",
+            "promise_working_days": "Mon, tue,sat",
+            "promise_holidays": "2026-12-25  # Christmas\n\n2026-12-26",
+            "promise_default_delivery_days": "2-5",
+            "delay_at_risk_hours": "0",
+            "delay_follow_up_days": "5",
+            "delay_shipping_days": "3",
+            "apology_voucher": "5.50",
+            "apology_voucher_valid_days": "14",
+            "apology_vouchers_per_day": "7",
+        }
+    ).promises
+    assert parsed == PromiseSettings(
+        calendar=StoreCalendar(
+            time_zone="Europe/Warsaw",
+            working_weekdays=frozenset({0, 1, 5}),
+            holidays=frozenset({date(2026, 12, 25), date(2026, 12, 26)}),
+            cutoff_hour=24,
+            handling_days=2,
+        ),
+        rules=DelayRules(at_risk_lead_hours=0, follow_up_days=5, late_shipping_days=3),
+        default_delivery_days=(2, 5),
+        apology_voucher=ApologyVoucherSettings(
+            is_percentage=False, value=Decimal("5.50"), valid_days=14, per_day=7
+        ),
+    )
+    assert parsed.apology_voucher.is_enabled
+
+
+@pytest.mark.parametrize(
+    ("values", "errors"),
+    [
+        (
+            {"promise_handling_days": "-1"},
+            {"promise_handling_days": "'-1' is not a whole number from 0 to 30."},
+        ),
+        (
+            {"promise_working_days": "mon,fryday"},
+            {
+                "promise_working_days": "'mon,fryday' is not a comma-separated list "
+                "of at least one of: mon, tue, wed, thu, fri, sat, sun."
+            },
+        ),
+        (
+            {"promise_working_days": " "},
+            {
+                "promise_working_days": "'' is not a comma-separated list of at "
+                "least one of: mon, tue, wed, thu, fri, sat, sun."
+            },
+        ),
+        (
+            {"promise_holidays": "2026-12-25\n25.12.2026"},
+            {"promise_holidays": "line 2 '25.12.2026' is not a date as YYYY-MM-DD."},
+        ),
+        (
+            {"promise_default_delivery_days": "5-2"},
+            {
+                "promise_default_delivery_days": "'5-2' is not 'min-max' with whole "
+                "days from 0 to 365 and min not above max, e.g. '2-5'; leave it "
+                "empty for no default."
+            },
+        ),
+        (
+            {"apology_voucher": "110%"},
+            {
+                "apology_voucher": "'110%' is not a percentage above 0 and at most "
+                "100 (e.g. '10%') or an amount above 0 with at most two decimals "
+                "(e.g. '5.00'); leave it empty for no voucher."
+            },
+        ),
+        (
+            {"apology_voucher": "0.001", "delay_shipping_days": "0"},
+            {
+                "apology_voucher": "'0.001' is not a percentage above 0 and at most "
+                "100 (e.g. '10%') or an amount above 0 with at most two decimals "
+                "(e.g. '5.00'); leave it empty for no voucher.",
+                "delay_shipping_days": "'0' is not a whole number from 1 to 30.",
+            },
+        ),
+    ],
+)
+def test_rejected_promise_settings(values, errors):
+    with pytest.raises(SettingsError) as raised:
+        parse_channel_settings(values)
+    assert raised.value.errors == errors
