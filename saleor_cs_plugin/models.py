@@ -1,5 +1,6 @@
 """The plugin's tables: the service history (append-only: rows are added, and only
-anonymization rewrites them), the notice outbox and customers' notice preferences."""
+anonymization rewrites them), the notice outbox, customers' notice preferences and
+orders' delivery promises."""
 
 import uuid
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from .domain.history import Actor, ContactChannel, EntryType
 from .domain.notices import NoticeStatus, NoticeType, Transport
+from .domain.promises import DelayStage, PromiseStatus
 
 
 # What anonymization leaves of an entry: what happened and when stays (it feeds the
@@ -233,3 +235,124 @@ class NoticePreference(models.Model):
 
     def __str__(self):
         return self.email
+
+
+class DeliveryPromise(models.Model):
+    """The dates an order was promised, snapshotted when it was placed, and how the
+    promise is kept.
+
+    Later edits to the shipping method or the settings do not move it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.OneToOneField(
+        "order.Order", on_delete=models.CASCADE, related_name="cs_delivery_promise"
+    )
+    channel = models.ForeignKey(
+        "channel.Channel", on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    ordered_at = models.DateTimeField()
+    shipping_method_name = models.CharField(max_length=255, blank=True, default="")
+    minimum_delivery_days = models.PositiveIntegerField()
+    maximum_delivery_days = models.PositiveIntegerField()
+    handling_days = models.PositiveIntegerField()
+    ship_by = models.DateField()
+    # The end of the ship-by day in the store's time zone: late from this moment.
+    ship_by_deadline = models.DateTimeField()
+    deliver_from = models.DateField()
+    deliver_by = models.DateField()
+    status = models.CharField(
+        max_length=32,
+        choices=[(s.value, s.name) for s in PromiseStatus],
+        default=PromiseStatus.ON_TRACK.value,
+    )
+    notified_stage = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        choices=[(s.value, s.name or "none") for s in DelayStage],
+    )
+    estimated_ship_by = models.DateField(null=True, blank=True)
+    estimated_deliver_by = models.DateField(null=True, blank=True)
+    # When the sweep must look at this promise next; null once nothing is due.
+    review_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-ordered_at", "-id")
+        indexes = [
+            # The sweep reads only promises that are due.
+            models.Index(
+                fields=["review_at"],
+                name="cs_promise_review",
+                condition=models.Q(review_at__isnull=False),
+            ),
+            models.Index(fields=["channel", "status"], name="cs_promise_channel_status"),
+        ]
+
+    def __str__(self):
+        return f"Order {self.order_id}: ship by {self.ship_by} ({self.status})"
+
+
+class DeliveryPromiseLine(models.Model):
+    """One order line under a promise: shipped when its whole quantity is fulfilled."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    promise = models.ForeignKey(
+        DeliveryPromise, on_delete=models.CASCADE, related_name="lines"
+    )
+    order_line = models.ForeignKey(
+        "order.OrderLine",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    product_name = models.CharField(max_length=386)
+    variant_name = models.CharField(max_length=255, blank=True, default="")
+    quantity = models.PositiveIntegerField()
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    is_shipped_on_time = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("promise", "product_name", "id")
+
+    def __str__(self):
+        return f"{self.quantity} x {self.product_name}"
+
+
+class ApologyVoucher(models.Model):
+    """A voucher the plugin issued to say sorry for a late order; one per promise."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    promise = models.OneToOneField(
+        DeliveryPromise, on_delete=models.CASCADE, related_name="apology_voucher"
+    )
+    channel = models.ForeignKey(
+        "channel.Channel", on_delete=models.CASCADE, related_name="+"
+    )
+    voucher = models.ForeignKey(
+        "discount.Voucher",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    code = models.CharField(max_length=255, unique=True)
+    recipient_email = models.EmailField()
+    # The store's local date it was issued on: the daily limit counts these.
+    issued_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(fields=["channel", "issued_on"], name="cs_apology_daily"),
+        ]
+
+    def __str__(self):
+        return self.code
