@@ -42,29 +42,70 @@ def enqueue_notice(
     Returns the notice and whether it is new. The caller schedules delivery of new
     notices after commit.
     """
-    transport = notice_settings.transports[notice_type]
-    return Notice.objects.get_or_create(
+    notice = new_notice(
+        notice_type=notice_type,
         idempotency_key=idempotency_key,
-        defaults={
-            "notice_type": notice_type,
-            "channel": channel,
-            "user": user,
-            "recipient_email": recipient_email.strip().lower(),
-            "order": order,
-            "transport": transport,
-            "is_essential": notice_type in notice_settings.policy.essential_types,
-            "context": context,
-            "status": (
-                NoticeStatus.SKIPPED
-                if transport == Transport.OFF
-                else NoticeStatus.PENDING
-            ),
-            "last_error": (
-                "The transport of this notice type is 'off'."
-                if transport == Transport.OFF
-                else ""
-            ),
-        },
+        notice_settings=notice_settings,
+        recipient_email=recipient_email,
+        context=context,
+        channel_id=channel.pk if channel is not None else None,
+        user_id=user.pk if user is not None else None,
+        order_id=order.pk if order is not None else None,
+    )
+    defaults = {
+        field.attname: getattr(notice, field.attname)
+        for field in Notice._meta.concrete_fields
+        if field.attname not in {"id", "idempotency_key"}
+    }
+    return Notice.objects.get_or_create(
+        idempotency_key=idempotency_key, defaults=defaults
+    )
+
+
+def new_notice(
+    *,
+    notice_type: NoticeType,
+    idempotency_key: str,
+    notice_settings: NoticeSettings,
+    recipient_email: str,
+    context: dict,
+    channel_id=None,
+    user_id=None,
+    order_id=None,
+) -> Notice:
+    """An unsaved notice of one decision; ``add_notices`` records many at once."""
+    transport = notice_settings.transports[notice_type]
+    return Notice(
+        idempotency_key=idempotency_key,
+        notice_type=notice_type,
+        channel_id=channel_id,
+        user_id=user_id,
+        recipient_email=recipient_email.strip().lower(),
+        order_id=order_id,
+        transport=transport,
+        is_essential=notice_type in notice_settings.policy.essential_types,
+        context=context,
+        status=(
+            NoticeStatus.SKIPPED if transport == Transport.OFF else NoticeStatus.PENDING
+        ),
+        last_error=(
+            "The transport of this notice type is 'off'."
+            if transport == Transport.OFF
+            else ""
+        ),
+    )
+
+
+def add_notices(notices: list[Notice]) -> list:
+    """Record notices in the caller's transaction in one statement; a notice whose
+    key is already recorded is left out. Returns the ids of the new pending ones."""
+    if not notices:
+        return []
+    Notice.objects.bulk_create(notices, ignore_conflicts=True)
+    return list(
+        Notice.objects.filter(
+            pk__in=[notice.pk for notice in notices], status=NoticeStatus.PENDING
+        ).values_list("pk", flat=True)
     )
 
 
