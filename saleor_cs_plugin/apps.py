@@ -7,6 +7,8 @@ from django.conf import settings
 
 SWEEP_NOTICES_BEAT_ENTRY = "saleor-cs-plugin-sweep-notices"
 SWEEP_NOTICES_EVERY = timedelta(minutes=1)
+SWEEP_PROMISES_BEAT_ENTRY = "saleor-cs-plugin-sweep-promises"
+SWEEP_PROMISES_EVERY = timedelta(minutes=5)
 
 
 class CustomerServiceConfig(AppConfig):
@@ -29,4 +31,8 @@ class CustomerServiceConfig(AppConfig):
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             SWEEP_NOTICES_BEAT_ENTRY,
             {"task": "saleor_cs_plugin.sweep_notices", "schedule": SWEEP_NOTICES_EVERY},
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            SWEEP_PROMISES_BEAT_ENTRY,
+            {"task": "saleor_cs_plugin.sweep_promises", "schedule": SWEEP_PROMISES_EVERY},
         )

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 from saleor.plugins.error_codes import PluginErrorCode
 
-from . import config
+from . import config, tasks
 
 _FIELD_TYPES = {
     config.FieldKind.TEXT: ConfigurationTypeField.STRING,
@@ -24,7 +24,8 @@ class CustomerServicePlugin(BasePlugin):
     PLUGIN_NAME = "Customer service"
     PLUGIN_DESCRIPTION = (
         "Keeps a service history of every contact, readable by the customer and "
-        "staff, and sends proactive notices once, on the channel the customer uses."
+        "staff, sends proactive notices once, on the channel the customer uses, and "
+        "tells customers first when an order will miss its promised date."
     )
     CONFIGURATION_PER_CHANNEL = True
     DEFAULT_ACTIVE = False
@@ -57,3 +58,29 @@ class CustomerServicePlugin(BasePlugin):
                     for name, message in error.errors.items()
                 }
             ) from error
+
+    # Saleor calls these after the transaction that changed the order commits.
+
+    def order_created(self, order, previous_value=None, **kwargs):
+        if not self.active:
+            return previous_value
+        tasks.on_order_created(order.pk)
+        return previous_value
+
+    def fulfillment_created(self, fulfillment, *args, previous_value=None, **kwargs):
+        if not self.active:
+            return previous_value
+        tasks.on_fulfillment_shipped(fulfillment.pk)
+        return previous_value
+
+    def fulfillment_approved(self, fulfillment, *args, previous_value=None, **kwargs):
+        if not self.active:
+            return previous_value
+        tasks.on_fulfillment_shipped(fulfillment.pk)
+        return previous_value
+
+    def order_cancelled(self, order, previous_value=None, **kwargs):
+        if not self.active:
+            return previous_value
+        tasks.on_order_cancelled(order.pk)
+        return previous_value

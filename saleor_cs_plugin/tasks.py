@@ -16,7 +16,7 @@ from saleor.celeryconf import app
 from saleor.core.db.connection import allow_writer
 from saleor.plugins.manager import get_plugins_manager
 
-from . import events, fetch, outbox, transport
+from . import events, fetch, outbox, promises, transport
 from .config import ChannelSettings, SettingsError
 from .domain.history import ContactChannel
 from .domain.notices import (
@@ -307,3 +307,55 @@ def _webhook_payload(notice: Notice, subject: str, text: str, channel_slug) -> d
         "data": notice.context.get("data", {}),
         "createdAt": notice.created_at.isoformat(),
     }
+
+
+# Delivery promises -----------------------------------------------------------------
+
+
+@app.task(name="saleor_cs_plugin.sweep_promises")
+def sweep_promises_task():
+    """Tell customers of orders at risk or late, once per stage.
+
+    Two sweeps at once split the due promises between them (rows locked with SKIP
+    LOCKED); each stage's notice has its own idempotency key besides.
+    """
+    with allow_writer():
+        now = timezone.now()
+        promises.backfill_promises(now)
+        notice_ids, planned = promises.sweep(now)
+        schedule_delivery(notice_ids)
+    return len(planned)
+
+
+def on_order_created(order_id) -> None:
+    """Record the promise of a new order, from Saleor's ``order_created`` hook."""
+    with allow_writer():
+        try:
+            with transaction.atomic():
+                promises.record_promise(order_id, timezone.now())
+        except Exception:  # noqa: BLE001 - a plugin fault must not fail the order
+            # The order is saved already; the promise sweep records the promise of a
+            # recent order that has none.
+            logger.exception("Recording the promise of order %s failed.", order_id)
+
+
+def on_fulfillment_shipped(fulfillment_id) -> None:
+    """Close shipped promise lines, from Saleor's fulfilment hooks."""
+    with allow_writer():
+        try:
+            with transaction.atomic():
+                notice_ids = promises.close_shipped_lines(fulfillment_id, timezone.now())
+                schedule_delivery(notice_ids)
+        except Exception:  # noqa: BLE001 - a plugin fault must not fail the fulfilment
+            # The promise's next review sees the shipped lines.
+            logger.exception("Closing promise lines of %s failed.", fulfillment_id)
+
+
+def on_order_cancelled(order_id) -> None:
+    """Close a cancelled order's promise silently, from Saleor's hook."""
+    with allow_writer():
+        try:
+            promises.close_cancelled(order_id, timezone.now())
+        except Exception:  # noqa: BLE001 - a plugin fault must not fail the order
+            # The promise's next review sees the cancelled order.
+            logger.exception("Closing the promise of order %s failed.", order_id)

@@ -1,0 +1,40 @@
+"""Operators' run of the delivery-promise sweep: now, or as a dry run."""
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from saleor.core.db.connection import allow_writer
+
+from ... import promises, tasks
+
+
+class Command(BaseCommand):
+    help = (
+        "Reviews every due delivery promise once: tells customers of orders at risk "
+        "or late and queues the notices. With --dry-run, lists what would be told "
+        "and changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="List the notices the sweep would send; write nothing.",
+        )
+
+    def handle(self, *args, dry_run=False, **options):
+        now = timezone.now()
+        with allow_writer():
+            if dry_run:
+                notice_ids, planned = promises.sweep(now, dry_run=True)
+            else:
+                promises.backfill_promises(now)
+                notice_ids, planned = promises.sweep(now)
+                tasks.schedule_delivery(notice_ids)
+        self.stdout.write(
+            f"{'Would tell' if dry_run else 'Told'} {len(planned)} customer(s):"
+        )
+        for notice in planned:
+            self.stdout.write(
+                f"  order #{notice.order_number}  {notice.stage.value}  "
+                f"{notice.recipient_email or '-'}  {notice.message.subject}"
+            )

@@ -1,0 +1,606 @@
+"""Delivery promises: record an order's promise, sweep for promises at risk or late,
+close them when the order ships or is cancelled.
+
+Each use case reads what it needs from Saleor, decides with ``domain.promises``, and
+writes its rows, notices and order notes in one transaction. It returns the ids of
+the notices it created; the caller schedules their delivery after commit.
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import Max, Q, Sum
+from saleor.discount import DiscountValueType, VoucherType
+from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
+from saleor.order import FulfillmentStatus, OrderEvents, OrderOrigin, OrderStatus
+from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderEvent
+
+from . import fetch, outbox
+from .config import ChannelSettings, SettingsError
+from .domain.notices import NoticeType, idempotency_key
+from .domain.promises import (
+    OPEN_STATUSES,
+    DelayMessage,
+    DelayStage,
+    OpenPromise,
+    PromiseStatus,
+    WaitingLine,
+    closing_status,
+    delay_message,
+    may_issue_apology,
+    on_the_way_message,
+    promise_dates,
+    review_promise,
+)
+from .models import ApologyVoucher, DeliveryPromise, DeliveryPromiseLine
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500
+# Orders placed within this window that lack a promise (their hook was lost when
+# the process stopped right after the order was saved) get one from the sweep.
+BACKFILL_WINDOW = timedelta(hours=24)
+# Fulfilments in these states have not left, or never will: their lines still wait.
+NOT_SHIPPED_FULFILLMENT_STATUSES = (
+    FulfillmentStatus.WAITING_FOR_APPROVAL,
+    FulfillmentStatus.CANCELED,
+)
+CLOSED_ORDER_STATUSES = (OrderStatus.CANCELED, OrderStatus.EXPIRED)
+NOTICE_TYPES = {
+    DelayStage.AT_RISK: NoticeType.ORDER_DELAY,
+    DelayStage.LATE: NoticeType.ORDER_DELAY,
+    DelayStage.FOLLOW_UP: NoticeType.ORDER_DELAY_FOLLOW_UP,
+}
+
+
+# Recording -------------------------------------------------------------------------
+
+
+def record_promise(order_id, now: datetime) -> DeliveryPromise | None:
+    """Snapshot the promise of a new order; None when it has none (nothing to ship,
+    no delivery days known, plugin inactive). Recording twice keeps the first."""
+    order = (
+        Order.objects.select_related("shipping_method")
+        .filter(pk=order_id)
+        .exclude(status__in=(OrderStatus.DRAFT, *CLOSED_ORDER_STATUSES))
+        .first()
+    )
+    if order is None or order.shipping_method is None:
+        return None
+    try:
+        channel_plugin = fetch.channel_plugin(order.channel_id)
+    except SettingsError:
+        logger.warning("No promise for order %s: invalid channel settings.", order.pk)
+        return None
+    if not channel_plugin.is_active:
+        return None
+    settings = channel_plugin.settings.promises
+    delivery_days = _delivery_days(order.shipping_method, settings.default_delivery_days)
+    lines = [line for line in order.lines.all() if line.is_shipping_required]
+    if delivery_days is None or not lines:
+        return None
+    dates = promise_dates(
+        order.created_at,
+        calendar=settings.calendar,
+        minimum_delivery_days=delivery_days[0],
+        maximum_delivery_days=delivery_days[1],
+    )
+    first_review = review_promise(
+        OpenPromise(
+            ordered_at=order.created_at,
+            ship_by=dates.ship_by,
+            deliver_by=dates.deliver_by,
+            ship_by_deadline=dates.ship_by_deadline,
+            maximum_delivery_days=delivery_days[1],
+            notified_stage=DelayStage.NONE,
+            waiting_lines=(WaitingLine("", "", 1),),
+        ),
+        now=order.created_at,
+        rules=settings.rules,
+        calendar=settings.calendar,
+    )
+    with transaction.atomic():
+        promise, created = DeliveryPromise.objects.get_or_create(
+            order=order,
+            defaults={
+                "channel_id": order.channel_id,
+                "ordered_at": order.created_at,
+                "shipping_method_name": order.shipping_method_name
+                or order.shipping_method.name,
+                "minimum_delivery_days": delivery_days[0],
+                "maximum_delivery_days": delivery_days[1],
+                "handling_days": settings.calendar.handling_days,
+                "ship_by": dates.ship_by,
+                "ship_by_deadline": dates.ship_by_deadline,
+                "deliver_from": dates.deliver_from,
+                "deliver_by": dates.deliver_by,
+                "review_at": first_review.next_review_at,
+            },
+        )
+        if created:
+            DeliveryPromiseLine.objects.bulk_create(
+                DeliveryPromiseLine(
+                    promise=promise,
+                    order_line=line,
+                    product_name=line.product_name,
+                    variant_name=line.variant_name,
+                    quantity=line.quantity,
+                )
+                for line in lines
+            )
+    return promise
+
+
+def _delivery_days(shipping_method, default) -> tuple[int, int] | None:
+    low = shipping_method.minimum_delivery_days
+    high = shipping_method.maximum_delivery_days
+    if low is None and high is None:
+        return default
+    if high is None:
+        return (low, low)
+    return (min(low if low is not None else 0, high), high)
+
+
+def backfill_promises(now: datetime) -> int:
+    """Record promises of recent orders whose ``order_created`` hook never ran."""
+    order_ids = list(
+        Order.objects.filter(
+            created_at__gte=now - BACKFILL_WINDOW,
+            status__in=(
+                OrderStatus.UNCONFIRMED,
+                OrderStatus.UNFULFILLED,
+                OrderStatus.PARTIALLY_FULFILLED,
+            ),
+            shipping_method__isnull=False,
+            cs_delivery_promise__isnull=True,
+        )
+        .exclude(origin=OrderOrigin.BULK_CREATE)
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    return sum(record_promise(order_id, now) is not None for order_id in order_ids)
+
+
+# Sweeping --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedNotice:
+    """What the sweep tells one customer about one promise (for --dry-run too)."""
+
+    order_id: object
+    order_number: str
+    recipient_email: str
+    stage: DelayStage
+    message: DelayMessage
+
+
+def sweep(now: datetime, *, dry_run: bool = False) -> tuple[list, list[PlannedNotice]]:
+    """Review every due promise once. Returns the new notice ids and what was told.
+
+    Promises are taken in batches locked with SKIP LOCKED, so two sweeps at once
+    split the work; each notice's idempotency key stops a stage being told twice
+    even across crashed runs. A dry run decides the same and writes nothing.
+    """
+    notice_ids: list = []
+    planned: list[PlannedNotice] = []
+    seen: set = set()
+    while True:
+        with transaction.atomic():
+            batch = list(
+                DeliveryPromise.objects.filter(review_at__lte=now)
+                .exclude(pk__in=seen)
+                .order_by("review_at", "pk")
+                .select_for_update(skip_locked=True, of=("self",))[:SWEEP_BATCH]
+            )
+            if not batch:
+                break
+            seen.update(promise.pk for promise in batch)
+            batch_ids, batch_planned = _review_batch(batch, now, dry_run=dry_run)
+            notice_ids += batch_ids
+            planned += batch_planned
+            if dry_run:
+                transaction.set_rollback(True)
+        if len(batch) < SWEEP_BATCH:
+            break
+    return notice_ids, planned
+
+
+@dataclass
+class _OrderFacts:
+    number: str
+    status: str
+    email: str
+    user_id: object
+    customer_name: str
+
+
+def _review_batch(batch, now, *, dry_run):
+    orders = {
+        row["pk"]: _OrderFacts(
+            number=str(row["number"]),
+            status=row["status"],
+            email=(row["user_email"] or row["user__email"] or "").lower(),
+            user_id=row["user_id"],
+            customer_name=row["user__first_name"]
+            or row["billing_address__first_name"]
+            or "",
+        )
+        for row in Order.objects.filter(pk__in=[p.order_id for p in batch]).values(
+            "pk",
+            "number",
+            "status",
+            "user_email",
+            "user_id",
+            "user__email",
+            "user__first_name",
+            "billing_address__first_name",
+        )
+    }
+    waiting, last_shipped_at = _waiting_lines([p.pk for p in batch], now)
+    settings_by_channel = _channel_settings({p.channel_id for p in batch})
+    new_notices, notes, planned = [], [], []
+    for promise in batch:
+        order = orders[promise.order_id]
+        settings = settings_by_channel.get(promise.channel_id)
+        if order.status in CLOSED_ORDER_STATUSES:
+            _close(promise, PromiseStatus.CANCELLED, now)
+            continue
+        if settings is None:
+            # Inactive plugin or invalid settings: look again in an hour.
+            promise.review_at = now + timedelta(hours=1)
+            continue
+        open_promise = _open_promise(
+            promise, waiting.get(promise.pk, ()), last_shipped_at.get(promise.pk)
+        )
+        review = review_promise(
+            open_promise,
+            now=now,
+            rules=settings.promises.rules,
+            calendar=settings.promises.calendar,
+        )
+        if review.is_closed:
+            _close(promise, review.status, now, open_promise.last_shipped_at)
+            continue
+        promise.status = review.status
+        promise.review_at = review.next_review_at
+        if not review.stage_to_notify:
+            continue
+        apology = (
+            _issue_apology(promise, order, settings, now)
+            if review.stage_to_notify == DelayStage.FOLLOW_UP and not dry_run
+            else ("", "")
+        )
+        message = delay_message(
+            order_number=order.number,
+            promise=open_promise,
+            stage=review.stage_to_notify,
+            estimate=review.estimate,
+            apology_code=apology[0],
+            apology_value=apology[1],
+        )
+        promise.notified_stage = review.stage_to_notify
+        promise.estimated_ship_by = review.estimate.ship_by
+        promise.estimated_deliver_by = review.estimate.deliver_by
+        planned.append(
+            PlannedNotice(
+                promise.order_id, order.number, order.email, review.stage_to_notify, message
+            )
+        )
+        notes.append(_order_note(promise.order_id, message.staff_note, now))
+        new_notices.append(
+            outbox.new_notice(
+                notice_type=NOTICE_TYPES[review.stage_to_notify],
+                idempotency_key=idempotency_key(
+                    NOTICE_TYPES[review.stage_to_notify],
+                    promise.order_id,
+                    review.stage_to_notify,
+                ),
+                notice_settings=settings.notices,
+                recipient_email=order.email,
+                context=_notice_context(order, message),
+                channel_id=promise.channel_id,
+                user_id=order.user_id,
+                order_id=promise.order_id,
+            )
+        )
+    DeliveryPromise.objects.bulk_update(
+        batch,
+        [
+            "status",
+            "notified_stage",
+            "estimated_ship_by",
+            "estimated_deliver_by",
+            "review_at",
+            "shipped_at",
+            "closed_at",
+            "updated_at",
+        ],
+    )
+    OrderEvent.objects.bulk_create(notes)
+    return outbox.add_notices(new_notices), planned
+
+
+def _waiting_lines(promise_ids, now) -> tuple[dict, dict]:
+    """Unshipped lines per promise, and when each promise's last line shipped.
+
+    Lines found shipped (a missed hook) are marked with their fulfilment's time.
+    """
+    rows = list(
+        DeliveryPromiseLine.objects.filter(
+            promise_id__in=promise_ids, shipped_at__isnull=True
+        ).values(
+            "pk",
+            "promise_id",
+            "order_line_id",
+            "product_name",
+            "variant_name",
+            "quantity",
+            "promise__ship_by_deadline",
+        )
+    )
+    shipped = _shipped_quantities([row["order_line_id"] for row in rows])
+    waiting: dict = {}
+    last_shipped_at: dict = {}
+    for row in rows:
+        quantity, shipped_at = shipped.get(row["order_line_id"], (0, None))
+        left = row["quantity"] - quantity
+        if row["order_line_id"] is None or left <= 0:
+            # Shipped, or the line was removed from the order: nothing waits.
+            shipped_at = shipped_at or now
+            DeliveryPromiseLine.objects.filter(pk=row["pk"]).update(
+                shipped_at=shipped_at,
+                is_shipped_on_time=shipped_at < row["promise__ship_by_deadline"],
+            )
+            last = last_shipped_at.get(row["promise_id"])
+            last_shipped_at[row["promise_id"]] = max(shipped_at, last or shipped_at)
+            continue
+        waiting.setdefault(row["promise_id"], []).append(
+            WaitingLine(row["product_name"], row["variant_name"], left)
+        )
+    return waiting, last_shipped_at
+
+
+def _shipped_quantities(order_line_ids) -> dict:
+    """{order line id: (quantity shipped, when the last of it shipped)}."""
+    rows = (
+        FulfillmentLine.objects.filter(order_line_id__in=[i for i in order_line_ids if i])
+        .exclude(fulfillment__status__in=NOT_SHIPPED_FULFILLMENT_STATUSES)
+        .values("order_line_id")
+        .annotate(total=Sum("quantity"), last_at=Max("fulfillment__created_at"))
+    )
+    return {row["order_line_id"]: (row["total"], row["last_at"]) for row in rows}
+
+
+def _channel_settings(channel_ids) -> dict:
+    """Settings of the channels where the plugin is active and configured."""
+    result = {}
+    for channel_id in channel_ids:
+        try:
+            channel_plugin = fetch.channel_plugin(channel_id)
+        except SettingsError:
+            logger.warning("Promises of channel %s wait: invalid settings.", channel_id)
+            continue
+        if channel_plugin.is_active:
+            result[channel_id] = channel_plugin.settings
+    return result
+
+
+def _open_promise(
+    promise: DeliveryPromise, waiting_lines, last_shipped_at=None
+) -> OpenPromise:
+    return OpenPromise(
+        ordered_at=promise.ordered_at,
+        ship_by=promise.ship_by,
+        deliver_by=promise.deliver_by,
+        ship_by_deadline=promise.ship_by_deadline,
+        maximum_delivery_days=promise.maximum_delivery_days,
+        notified_stage=DelayStage(promise.notified_stage),
+        waiting_lines=tuple(waiting_lines),
+        last_shipped_at=last_shipped_at,
+    )
+
+
+def _close(
+    promise: DeliveryPromise, status: PromiseStatus, now: datetime, shipped_at=None
+) -> None:
+    promise.status = status
+    promise.review_at = None
+    promise.closed_at = now
+    if status in (PromiseStatus.SHIPPED_ON_TIME, PromiseStatus.SHIPPED_LATE):
+        promise.shipped_at = shipped_at or now
+
+
+def _order_note(order_id, message: str, now: datetime) -> OrderEvent:
+    return OrderEvent(
+        order_id=order_id,
+        date=now,
+        type=OrderEvents.NOTE_ADDED,
+        parameters={"message": message},
+    )
+
+
+def _notice_context(order: _OrderFacts, message: DelayMessage) -> dict:
+    return {
+        "customer_name": order.customer_name,
+        "order_number": order.number,
+        "subject": message.subject,
+        "message": message.message,
+        "data": message.data,
+    }
+
+
+def _issue_apology(promise, order: _OrderFacts, settings: ChannelSettings, now):
+    """Create a single-use voucher for the customer within the daily limit.
+
+    Returns (code, value as text), or ("", "") when none is issued.
+    """
+    voucher_settings = settings.promises.apology_voucher
+    if not voucher_settings.is_enabled or not order.email:
+        return "", ""
+    existing = ApologyVoucher.objects.filter(promise=promise).first()
+    if existing is not None:
+        return existing.code, _apology_value(voucher_settings, existing)
+    local_today = now.astimezone(ZoneInfo(settings.time_zone)).date()
+    with connection.cursor() as cursor:
+        # Serialises the daily count per channel between concurrent sweeps.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+            [f"saleor-cs-apology:{promise.channel_id}"],
+        )
+    issued_today = ApologyVoucher.objects.filter(
+        channel_id=promise.channel_id, issued_on=local_today
+    ).count()
+    if not may_issue_apology(
+        issued_today=issued_today, daily_limit=voucher_settings.per_day
+    ):
+        return "", ""
+    code = f"SORRY-{secrets.token_hex(5).upper()}"
+    voucher = Voucher.objects.create(
+        type=VoucherType.ENTIRE_ORDER,
+        name=f"Apology for late order #{order.number}",
+        usage_limit=1,
+        single_use=True,
+        apply_once_per_customer=True,
+        start_date=now,
+        end_date=now + timedelta(days=voucher_settings.valid_days),
+        discount_value_type=(
+            DiscountValueType.PERCENTAGE
+            if voucher_settings.is_percentage
+            else DiscountValueType.FIXED
+        ),
+        metadata={"saleor_cs_recipient_email": order.email},
+    )
+    VoucherCode.objects.create(voucher=voucher, code=code)
+    listing = VoucherChannelListing.objects.create(
+        voucher=voucher,
+        channel_id=promise.channel_id,
+        discount_value=voucher_settings.value,
+        currency=promise.channel.currency_code,
+    )
+    apology = ApologyVoucher.objects.create(
+        promise=promise,
+        channel_id=promise.channel_id,
+        voucher=voucher,
+        code=code,
+        recipient_email=order.email,
+        issued_on=local_today,
+    )
+    return apology.code, _apology_value(voucher_settings, apology, listing.currency)
+
+
+def _apology_value(voucher_settings, apology, currency: str = "") -> str:
+    if voucher_settings.is_percentage:
+        return f"{voucher_settings.value.normalize():f}%"
+    if not currency:
+        currency = apology.channel.currency_code
+    return f"{voucher_settings.value:.2f} {currency}"
+
+
+# Closing ---------------------------------------------------------------------------
+
+
+def close_shipped_lines(fulfillment_id, now: datetime) -> list:
+    """Mark the lines a fulfilment shipped; close the promise once nothing waits.
+
+    A delayed order (late, or whose customer was told of a delay) that ships gets an
+    "on the way" notice with the tracking number. Safe to call twice.
+    """
+    fulfillment = (
+        Fulfillment.objects.filter(pk=fulfillment_id)
+        .exclude(status__in=NOT_SHIPPED_FULFILLMENT_STATUSES)
+        .first()
+    )
+    if fulfillment is None:
+        return []
+    with transaction.atomic():
+        promise = (
+            DeliveryPromise.objects.select_for_update(of=("self",))
+            .filter(order_id=fulfillment.order_id, status__in=OPEN_STATUSES)
+            .first()
+        )
+        if promise is None:
+            return []
+        shipped_line_ids = set(
+            fulfillment.lines.values_list("order_line_id", flat=True)
+        )
+        waiting = _waiting_lines([promise.pk], now)[0].get(promise.pk, [])
+        shipped_at = fulfillment.created_at
+        status = closing_status(
+            shipped_at=shipped_at, ship_by_deadline=promise.ship_by_deadline
+        )
+        was_delayed = (
+            status == PromiseStatus.SHIPPED_LATE
+            or promise.notified_stage != DelayStage.NONE
+        )
+        if not waiting:
+            _close(promise, status, now, shipped_at)
+        promise.save(
+            update_fields=["status", "review_at", "closed_at", "shipped_at", "updated_at"]
+        )
+        if not was_delayed or not shipped_line_ids:
+            return []
+        try:
+            settings = fetch.channel_plugin(promise.channel_id)
+        except SettingsError:
+            return []
+        if not settings.is_active:
+            return []
+        return _on_the_way(promise, fulfillment, settings.settings, now, tuple(waiting))
+
+
+def _on_the_way(promise, fulfillment, settings: ChannelSettings, now, waiting) -> list:
+    order = (
+        Order.objects.filter(pk=promise.order_id)
+        .values("number", "user_email", "user_id", "user__email", "user__first_name")
+        .get()
+    )
+    calendar = settings.promises.calendar
+    deliver_by = calendar.add_working_days(
+        calendar.processing_day(now), promise.maximum_delivery_days
+    )
+    message = on_the_way_message(
+        order_number=str(order["number"]),
+        tracking_number=fulfillment.tracking_number,
+        deliver_by=deliver_by,
+        still_waiting=waiting,
+    )
+    facts = _OrderFacts(
+        number=str(order["number"]),
+        status="",
+        email=(order["user_email"] or order["user__email"] or "").lower(),
+        user_id=order["user_id"],
+        customer_name=order["user__first_name"] or "",
+    )
+    notice = outbox.new_notice(
+        notice_type=NoticeType.ORDER_ON_THE_WAY,
+        idempotency_key=idempotency_key(
+            NoticeType.ORDER_ON_THE_WAY, promise.order_id, fulfillment.pk
+        ),
+        notice_settings=settings.notices,
+        recipient_email=facts.email,
+        context=_notice_context(facts, message),
+        channel_id=promise.channel_id,
+        user_id=facts.user_id,
+        order_id=promise.order_id,
+    )
+    notice_ids = outbox.add_notices([notice])
+    if notice_ids:
+        _order_note(promise.order_id, message.staff_note, now).save()
+    return notice_ids
+
+
+def close_cancelled(order_id, now: datetime) -> bool:
+    """Close the promise of a cancelled order without telling anybody."""
+    return bool(
+        DeliveryPromise.objects.filter(order_id=order_id, status__in=OPEN_STATUSES).update(
+            status=PromiseStatus.CANCELLED, review_at=None, closed_at=now, updated_at=now
+        )
+    )
+
+
+def due_count(now: datetime) -> int:
+    return DeliveryPromise.objects.filter(Q(review_at__lte=now)).count()
