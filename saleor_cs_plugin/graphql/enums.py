@@ -4,6 +4,7 @@ import graphene
 
 from ..domain.history import Actor, ContactChannel, EntryType
 from ..domain.notices import NoticeStatus, NoticeType, Transport
+from ..domain.promises import DelayStage, PromiseStatus
 from ..error_codes import ServiceHistoryErrorCode as ErrorCodeValues
 
 
@@ -47,4 +48,19 @@ ServiceNoticeTransportEnum = _graphql_enum(
     "ServiceNoticeTransportEnum",
     "How a notice leaves the store: Saleor's notifications, e-mail, a signed "
     "webhook, or not at all.",
+)
+DeliveryPromiseStatusEnum = _graphql_enum(
+    PromiseStatus,
+    "DeliveryPromiseStatusEnum",
+    "How an order's delivery promise stands: on track, at risk (its ship-by day "
+    "ends soon), late, shipped on time, shipped late, delivered, or cancelled with "
+    "the order.",
+)
+DeliveryDelayStageEnum = graphene.Enum(
+    "DeliveryDelayStageEnum",
+    [(stage.name, stage.value) for stage in DelayStage if stage != DelayStage.NONE],
+    description=(
+        "The furthest delay the customer has been told of: at risk, late, or the "
+        "follow-up after it."
+    ),
 )

@@ -1,4 +1,5 @@
-"""Resolvers of ``User.serviceHistory`` and ``Order.serviceHistory``.
+"""Resolvers of the plugin's fields: ``serviceHistory`` of users and orders, notices
+and notice preferences, and ``Order.deliveryPromise``.
 
 The entries are sliced in SQL (newest first, cursor paginated through the indexes on
 user/order and creation time); related objects come through DataLoaders, so the
@@ -18,6 +19,7 @@ from saleor.permission.enums import AccountPermissions, OrderPermissions
 
 from ..domain.history import Access, check_date_range, history_access
 from ..models import Notice, NoticePreference, ServiceHistoryEntry
+from .dataloaders import DeliveryPromiseByOrderIdLoader
 from .types import (
     ServiceHistoryEntryCountableConnection,
     ServiceNoticeCountableConnection,
@@ -121,3 +123,9 @@ def resolve_user_notice_preferences(root: User, info):
             preference and preference.is_opted_out_of_non_essential
         )
     )
+
+
+def resolve_order_delivery_promise(root, info):
+    order = root.node
+    _access(info, owner_id=order.user_id, permission=OrderPermissions.MANAGE_ORDERS)
+    return DeliveryPromiseByOrderIdLoader(info.context).load(order.pk)

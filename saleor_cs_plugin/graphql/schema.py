@@ -4,8 +4,8 @@ Saleor offers plugins no way to extend its schema. Its schema is built when
 ``saleor.graphql.api`` is first imported, which on every supported Saleor happens after
 all apps are ready. So, from ``AppConfig.ready()``, this module adds
 
-- ``serviceHistory`` to Saleor's ``User`` and ``Order`` types, and
-  ``serviceNoticePreferences`` to ``User``;
+- ``serviceHistory`` to Saleor's ``User`` and ``Order`` types,
+  ``serviceNoticePreferences`` to ``User`` and ``deliveryPromise`` to ``Order``;
 - ``serviceNotices`` to the queries Saleor collects from ``AccountQueries``;
 - ``serviceContactLog``, ``serviceNoticeRetry`` and ``serviceNoticePreferencesUpdate``
   to the mutations Saleor collects from ``AccountMutations``,
@@ -32,12 +32,14 @@ from .mutations.service_notice_preferences_update import (
 )
 from .mutations.service_notice_retry import ServiceNoticeRetry
 from .resolvers import (
+    resolve_order_delivery_promise,
     resolve_order_service_history,
     resolve_service_notices,
     resolve_user_notice_preferences,
     resolve_user_service_history,
 )
 from .types import (
+    DeliveryPromise,
     ServiceHistoryEntryCountableConnection,
     ServiceHistoryFilterInput,
     ServiceNoticeCountableConnection,
@@ -52,6 +54,7 @@ MOUNTED_FIELDS = (
     ("User", "serviceHistory"),
     ("Order", "serviceHistory"),
     ("User", "serviceNoticePreferences"),
+    ("Order", "deliveryPromise"),
     ("Query", "serviceNotices"),
     ("Mutation", "serviceContactLog"),
     ("Mutation", "serviceNoticeRetry"),
@@ -104,6 +107,21 @@ def extend_saleor_schema() -> None:
                 "customer and to staff and apps with MANAGE_USERS."
             ),
             resolver=resolve_user_notice_preferences,
+        ),
+    )
+    _add_field(
+        Order,
+        "delivery_promise",
+        graphene.Field(
+            DeliveryPromise,
+            description=(
+                "What the store promised about shipping and delivery when the order "
+                "was placed, and how the promise is kept; null when the order needs "
+                "no shipping or its method has no delivery days. Visible to the "
+                "customer who placed the order and to staff and apps with "
+                "MANAGE_ORDERS."
+            ),
+            resolver=resolve_order_delivery_promise,
         ),
     )
     # Saleor's account schema module is the one that imports cleanly this early

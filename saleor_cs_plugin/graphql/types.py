@@ -1,4 +1,4 @@
-"""GraphQL types of the service history."""
+"""GraphQL types of the service history, notices and delivery promises."""
 
 import graphene
 from saleor.graphql.account.dataloaders import UserByUserIdLoader
@@ -7,14 +7,17 @@ from saleor.graphql.app.dataloaders import AppByIdLoader, get_app_promise
 from saleor.graphql.core.connection import CountableConnection
 from saleor.graphql.core.context import SyncWebhookControlContext
 from saleor.graphql.core.fields import PermissionsField
-from saleor.graphql.core.scalars import JSON, DateTime
-from saleor.graphql.core.types import Error, ModelObjectType
+from saleor.graphql.core.scalars import JSON, Date, DateTime
+from saleor.graphql.core.types import Error, ModelObjectType, NonNullList
 from saleor.graphql.core.types.common import DateTimeRangeInput
 from saleor.graphql.order.dataloaders import OrderByIdLoader
 from saleor.permission.enums import AccountPermissions, OrderPermissions
 
 from .. import models
+from .dataloaders import DeliveryPromiseLinesByPromiseIdLoader
 from .enums import (
+    DeliveryDelayStageEnum,
+    DeliveryPromiseStatusEnum,
     ServiceActorEnum,
     ServiceContactChannelEnum,
     ServiceHistoryEntryTypeEnum,
@@ -214,3 +217,63 @@ class ServiceNoticePreferences(graphene.ObjectType):
 
     class Meta:
         description = "A customer's choices about proactive notices."
+
+
+class DeliveryPromiseLine(graphene.ObjectType):
+    product_name = graphene.String(required=True, description="Name of the product.")
+    variant_name = graphene.String(required=True, description="Name of the variant.")
+    quantity = graphene.Int(required=True, description="Quantity promised.")
+    shipped_at = DateTime(description="When the whole quantity had shipped.")
+    is_shipped_on_time = graphene.Boolean(
+        description="Whether it shipped by the promised day; null until it ships."
+    )
+
+    class Meta:
+        description = "An order line under a delivery promise."
+
+
+class DeliveryPromise(graphene.ObjectType):
+    status = DeliveryPromiseStatusEnum(
+        required=True, description="How the promise stands."
+    )
+    shipping_method_name = graphene.String(
+        required=True, description="Shipping method chosen when the order was placed."
+    )
+    ship_by = Date(required=True, description="Promised last day to ship.")
+    deliver_from = Date(required=True, description="Earliest promised delivery day.")
+    deliver_by = Date(required=True, description="Promised last day of delivery.")
+    estimated_ship_by = Date(
+        description=(
+            "The current estimate of the ship-by day once the order is at risk or "
+            "late; null while it is on track."
+        )
+    )
+    estimated_deliver_by = Date(
+        description=(
+            "The current estimate of the delivery day once the order is at risk or "
+            "late; null while it is on track."
+        )
+    )
+    notified_stage = DeliveryDelayStageEnum(
+        description="The furthest delay the customer has been told of; null if none."
+    )
+    shipped_at = DateTime(description="When the last promised line shipped.")
+    closed_at = DateTime(description="When the promise was closed.")
+    lines = NonNullList(
+        DeliveryPromiseLine, required=True, description="The lines it covers."
+    )
+
+    class Meta:
+        description = (
+            "What the store promised when the order was placed (from the shipping "
+            "method's delivery days, the handling time, cut-off hour, working days "
+            "and holidays) and how the promise is kept."
+        )
+
+    @staticmethod
+    def resolve_notified_stage(root: models.DeliveryPromise, _info):
+        return root.notified_stage or None
+
+    @staticmethod
+    def resolve_lines(root: models.DeliveryPromise, info):
+        return DeliveryPromiseLinesByPromiseIdLoader(info.context).load(root.pk)
