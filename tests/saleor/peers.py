@@ -242,12 +242,16 @@ def webhook_channel(webhook_url: str, secret: str, **settings):
     return channel
 
 
-def drop_channel(channel) -> None:
-    """Remove a channel made by ``webhook_channel`` with its notices and their
-    history entries."""
-    notices = Notice.objects.filter(channel=channel)
+def drop_notices(notices) -> None:
+    """Remove notices with their history entries."""
     notice_ids = [str(pk) for pk in notices.values_list("pk", flat=True)]
     ServiceHistoryEntry.objects.filter(details__noticeId__in=notice_ids).delete()
     notices.delete()
+
+
+def drop_channel(channel) -> None:
+    """Remove a channel made by ``webhook_channel`` with its notices and their
+    history entries."""
+    drop_notices(Notice.objects.filter(channel=channel))
     PluginConfiguration.objects.filter(channel=channel).delete()
     channel.delete()

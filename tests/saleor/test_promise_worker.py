@@ -1,0 +1,108 @@
+"""The promise sweep as beat runs it: on real Celery workers on the local Redis, and
+two sweeps racing on separate database connections."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from order_rows import drop_orders, open_orders, staff_notes
+from peers import drop_channel, wait_for, webhook_channel
+from saleor_cs_plugin import promises
+from saleor_cs_plugin.domain.notices import NoticeType
+from saleor_cs_plugin.models import DeliveryPromise, Notice
+
+# The worker fixtures of the notice tests: a webhook receiver, a queue per run on the
+# local Redis, workers started on demand, and committed data.
+from test_notice_worker import (  # noqa: F401 - fixtures
+    WEBHOOK_SECRET,
+    broker,
+    db_access,
+    default_customer_type,
+    default_tax_class,
+    queue,
+    receiver,
+    site_settings,
+    start_worker,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True, available_apps=["saleor_cs_plugin"])
+
+
+@pytest.fixture
+def late_store(db_access, receiver):
+    channel = webhook_channel(receiver.url, WEBHOOK_SECRET)
+    yield channel
+    drop_orders(channel)
+    drop_channel(channel)
+
+
+def test_two_workers_sweeping_at_once_tell_each_late_customer_once(
+    late_store, receiver, broker, start_worker
+):
+    # given thirty orders whose ship-by day ended an hour ago, and two workers
+    now = datetime.now(UTC)
+    order_ids = open_orders(
+        late_store, 30, ship_by_deadline=now - timedelta(hours=1), review_at=now
+    )
+    start_worker()
+    start_worker()
+
+    # when beat's promise sweep runs on both at once
+    broker.send_task("saleor_cs_plugin.sweep_promises")
+    broker.send_task("saleor_cs_plugin.sweep_promises")
+
+    # then each customer hears once, through the signed webhook, and staff see one
+    # note per order
+    wait_for(lambda: len(receiver.requests) >= 30, timeout=90)
+    wait_for(
+        lambda: Notice.objects.filter(channel=late_store, status="sent").count() == 30,
+        timeout=60,
+    )
+    bodies = [request.json for request in receiver.requests]
+    assert len(bodies) == 30
+    assert all(request.is_signature_valid for request in receiver.requests)
+    assert sorted(body["orderId"] for body in bodies) == sorted(map(str, order_ids))
+    assert {body["type"] for body in bodies} == {NoticeType.ORDER_DELAY}
+    assert {body["data"]["stage"] for body in bodies} == {"late"}
+    assert len({body["idempotencyKey"] for body in bodies}) == 30
+    assert len(staff_notes(late_store)) == 30
+    assert set(
+        DeliveryPromise.objects.filter(channel=late_store).values_list(
+            "status", "notified_stage"
+        )
+    ) == {("late", "late")}
+
+
+def test_two_sweeps_racing_on_their_own_connections_split_the_work(
+    late_store, monkeypatch
+):
+    # given sixty late orders, and batches small enough for the sweeps to interleave
+    now = datetime.now(UTC)
+    open_orders(late_store, 60, ship_by_deadline=now - timedelta(hours=1), review_at=now)
+    monkeypatch.setattr(promises, "SWEEP_BATCH", 7)
+    results = []
+    start = threading.Barrier(2)
+
+    def sweep():
+        start.wait()
+        try:
+            results.append(promises.sweep(now))
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # then every order was told once, by one sweep or the other
+    assert len(results) == 2
+    told = [notice.order_id for _, planned in results for notice in planned]
+    assert len(told) == 60
+    assert len(set(told)) == 60
+    assert Notice.objects.filter(channel=late_store).count() == 60
+    assert len(staff_notes(late_store)) == 60
