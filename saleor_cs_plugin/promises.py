@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Sum
 from saleor.discount import DiscountValueType, VoucherType
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 from saleor.order import FulfillmentStatus, OrderEvents, OrderOrigin, OrderStatus
@@ -27,10 +27,13 @@ from .domain.promises import (
     DelayMessage,
     DelayStage,
     OpenPromise,
+    Problem,
     PromiseStatus,
     WaitingLine,
     closing_status,
     delay_message,
+    delivery_problem,
+    is_delivered_on_time,
     may_issue_apology,
     on_the_way_message,
     promise_dates,
@@ -602,5 +605,29 @@ def close_cancelled(order_id, now: datetime) -> bool:
     )
 
 
-def due_count(now: datetime) -> int:
-    return DeliveryPromise.objects.filter(Q(review_at__lte=now)).count()
+def confirm_delivery(
+    promise: DeliveryPromise, delivered_at: datetime, now: datetime, time_zone: str
+) -> Problem | None:
+    """Record that a shipped order arrived (a carrier app or staff says so).
+
+    Returns why it cannot be recorded, or None once it is.
+    """
+    with transaction.atomic():
+        promise = DeliveryPromise.objects.select_for_update().get(pk=promise.pk)
+        problem = delivery_problem(
+            status=PromiseStatus(promise.status),
+            delivered_at=delivered_at,
+            ordered_at=promise.ordered_at,
+            now=now,
+        )
+        if problem:
+            return problem
+        promise.status = PromiseStatus.DELIVERED
+        promise.delivered_at = delivered_at
+        promise.is_delivered_on_time = is_delivered_on_time(
+            delivered_at=delivered_at, deliver_by=promise.deliver_by, time_zone=time_zone
+        )
+        promise.save(
+            update_fields=["status", "delivered_at", "is_delivered_on_time", "updated_at"]
+        )
+    return None

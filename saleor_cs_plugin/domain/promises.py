@@ -388,3 +388,39 @@ def on_the_way_message(
 def may_issue_apology(*, issued_today: int, daily_limit: int) -> bool:
     """Whether another apology voucher fits in the channel's daily limit (0: none)."""
     return issued_today < daily_limit
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why an input is refused: the input it concerns and what is wrong."""
+
+    field: str
+    message: str
+
+
+def delivery_problem(
+    *,
+    status: PromiseStatus,
+    delivered_at: datetime,
+    ordered_at: datetime,
+    now: datetime,
+) -> Problem | None:
+    """Why a delivery cannot be confirmed; None when it can."""
+    if status == PromiseStatus.DELIVERED:
+        return Problem("order", "The delivery of this order is confirmed already.")
+    if status not in (PromiseStatus.SHIPPED_ON_TIME, PromiseStatus.SHIPPED_LATE):
+        return Problem(
+            "order",
+            f"The order has not shipped (its promise is {status.value}); confirm the "
+            "delivery after every promised line has shipped.",
+        )
+    if delivered_at > now:
+        return Problem("deliveredAt", "The delivery time is in the future.")
+    if delivered_at < ordered_at:
+        return Problem("deliveredAt", "The delivery time is before the order was placed.")
+    return None
+
+
+def is_delivered_on_time(*, delivered_at: datetime, deliver_by: date, time_zone: str) -> bool:
+    """Whether a delivery came by the end of the promised day, in the store's zone."""
+    return delivered_at.astimezone(ZoneInfo(time_zone)).date() <= deliver_by

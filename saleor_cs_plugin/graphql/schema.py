@@ -7,8 +7,9 @@ all apps are ready. So, from ``AppConfig.ready()``, this module adds
 - ``serviceHistory`` to Saleor's ``User`` and ``Order`` types,
   ``serviceNoticePreferences`` to ``User`` and ``deliveryPromise`` to ``Order``;
 - ``serviceNotices`` to the queries Saleor collects from ``AccountQueries``;
-- ``serviceContactLog``, ``serviceNoticeRetry`` and ``serviceNoticePreferencesUpdate``
-  to the mutations Saleor collects from ``AccountMutations``,
+- ``serviceContactLog``, ``serviceNoticeRetry``, ``serviceNoticePreferencesUpdate`` and
+  ``serviceDeliveryConfirm`` to the mutations Saleor collects from
+  ``AccountMutations``,
 
 and nowhere else is Saleor's schema touched. Every assumption this relies on is checked:
 if Saleor has already built its schema, or already has a field of the same name, start-up
@@ -27,6 +28,7 @@ from saleor.graphql.core.fields import ConnectionField
 from saleor.graphql.order.types import Order
 
 from .mutations.service_contact_log import ServiceContactLog
+from .mutations.service_delivery_confirm import ServiceDeliveryConfirm
 from .mutations.service_notice_preferences_update import (
     ServiceNoticePreferencesUpdate,
 )
@@ -59,6 +61,7 @@ MOUNTED_FIELDS = (
     ("Mutation", "serviceContactLog"),
     ("Mutation", "serviceNoticeRetry"),
     ("Mutation", "serviceNoticePreferencesUpdate"),
+    ("Mutation", "serviceDeliveryConfirm"),
 )
 
 
@@ -147,6 +150,9 @@ def extend_saleor_schema() -> None:
         AccountMutations,
         "service_notice_preferences_update",
         ServiceNoticePreferencesUpdate.Field(),
+    )
+    _add_root_field(
+        AccountMutations, "service_delivery_confirm", ServiceDeliveryConfirm.Field()
     )
 
 

@@ -258,6 +258,13 @@ class DeliveryPromise(graphene.ObjectType):
         description="The furthest delay the customer has been told of; null if none."
     )
     shipped_at = DateTime(description="When the last promised line shipped.")
+    delivered_at = DateTime(description="When the order arrived, once confirmed.")
+    is_delivered_on_time = graphene.Boolean(
+        description=(
+            "Whether it arrived by the promised delivery day (store time zone); null "
+            "until the delivery is confirmed."
+        )
+    )
     closed_at = DateTime(description="When the promise was closed.")
     lines = NonNullList(
         DeliveryPromiseLine, required=True, description="The lines it covers."

@@ -36,6 +36,7 @@ class Migration(migrations.Migration):
                 ('review_at', models.DateTimeField(blank=True, null=True)),
                 ('shipped_at', models.DateTimeField(blank=True, null=True)),
                 ('delivered_at', models.DateTimeField(blank=True, null=True)),
+                ('is_delivered_on_time', models.BooleanField(blank=True, null=True)),
                 ('closed_at', models.DateTimeField(blank=True, null=True)),
                 ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='channel.channel')),
                 ('order', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='cs_delivery_promise', to='order.order')),

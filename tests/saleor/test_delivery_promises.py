@@ -630,3 +630,138 @@ def test_a_cancelled_order_closes_silently(
     assert (promise.status, promise.review_at) == ("cancelled", None)
     assert promises.sweep(datetime(2026, 3, 9, tzinfo=UTC)) == ([], [])
     assert Notice.objects.count() == 0
+
+
+DELIVERY_CONFIRM = """
+mutation ($order: ID!, $deliveredAt: DateTime) {
+  serviceDeliveryConfirm(order: $order, deliveredAt: $deliveredAt) {
+    deliveryPromise { status deliveredAt isDeliveredOnTime }
+    errors { field code message }
+  }
+}
+"""
+
+
+def _shipped_order(store, user_api_client, staff, product, shipping_method, channel, warehouse):
+    store()
+    with freeze_time(MONDAY_MORNING):
+        _place(user_api_client, product, shipping_method, channel)
+    order = Order.objects.get()
+    with freeze_time(datetime(2026, 3, 3, 10, tzinfo=UTC)):
+        _fulfill(staff, order, 2, warehouse)
+    return order
+
+
+@pytest.mark.parametrize(
+    ("client_name", "permission_name", "is_allowed"),
+    [
+        ("api_client", None, False),
+        ("user_api_client", None, False),
+        ("staff_api_client", None, False),
+        ("staff_api_client", "permission_manage_orders", True),
+        ("app_api_client", "permission_manage_orders", True),
+    ],
+)
+def test_delivery_confirmation_records_on_time_delivery(
+    store, user_api_client, product, shipping_method, channel_USD, warehouse, caller,
+    staff_in_group, request, client_name, permission_name, is_allowed,
+):
+    # given a promise to deliver by Tuesday 10 March that shipped on time (fulfilled
+    # by an app, so the staff user keeps only the permissions of the case)
+    order = _shipped_order(
+        store, user_api_client, caller("app_api_client", "permission_manage_orders"),
+        product, shipping_method, channel_USD, warehouse,
+    )
+    if client_name == "staff_api_client" and permission_name:
+        # Staff act in the channels their permission groups give them.
+        client = staff_in_group(request.getfixturevalue(permission_name))
+    else:
+        client = caller(client_name, permission_name)
+
+    # when
+    with freeze_time(datetime(2026, 3, 12, tzinfo=UTC)):
+        response = signed_in_now(client).post_graphql(
+            DELIVERY_CONFIRM,
+            {
+                "order": graphene.Node.to_global_id("Order", order.pk),
+                "deliveredAt": "2026-03-10T15:00:00+00:00",
+            },
+        )
+
+    # then
+    content = response.json()
+    promise = DeliveryPromise.objects.get()
+    if not is_allowed:
+        assert content["errors"][0]["extensions"]["exception"]["code"] == (
+            "PermissionDenied"
+        )
+        assert (promise.status, promise.delivered_at) == ("shipped_on_time", None)
+        return
+    assert content["data"]["serviceDeliveryConfirm"] == {
+        "deliveryPromise": {
+            "status": "DELIVERED",
+            "deliveredAt": "2026-03-10T15:00:00+00:00",
+            "isDeliveredOnTime": True,
+        },
+        "errors": [],
+    }
+    assert promise.is_delivered_on_time is True
+
+
+@pytest.mark.parametrize(
+    ("shipped", "delivered_at", "error"),
+    [
+        (
+            False,
+            "2026-03-10T15:00:00+00:00",
+            {
+                "field": "order",
+                "code": "INVALID",
+                "message": "The order has not shipped (its promise is on_track); "
+                "confirm the delivery after every promised line has shipped.",
+            },
+        ),
+        (
+            True,
+            "2026-03-13T15:00:00+00:00",
+            {
+                "field": "deliveredAt",
+                "code": "INVALID",
+                "message": "The delivery time is in the future.",
+            },
+        ),
+    ],
+)
+def test_delivery_confirmation_refuses_what_cannot_be(
+    store, user_api_client, staff_in_group, permission_manage_orders, product,
+    shipping_method, channel_USD, warehouse, shipped, delivered_at, error,
+):
+    staff = staff_in_group(permission_manage_orders)
+    if shipped:
+        order = _shipped_order(
+            store, user_api_client, staff, product, shipping_method, channel_USD, warehouse
+        )
+    else:
+        store()
+        with freeze_time(MONDAY_MORNING):
+            _place(user_api_client, product, shipping_method, channel_USD)
+        order = Order.objects.get()
+    status_before = DeliveryPromise.objects.get().status
+
+    with freeze_time(datetime(2026, 3, 12, tzinfo=UTC)):
+        content = get_graphql_content(
+            signed_in_now(staff).post_graphql(
+                DELIVERY_CONFIRM,
+                {
+                    "order": graphene.Node.to_global_id("Order", order.pk),
+                    "deliveredAt": delivered_at,
+                },
+            )
+        )
+
+    assert content["data"]["serviceDeliveryConfirm"] == {
+        "deliveryPromise": None,
+        "errors": [error],
+    }
+    promise = DeliveryPromise.objects.get()
+    assert (promise.status, promise.delivered_at) == (status_before, None)

@@ -16,11 +16,14 @@ from saleor_cs_plugin.domain.promises import (
     DelayStage,
     Estimate,
     OpenPromise,
+    Problem,
     PromiseStatus,
     StoreCalendar,
     WaitingLine,
     closing_status,
     delay_message,
+    delivery_problem,
+    is_delivered_on_time,
     may_issue_apology,
     on_the_way_message,
     promise_dates,
@@ -402,3 +405,65 @@ def test_rejected_promise_settings(values, errors):
     with pytest.raises(SettingsError) as raised:
         parse_channel_settings(values)
     assert raised.value.errors == errors
+
+
+NOW = datetime(2026, 3, 12, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("status", "delivered_at", "problem"),
+    [
+        ("shipped_on_time", NOW, None),
+        ("shipped_late", NOW - timedelta(days=2), None),
+        ("delivered", NOW, Problem("order", "The delivery of this order is confirmed already.")),
+        (
+            "late",
+            NOW,
+            Problem(
+                "order",
+                "The order has not shipped (its promise is late); confirm the delivery "
+                "after every promised line has shipped.",
+            ),
+        ),
+        (
+            "shipped_on_time",
+            NOW + timedelta(minutes=1),
+            Problem("deliveredAt", "The delivery time is in the future."),
+        ),
+        (
+            "shipped_on_time",
+            ORDERED_AT - timedelta(seconds=1),
+            Problem("deliveredAt", "The delivery time is before the order was placed."),
+        ),
+    ],
+)
+def test_delivery_confirmation_problems(status, delivered_at, problem):
+    assert (
+        delivery_problem(
+            status=PromiseStatus(status),
+            delivered_at=delivered_at,
+            ordered_at=ORDERED_AT,
+            now=NOW,
+        )
+        == problem
+    )
+
+
+@pytest.mark.parametrize(
+    ("delivered_at", "time_zone", "on_time"),
+    [
+        (datetime(2026, 3, 9, 22, 59, tzinfo=UTC), "Europe/Warsaw", True),
+        # 23:00 UTC is already 10 March in Warsaw.
+        (datetime(2026, 3, 9, 23, 0, tzinfo=UTC), "Europe/Warsaw", False),
+        (datetime(2026, 3, 9, 23, 0, tzinfo=UTC), "UTC", True),
+    ],
+)
+def test_on_time_delivery_counts_the_promised_day_in_the_store_zone(
+    delivered_at, time_zone, on_time
+):
+    assert (
+        is_delivered_on_time(
+            delivered_at=delivered_at, deliver_by=date(2026, 3, 9), time_zone=time_zone
+        )
+        is on_time
+    )
