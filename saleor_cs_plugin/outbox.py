@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import db
 from .config import NoticeSettings
 from .domain.notices import NoticeStatus, NoticeType, Transport
 from .models import Notice
@@ -99,14 +100,11 @@ def new_notice(
 def add_notices(notices: list[Notice]) -> list:
     """Record notices in the caller's transaction in one statement; a notice whose
     key is already recorded is left out. Returns the ids of the new pending ones."""
-    if not notices:
-        return []
-    Notice.objects.bulk_create(notices, ignore_conflicts=True)
-    return list(
-        Notice.objects.filter(
-            pk__in=[notice.pk for notice in notices], status=NoticeStatus.PENDING
-        ).values_list("pk", flat=True)
+    pending = {notice.pk for notice in notices if notice.status == NoticeStatus.PENDING}
+    inserted = db.insert_rows(
+        Notice, notices, conflict_column="idempotency_key", returning="id"
     )
+    return [notice_id for notice_id in inserted if notice_id in pending]
 
 
 def _due(now: datetime) -> Q:

@@ -19,7 +19,7 @@ from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 from saleor.order import FulfillmentStatus, OrderEvents, OrderOrigin, OrderStatus
 from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderEvent
 
-from . import fetch, outbox
+from . import db, fetch, outbox
 from .config import ChannelSettings, SettingsError
 from .domain.notices import NoticeType, idempotency_key
 from .domain.promises import (
@@ -310,7 +310,8 @@ def _review_batch(batch, now, *, dry_run):
                 order_id=promise.order_id,
             )
         )
-    DeliveryPromise.objects.bulk_update(
+    db.update_rows(
+        DeliveryPromise,
         batch,
         [
             "status",
@@ -323,7 +324,7 @@ def _review_batch(batch, now, *, dry_run):
             "updated_at",
         ],
     )
-    OrderEvent.objects.bulk_create(notes)
+    db.insert_rows(OrderEvent, notes)
     return outbox.add_notices(new_notices), planned
 
 
