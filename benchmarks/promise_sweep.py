@@ -1,0 +1,158 @@
+"""Cost of one delivery-promise sweep with 1,000,000 open promises of which 1,000 are due.
+
+Goal: proportional to the due promises (read through the partial index on
+review_at), under 1 s including the notices, the order notes and queueing the
+notices' delivery on Redis, and flat memory.
+"""
+
+import os
+import time
+import tracemalloc
+from datetime import timedelta
+
+import bench_support  # noqa: F401 (sets Django up)
+import redis
+from django.db import connection
+from django.utils import timezone
+from saleor.order.models import Order
+
+from order_rows import open_orders
+from saleor_cs_plugin import tasks
+from saleor_cs_plugin.models import DeliveryPromise, Notice
+
+OPEN = 1_000_000
+DUE = 1_000
+RUNS = 5
+
+
+def fill(channel) -> None:
+    """1,000 due promises with their lines (made as the tests make them), and
+    999,000 more orders under promises due next month, copied in SQL."""
+    now = timezone.now()
+    open_orders(channel, DUE, ship_by_deadline=now - timedelta(hours=1), review_at=now)
+    template = Order.objects.filter(channel=channel).first()
+    columns = [field.column for field in Order._meta.concrete_fields]
+    copied = {
+        "id": "gen_random_uuid()",
+        "number": "nextval('order_order_number_seq')",
+        "user_email": "'bench-' || n || '@example.com'",
+    }
+    select = ", ".join(copied.get(column, f't."{column}"') for column in columns)
+    promise_columns = [
+        field.column
+        for field in DeliveryPromise._meta.concrete_fields
+        if field.column not in {"id", "order_id", "review_at", "ship_by", "ship_by_deadline"}
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO order_order ({", ".join(f'"{c}"' for c in columns)})
+            SELECT {select} FROM order_order t, generate_series(1, %s) AS n
+            WHERE t.id = %s
+            """,
+            [OPEN - DUE, template.pk],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO saleor_cs_plugin_deliverypromise (
+                id, order_id, review_at, ship_by, ship_by_deadline,
+                {", ".join(promise_columns)}
+            )
+            SELECT gen_random_uuid(), o.id, %s, %s, %s,
+                   {", ".join(f"p.{c}" for c in promise_columns)}
+            FROM order_order o, saleor_cs_plugin_deliverypromise p
+            WHERE o.channel_id = %s AND p.order_id = %s AND o.user_email LIKE 'bench-%%'
+            """,
+            [
+                now + timedelta(days=30),
+                (now + timedelta(days=31)).date(),
+                now + timedelta(days=31),
+                channel.pk,
+                template.pk,
+            ],
+        )
+        cursor.execute("ANALYZE order_order")
+        cursor.execute("ANALYZE saleor_cs_plugin_deliverypromise")
+
+
+def reset_due(channel) -> None:
+    """Put the due promises back as they were before a sweep."""
+    now = timezone.now()
+    due = DeliveryPromise.objects.filter(
+        channel=channel, order__user_email__startswith="shopper-"
+    )
+    Notice.objects.filter(channel=channel).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM order_orderevent WHERE order_id IN ("
+            "SELECT order_id FROM saleor_cs_plugin_deliverypromise "
+            "WHERE channel_id = %s AND notified_stage <> '')",
+            [channel.pk],
+        )
+    due.update(status="on_track", notified_stage="", review_at=now)
+
+
+def main():
+    channel = bench_support.webhook_channel(
+        "http://127.0.0.1:9/unused", bench_support.WEBHOOK_SECRET
+    )
+    broker = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
+    started = time.perf_counter()
+    fill(channel)
+    print(
+        f"filled {OPEN:,} open promises ({DUE:,} due) in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    try:
+        plan = (
+            DeliveryPromise.objects.filter(review_at__lte=timezone.now())
+            .order_by("review_at", "pk")
+            .values_list("pk", flat=True)[:500]
+            .explain()
+        )
+        print("plan:", " / ".join(line.strip() for line in plan.splitlines()[:3]))
+        assert "cs_promise_review" in plan
+        timings = []
+        tracemalloc.start()
+        for _ in range(RUNS):
+            reset_due(channel)
+            broker.flushdb()
+            begin = time.perf_counter()
+            told = tasks.sweep_promises_task()
+            timings.append(time.perf_counter() - begin)
+            assert told == DUE, told
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert Notice.objects.filter(channel=channel).count() == DUE
+        timings.sort()
+        print(
+            f"one sweep (backfill check, {DUE} promises reviewed, {DUE} notices and "
+            f"order notes written, delivery queued on Redis): median "
+            f"{timings[RUNS // 2] * 1000:.0f} ms, worst {timings[-1] * 1000:.0f} ms; "
+            f"peak Python memory during {RUNS} sweeps {peak / 1024 / 1024:.1f} MiB "
+            "(goal < 1 s, memory flat)"
+        )
+    finally:
+        remove(channel)
+        bench_support.drop_channel(channel)
+        broker.flushdb()
+
+
+def remove(channel) -> None:
+    """Delete the benchmark's rows in SQL (Django's cascade would load them all)."""
+    orders = "SELECT id FROM order_order WHERE channel_id = %s"
+    promises = "SELECT id FROM saleor_cs_plugin_deliverypromise WHERE channel_id = %s"
+    with connection.cursor() as cursor:
+        for statement in [
+            "DELETE FROM saleor_cs_plugin_notice WHERE channel_id = %s",
+            f"DELETE FROM order_orderevent WHERE order_id IN ({orders})",
+            f"DELETE FROM saleor_cs_plugin_deliverypromiseline WHERE promise_id IN ({promises})",
+            "DELETE FROM saleor_cs_plugin_deliverypromise WHERE channel_id = %s",
+            f"DELETE FROM order_orderline WHERE order_id IN ({orders})",
+            "DELETE FROM order_order WHERE channel_id = %s",
+        ]:
+            cursor.execute(statement, [channel.pk])
+
+
+if __name__ == "__main__":
+    main()
