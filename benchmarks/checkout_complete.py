@@ -9,6 +9,7 @@ production settings; only checkoutComplete is timed.
 import statistics
 import time
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import bench_support  # noqa: F401 (sets Django up)
@@ -43,6 +44,7 @@ def make_store():
         slug=slug,
         currency_code="USD",
         default_country="PL",
+        is_active=True,
         allow_unpaid_orders=True,
         automatically_confirm_all_new_orders=True,
     )
@@ -79,8 +81,12 @@ def make_store():
         name="Blue shirt", slug=slug, product_type=product_type, category=category
     )
     ProductChannelListing.objects.create(
-        product=product, channel=channel, is_published=True, currency="USD",
+        product=product,
+        channel=channel,
+        is_published=True,
+        currency="USD",
         visible_in_listings=True,
+        available_for_purchase_at=datetime(2000, 1, 1, tzinfo=UTC),
     )
     variant = ProductVariant.objects.create(product=product, sku=slug, name="M")
     ProductVariantChannelListing.objects.create(

@@ -37,8 +37,17 @@ def channel_plugin(channel_id) -> ChannelPlugin:
     configuration, is_active, slug = row or ([], False, None)
     if row is None and channel_id is not None:
         slug = Channel.objects.filter(pk=channel_id).values_list("slug", flat=True).first()
-    values = tuple(sorted((item["name"], item["value"]) for item in configuration))
-    return ChannelPlugin(settings=_parsed(values), is_active=is_active, slug=slug)
+    return ChannelPlugin(
+        settings=settings_of(configuration), is_active=is_active, slug=slug
+    )
+
+
+def settings_of(configuration: list[dict]) -> ChannelSettings:
+    """Settings from a configuration list as Saleor's plugin manager holds it.
+
+    Raises ``config.SettingsError`` if the values are no longer valid.
+    """
+    return _parsed(tuple(sorted((item["name"], item["value"]) for item in configuration)))
 
 
 @lru_cache(maxsize=256)

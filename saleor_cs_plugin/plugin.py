@@ -64,7 +64,7 @@ class CustomerServicePlugin(BasePlugin):
     def order_created(self, order, previous_value=None, **kwargs):
         if not self.active:
             return previous_value
-        tasks.on_order_created(order.pk)
+        tasks.on_order_created(order, self.configuration)
         return previous_value
 
     def fulfillment_created(self, fulfillment, *args, previous_value=None, **kwargs):

@@ -20,7 +20,7 @@ from saleor.order import FulfillmentStatus, OrderEvents, OrderOrigin, OrderStatu
 from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderEvent
 
 from . import db, fetch, outbox
-from .config import ChannelSettings, SettingsError
+from .config import ChannelSettings, PromiseSettings, SettingsError
 from .domain.notices import NoticeType, idempotency_key
 from .domain.promises import (
     OPEN_STATUSES,
@@ -63,28 +63,27 @@ NOTICE_TYPES = {
 # Recording -------------------------------------------------------------------------
 
 
-def record_promise(order_id, now: datetime) -> DeliveryPromise | None:
+def record_promise(order, settings: PromiseSettings) -> DeliveryPromise | None:
     """Snapshot the promise of a new order; None when it has none (nothing to ship,
-    no delivery days known, plugin inactive). Recording twice keeps the first."""
-    order = (
-        Order.objects.select_related("shipping_method")
-        .filter(pk=order_id)
-        .exclude(status__in=(OrderStatus.DRAFT, *CLOSED_ORDER_STATUSES))
-        .first()
+    no delivery days known). Recording twice keeps the first.
+
+    ``order`` is the instance Saleor's hook passes; this costs three statements.
+    """
+    if (
+        order.status in (OrderStatus.DRAFT, *CLOSED_ORDER_STATUSES)
+        or order.shipping_method_id is None
+    ):
+        return None
+    shipping_method = order.shipping_method
+    delivery_days = _delivery_days(shipping_method, settings.default_delivery_days)
+    if delivery_days is None:
+        return None
+    lines = list(
+        order.lines.filter(is_shipping_required=True).only(
+            "pk", "product_name", "variant_name", "quantity"
+        )
     )
-    if order is None or order.shipping_method is None:
-        return None
-    try:
-        channel_plugin = fetch.channel_plugin(order.channel_id)
-    except SettingsError:
-        logger.warning("No promise for order %s: invalid channel settings.", order.pk)
-        return None
-    if not channel_plugin.is_active:
-        return None
-    settings = channel_plugin.settings.promises
-    delivery_days = _delivery_days(order.shipping_method, settings.default_delivery_days)
-    lines = [line for line in order.lines.all() if line.is_shipping_required]
-    if delivery_days is None or not lines:
+    if not lines:
         return None
     dates = promise_dates(
         order.created_at,
@@ -106,36 +105,55 @@ def record_promise(order_id, now: datetime) -> DeliveryPromise | None:
         rules=settings.rules,
         calendar=settings.calendar,
     )
+    promise = DeliveryPromise(
+        order_id=order.pk,
+        channel_id=order.channel_id,
+        ordered_at=order.created_at,
+        shipping_method_name=order.shipping_method_name or shipping_method.name,
+        minimum_delivery_days=delivery_days[0],
+        maximum_delivery_days=delivery_days[1],
+        handling_days=settings.calendar.handling_days,
+        ship_by=dates.ship_by,
+        ship_by_deadline=dates.ship_by_deadline,
+        deliver_from=dates.deliver_from,
+        deliver_by=dates.deliver_by,
+        review_at=first_review.next_review_at,
+    )
     with transaction.atomic():
-        promise, created = DeliveryPromise.objects.get_or_create(
-            order=order,
-            defaults={
-                "channel_id": order.channel_id,
-                "ordered_at": order.created_at,
-                "shipping_method_name": order.shipping_method_name
-                or order.shipping_method.name,
-                "minimum_delivery_days": delivery_days[0],
-                "maximum_delivery_days": delivery_days[1],
-                "handling_days": settings.calendar.handling_days,
-                "ship_by": dates.ship_by,
-                "ship_by_deadline": dates.ship_by_deadline,
-                "deliver_from": dates.deliver_from,
-                "deliver_by": dates.deliver_by,
-                "review_at": first_review.next_review_at,
-            },
-        )
-        if created:
-            DeliveryPromiseLine.objects.bulk_create(
+        if not db.insert_rows(
+            DeliveryPromise, [promise], conflict_column="order_id", returning="id"
+        ):
+            return DeliveryPromise.objects.get(order_id=order.pk)
+        db.insert_rows(
+            DeliveryPromiseLine,
+            [
                 DeliveryPromiseLine(
                     promise=promise,
-                    order_line=line,
+                    order_line_id=line.pk,
                     product_name=line.product_name,
                     variant_name=line.variant_name,
                     quantity=line.quantity,
                 )
                 for line in lines
-            )
+            ],
+        )
     return promise
+
+
+def record_promise_of(order_id) -> DeliveryPromise | None:
+    """Record the promise of an order read from the database, if the plugin is
+    active in its channel with valid settings."""
+    order = Order.objects.select_related("shipping_method").filter(pk=order_id).first()
+    if order is None:
+        return None
+    try:
+        channel_plugin = fetch.channel_plugin(order.channel_id)
+    except SettingsError:
+        logger.warning("No promise for order %s: invalid channel settings.", order.pk)
+        return None
+    if not channel_plugin.is_active:
+        return None
+    return record_promise(order, channel_plugin.settings.promises)
 
 
 def _delivery_days(shipping_method, default) -> tuple[int, int] | None:
@@ -164,7 +182,7 @@ def backfill_promises(now: datetime) -> int:
         .exclude(origin=OrderOrigin.BULK_CREATE)
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    return sum(record_promise(order_id, now) is not None for order_id in order_ids)
+    return sum(record_promise_of(order_id) is not None for order_id in order_ids)
 
 
 # Sweeping --------------------------------------------------------------------------

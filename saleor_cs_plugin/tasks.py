@@ -327,16 +327,20 @@ def sweep_promises_task():
     return len(planned)
 
 
-def on_order_created(order_id) -> None:
-    """Record the promise of a new order, from Saleor's ``order_created`` hook."""
+def on_order_created(order, configuration: list[dict]) -> None:
+    """Record the promise of a new order, from Saleor's ``order_created`` hook, with
+    the channel's configuration the plugin manager already holds."""
     with allow_writer():
         try:
+            settings = fetch.settings_of(configuration)
             with transaction.atomic():
-                promises.record_promise(order_id, timezone.now())
+                promises.record_promise(order, settings.promises)
+        except SettingsError:
+            logger.warning("No promise for order %s: invalid channel settings.", order.pk)
         except Exception:  # noqa: BLE001 - a plugin fault must not fail the order
             # The order is saved already; the promise sweep records the promise of a
             # recent order that has none.
-            logger.exception("Recording the promise of order %s failed.", order_id)
+            logger.exception("Recording the promise of order %s failed.", order.pk)
 
 
 def on_fulfillment_shipped(fulfillment_id) -> None:

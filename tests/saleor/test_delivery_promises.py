@@ -14,7 +14,7 @@ from saleor.order import OrderEvents, OrderStatus
 from saleor.order.models import Order, OrderEvent
 
 from storefront import place_order, signed_in_now
-from saleor_cs_plugin import promises, tasks
+from saleor_cs_plugin import promises
 from saleor_cs_plugin.domain.notices import NoticeType, idempotency_key
 from saleor_cs_plugin.models import (
     ApologyVoucher,
@@ -122,7 +122,7 @@ def test_later_edits_to_the_method_do_not_move_the_promise(
     shipping_method.maximum_delivery_days = 20
     shipping_method.save()
 
-    tasks.on_order_created(Order.objects.get().pk)
+    promises.record_promise_of(Order.objects.get().pk)
 
     assert DeliveryPromise.objects.get().deliver_by == date(2026, 3, 10)
     assert DeliveryPromiseLine.objects.count() == 1
