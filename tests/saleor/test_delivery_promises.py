@@ -154,6 +154,27 @@ def test_a_method_without_delivery_days_uses_the_default_or_records_nothing(
     assert promise.deliver_by == date(2026, 3, 9)
 
 
+def test_an_order_with_nothing_to_ship_has_no_promise(
+    store, user_api_client, product_without_shipping, channel_USD
+):
+    store()
+    with freeze_time(MONDAY_MORNING):
+        placed = place_order(
+            user_api_client,
+            channel=channel_USD,
+            lines=[(product_without_shipping.variants.get(), 1)],
+        )
+
+    assert Order.objects.get().number == int(placed["number"])
+    assert DeliveryPromise.objects.count() == 0
+    content = get_graphql_content(
+        signed_in_now(user_api_client).post_graphql(
+            ORDER_PROMISE_QUERY, {"id": placed["id"]}
+        )
+    )
+    assert content["data"]["order"]["deliveryPromise"] is None
+
+
 def test_no_promise_while_the_plugin_is_inactive(
     store, user_api_client, product, shipping_method, channel_USD
 ):
