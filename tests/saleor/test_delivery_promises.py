@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError
 from freezegun import freeze_time
+from saleor.celeryconf import app as celery_app
 from saleor.discount.models import Voucher, VoucherCode
 from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order import OrderEvents, OrderStatus
@@ -15,6 +16,7 @@ from saleor.order.models import Order, OrderEvent
 
 from storefront import place_order, signed_in_now
 from saleor_cs_plugin import promises
+from saleor_cs_plugin.apps import SWEEP_PROMISES_BEAT_ENTRY
 from saleor_cs_plugin.domain.notices import NoticeType, idempotency_key
 from saleor_cs_plugin.models import (
     ApologyVoucher,
@@ -786,3 +788,10 @@ def test_delivery_confirmation_refuses_what_cannot_be(
     }
     promise = DeliveryPromise.objects.get()
     assert (promise.status, promise.delivered_at) == (status_before, None)
+
+
+def test_the_promise_sweep_is_registered_with_celery_beat():
+    entry = celery_app.conf.beat_schedule[SWEEP_PROMISES_BEAT_ENTRY]
+    assert entry["task"] == "saleor_cs_plugin.sweep_promises"
+    assert entry["schedule"].total_seconds() == 300
+    assert "saleor_cs_plugin.sweep_promises" in celery_app.tasks

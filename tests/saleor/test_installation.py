@@ -61,6 +61,8 @@ def test_models_have_no_unmigrated_changes():
         ("Mutation", "serviceContactLog"),
         ("Mutation", "serviceNoticeRetry"),
         ("Mutation", "serviceNoticePreferencesUpdate"),
+        ("Order", "deliveryPromise"),
+        ("Mutation", "serviceDeliveryConfirm"),
     ],
 )
 def test_introspection_shows_the_plugin_fields(api_client, type_name, field_name):
@@ -108,8 +110,10 @@ def test_schema_check_reports_missing_fields():
         "User.serviceHistory",
         "Order.serviceHistory",
         "User.serviceNoticePreferences",
+        "Order.deliveryPromise",
         "Query.serviceNotices",
         "Mutation.serviceContactLog",
         "Mutation.serviceNoticeRetry",
         "Mutation.serviceNoticePreferencesUpdate",
+        "Mutation.serviceDeliveryConfirm",
     ]
