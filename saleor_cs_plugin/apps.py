@@ -7,6 +7,8 @@ from django.conf import settings
 
 SWEEP_NOTICES_BEAT_ENTRY = "saleor-cs-plugin-sweep-notices"
 SWEEP_NOTICES_EVERY = timedelta(minutes=1)
+SWEEP_STOCK_SHORTAGES_BEAT_ENTRY = "saleor-cs-plugin-sweep-stock-shortages"
+SWEEP_STOCK_SHORTAGES_EVERY = timedelta(minutes=5)
 
 
 class CustomerServiceConfig(AppConfig):
@@ -29,4 +31,11 @@ class CustomerServiceConfig(AppConfig):
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             SWEEP_NOTICES_BEAT_ENTRY,
             {"task": "saleor_cs_plugin.sweep_notices", "schedule": SWEEP_NOTICES_EVERY},
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            SWEEP_STOCK_SHORTAGES_BEAT_ENTRY,
+            {
+                "task": "saleor_cs_plugin.sweep_stock_shortages",
+                "schedule": SWEEP_STOCK_SHORTAGES_EVERY,
+            },
         )

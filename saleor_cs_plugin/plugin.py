@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 from saleor.plugins.error_codes import PluginErrorCode
 
-from . import config
+from . import config, tasks
 
 _FIELD_TYPES = {
     config.FieldKind.TEXT: ConfigurationTypeField.STRING,
@@ -57,3 +57,17 @@ class CustomerServicePlugin(BasePlugin):
                     for name, message in error.errors.items()
                 }
             ) from error
+
+    def order_created(self, order, previous_value, **kwargs):
+        if not self.active:
+            return previous_value
+        tasks.schedule_order_check(order.pk)
+        return previous_value
+
+    # Saleor 3.21 and 3.22 only; later versions never call it, and the sweep finds
+    # the same stocks a few minutes later.
+    def product_variant_out_of_stock(self, stock, previous_value, **kwargs):
+        if not self.active:
+            return previous_value
+        tasks.schedule_stock_check(stock.pk)
+        return previous_value

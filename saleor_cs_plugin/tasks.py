@@ -16,7 +16,7 @@ from saleor.celeryconf import app
 from saleor.core.db.connection import allow_writer
 from saleor.plugins.manager import get_plugins_manager
 
-from . import events, fetch, outbox, transport
+from . import events, fetch, outbox, shortages, transport
 from .config import ChannelSettings, SettingsError
 from .domain.history import ContactChannel
 from .domain.notices import (
@@ -307,3 +307,55 @@ def _webhook_payload(notice: Notice, subject: str, text: str, channel_slug) -> d
         "data": notice.context.get("data", {}),
         "createdAt": notice.created_at.isoformat(),
     }
+
+
+# Stock shortages ------------------------------------------------------------
+
+
+@app.task(name="saleor_cs_plugin.sweep_stock_shortages")
+def sweep_stock_shortages_task():
+    """Find order lines whose stock fell below what orders allocated, and open
+    shortages whose stock came back."""
+    with allow_writer():
+        notice_ids = shortages.sweep(timezone.now())
+    schedule_delivery(notice_ids)
+    return len(notice_ids)
+
+
+@app.task(name="saleor_cs_plugin.detect_order_shortages")
+def detect_order_shortages_task(order_id):
+    with allow_writer():
+        notice_ids = shortages.detect_for_order(order_id, timezone.now())
+    schedule_delivery(notice_ids)
+    return len(notice_ids)
+
+
+@app.task(name="saleor_cs_plugin.detect_stock_shortages")
+def detect_stock_shortages_task(stock_id):
+    with allow_writer():
+        notice_ids = shortages.detect_for_stocks([stock_id], timezone.now())
+    schedule_delivery(notice_ids)
+    return len(notice_ids)
+
+
+def schedule_order_check(order_id) -> None:
+    """From a hook: check a new order's lines once its transaction has committed."""
+    transaction.on_commit(lambda: _queue_check(detect_order_shortages_task, order_id))
+
+
+def schedule_stock_check(stock_id) -> None:
+    """From a hook: check the lines allocated on a stock that ran out."""
+    transaction.on_commit(lambda: _queue_check(detect_stock_shortages_task, stock_id))
+
+
+def _queue_check(task, object_id) -> None:
+    try:
+        try:
+            task.delay(object_id)
+        except OperationalError as error:
+            # The broker is down: check here rather than lose a line Saleor never
+            # allocated (the sweep finds over-allocated stocks, not those).
+            logger.warning("%s not queued (%s); checking now.", task.name, error)
+            task.run(object_id)
+    except Exception:  # noqa: BLE001 - a hook must never raise into Saleor's flow
+        logger.exception("Checking %s %s for stock shortages failed.", task.name, object_id)
