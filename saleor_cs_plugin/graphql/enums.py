@@ -4,7 +4,9 @@ import graphene
 
 from ..domain.history import Actor, ContactChannel, EntryType
 from ..domain.notices import NoticeStatus, NoticeType, Transport
+from ..domain.shortages import Choice
 from ..error_codes import ServiceHistoryErrorCode as ErrorCodeValues
+from ..error_codes import StockShortageErrorCode as StockShortageErrorCodeValues
 
 
 def _graphql_enum(enum, name: str, description: str) -> type[graphene.Enum]:
@@ -47,4 +49,15 @@ ServiceNoticeTransportEnum = _graphql_enum(
     "ServiceNoticeTransportEnum",
     "How a notice leaves the store: Saleor's notifications, e-mail, a signed "
     "webhook, or not at all.",
+)
+ServiceStockShortageChoiceEnum = _graphql_enum(
+    Choice,
+    "ServiceStockShortageChoiceEnum",
+    "What the customer wants done about an item that is not in stock: wait for it, "
+    "switch to an offered alternative, or cancel the item.",
+)
+ServiceStockShortageErrorCode = _graphql_enum(
+    StockShortageErrorCodeValues,
+    "ServiceStockShortageErrorCode",
+    "Error codes of the stock-shortage choice.",
 )

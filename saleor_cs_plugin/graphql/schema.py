@@ -7,8 +7,9 @@ all apps are ready. So, from ``AppConfig.ready()``, this module adds
 - ``serviceHistory`` to Saleor's ``User`` and ``Order`` types, and
   ``serviceNoticePreferences`` to ``User``;
 - ``serviceNotices`` to the queries Saleor collects from ``AccountQueries``;
-- ``serviceContactLog``, ``serviceNoticeRetry`` and ``serviceNoticePreferencesUpdate``
-  to the mutations Saleor collects from ``AccountMutations``,
+- ``serviceContactLog``, ``serviceNoticeRetry``, ``serviceNoticePreferencesUpdate``
+  and ``serviceStockShortageChoose`` to the mutations Saleor collects from
+  ``AccountMutations``,
 
 and nowhere else is Saleor's schema touched. Every assumption this relies on is checked:
 if Saleor has already built its schema, or already has a field of the same name, start-up
@@ -31,6 +32,7 @@ from .mutations.service_notice_preferences_update import (
     ServiceNoticePreferencesUpdate,
 )
 from .mutations.service_notice_retry import ServiceNoticeRetry
+from .mutations.service_stock_shortage_choose import ServiceStockShortageChoose
 from .resolvers import (
     resolve_order_service_history,
     resolve_service_notices,
@@ -56,6 +58,7 @@ MOUNTED_FIELDS = (
     ("Mutation", "serviceContactLog"),
     ("Mutation", "serviceNoticeRetry"),
     ("Mutation", "serviceNoticePreferencesUpdate"),
+    ("Mutation", "serviceStockShortageChoose"),
 )
 
 
@@ -129,6 +132,11 @@ def extend_saleor_schema() -> None:
         AccountMutations,
         "service_notice_preferences_update",
         ServiceNoticePreferencesUpdate.Field(),
+    )
+    _add_root_field(
+        AccountMutations,
+        "service_stock_shortage_choose",
+        ServiceStockShortageChoose.Field(),
     )
 
 

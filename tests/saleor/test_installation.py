@@ -112,4 +112,5 @@ def test_schema_check_reports_missing_fields():
         "Mutation.serviceContactLog",
         "Mutation.serviceNoticeRetry",
         "Mutation.serviceNoticePreferencesUpdate",
+        "Mutation.serviceStockShortageChoose",
     ]
