@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import graphene
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import F, Max, Q, Sum, Value
 from django.db.models.functions import Abs, Coalesce, Greatest
 from saleor.order import events as order_events
 from saleor.order.models import OrderLine
@@ -61,8 +61,10 @@ RESTOCK_METADATA_KEY = "cs.restock_date"
 # The storefront page that shows the options and calls the choice mutation.
 CHOICE_PATH = "/stock-shortage"
 CHOICE_TOKEN_SALT = "saleor_cs_plugin.stock-shortage-choice"
-# Alternatives read from the database before ranking (the rule keeps at most 10).
+# Listings read at a time before ranking (the rule keeps at most 10), and how many
+# such pages at most when the closest ones are out of stock.
 CANDIDATE_LIMIT = 50
+CANDIDATE_PAGES = 4
 # One sweep at a time (a second one finds the lock taken and does nothing).
 SWEEP_LOCK_KEY = 0x63735F73686F7274  # "cs_short"
 # Units of a variant that does not track inventory: never short, always available.
@@ -280,7 +282,12 @@ def _review_lines(line_ids, now: datetime) -> list:
         return []
     lines = list(
         OrderLine.objects.filter(pk__in=line_ids).select_related(
-            "order", "order__user", "variant", "variant__product"
+            "order",
+            "order__channel",
+            "order__user",
+            "order__billing_address",
+            "variant",
+            "variant__product",
         )
     )
     plugins = _active_channel_plugins({line.order.channel_id for line in lines})
@@ -295,7 +302,7 @@ def _review_lines(line_ids, now: datetime) -> list:
             status=ShortageStatus.OPEN,
         )
     }
-    notice_ids = []
+    steps = []
     for item in reviewed:
         shortage = open_shortages.get(item.line.pk)
         quantity_short = line_shortage(item.snapshot)
@@ -308,14 +315,32 @@ def _review_lines(line_ids, now: datetime) -> list:
                 else None
             ),
         )
+        steps.append((item, shortage, quantity_short, step))
+    last_episodes = _last_episodes(
+        [item.line.pk for item, _, _, step in steps if step == Step.OPEN]
+    )
+    notice_ids = []
+    for item, shortage, quantity_short, step in steps:
         settings = plugins[item.line.order.channel_id]
         if step == Step.OPEN:
-            notice_ids += _open_shortage(item, quantity_short, settings, now)
+            episode = last_episodes.get(item.line.pk, 0) + 1
+            notice_ids += _open_shortage(item, quantity_short, episode, settings, now)
         elif step == Step.KEEP:
             _keep_shortage(shortage, item, quantity_short)
         elif step in (Step.RESTORE, Step.RESTORE_QUIETLY, Step.CLOSE):
             notice_ids += _end_shortage(shortage, item, step, settings, now)
     return notice_ids
+
+
+def _last_episodes(line_ids: list) -> dict:
+    if not line_ids:
+        return {}
+    return dict(
+        StockShortage.objects.filter(order_line_id__in=line_ids)
+        .values("order_line_id")
+        .annotate(last=Max("episode"))
+        .values_list("order_line_id", "last")
+    )
 
 
 def _active_channel_plugins(channel_ids) -> dict:
@@ -452,11 +477,6 @@ def _line_name(line: OrderLine) -> str:
     return f"{line.product_name} ({line.variant_name})" if line.variant_name else line.product_name
 
 
-def _variant_name(variant: ProductVariant) -> str:
-    product_name = variant.product.name
-    return f"{product_name} ({variant.name})" if variant.name else product_name
-
-
 def _alternatives(
     line: OrderLine, settings: ChannelSettings, now: datetime
 ) -> list[ItemSnapshot]:
@@ -471,47 +491,6 @@ def _alternatives(
     price = line.undiscounted_base_unit_price_amount
     low, high = price_band(price, shortage_settings.price_band_percent)
     quantity_needed = line.quantity - line.quantity_fulfilled
-    # Related products first (indexed on type and category), then their listings.
-    related = Q(pk=product.pk) | Q(product_type_id=product.product_type_id)
-    if product.category_id is not None:
-        related |= Q(category_id=product.category_id)
-    listings = (
-        ProductVariantChannelListing.objects.filter(
-            channel_id=order.channel_id,
-            price_amount__gte=low,
-            price_amount__lte=high,
-            variant__product_id__in=Product.objects.filter(related).values("pk"),
-            variant__product__channel_listings__channel_id=order.channel_id,
-            variant__product__channel_listings__is_published=True,
-            variant__product__channel_listings__available_for_purchase_at__lte=now,
-        )
-        .exclude(variant_id=variant.pk)
-        .annotate(
-            free=Coalesce(_free_stock_subquery(order.channel_id), Value(0)),
-            distance=Abs(F("price_amount") - Value(price)),
-            is_other_product=Case(
-                When(variant__product_id=product.pk, then=Value(0)), default=Value(1)
-            ),
-        )
-        # Out-of-stock listings never take a place within the limit.
-        .filter(Q(variant__track_inventory=False) | Q(free__gte=quantity_needed))
-        .select_related("variant", "variant__product")
-        .order_by("is_other_product", "distance", "variant_id")[:CANDIDATE_LIMIT]
-    )
-    candidates = [
-        ItemSnapshot(
-            variant_id=listing.variant_id,
-            product_id=listing.variant.product_id,
-            category_id=listing.variant.product.category_id,
-            product_type_id=listing.variant.product.product_type_id,
-            price=listing.price_amount,
-            name=_variant_name(listing.variant),
-            available_quantity=(
-                listing.free if listing.variant.track_inventory else UNLIMITED
-            ),
-        )
-        for listing in listings
-    ]
     original = ItemSnapshot(
         variant_id=variant.pk,
         product_id=product.pk,
@@ -519,28 +498,107 @@ def _alternatives(
         product_type_id=product.product_type_id,
         price=price,
     )
-    return rank_alternatives(
-        original,
-        candidates,
-        quantity_needed=quantity_needed,
-        price_band_percent=shortage_settings.price_band_percent,
-        limit=shortage_settings.max_alternatives,
-    )
+    candidates: list[ItemSnapshot] = []
+    ranked: list[ItemSnapshot] = []
+    # The same product's variants rank first: related products are read only when
+    # those are not enough.
+    for scope in ("product", "related"):
+        if scope == "product":
+            product_ids = [product.pk]
+        else:
+            related = Q(product_type_id=product.product_type_id)
+            if product.category_id is not None:
+                related |= Q(category_id=product.category_id)
+            # Through the indexes on type and category.
+            product_ids = list(
+                Product.objects.filter(related)
+                .exclude(pk=product.pk)
+                .values_list("pk", flat=True)
+            )
+        listings = (
+            ProductVariantChannelListing.objects.filter(
+                variant__product_id__in=product_ids,
+                channel_id=order.channel_id,
+                price_amount__gte=low,
+                price_amount__lte=high,
+                variant__product__channel_listings__channel_id=order.channel_id,
+                variant__product__channel_listings__is_published=True,
+                variant__product__channel_listings__available_for_purchase_at__lte=now,
+            )
+            .exclude(variant_id=variant.pk)
+            .annotate(distance=Abs(F("price_amount") - Value(price)))
+            .order_by("distance", "variant_id")
+            .values(*CANDIDATE_COLUMNS)
+        )
+        # Closest first, a page at a time (its stock read in one query), until
+        # enough are in stock.
+        for start in range(0, CANDIDATE_LIMIT * CANDIDATE_PAGES, CANDIDATE_LIMIT):
+            page = list(listings[start : start + CANDIDATE_LIMIT])
+            candidates += _candidate_snapshots(page, order.channel_id)
+            ranked = rank_alternatives(
+                original,
+                candidates,
+                quantity_needed=quantity_needed,
+                price_band_percent=shortage_settings.price_band_percent,
+                limit=shortage_settings.max_alternatives,
+            )
+            if len(ranked) >= shortage_settings.max_alternatives:
+                return ranked
+            if len(page) < CANDIDATE_LIMIT:
+                break
+    return ranked
 
 
-def _free_stock_subquery(channel_id):
-    """Units of the outer listing's variant in the channel's warehouses that no
-    order has allocated."""
-    return Subquery(
+CANDIDATE_COLUMNS = (
+    "variant_id",
+    "price_amount",
+    "variant__name",
+    "variant__track_inventory",
+    "variant__product_id",
+    "variant__product__name",
+    "variant__product__category_id",
+    "variant__product__product_type_id",
+)
+
+
+def _candidate_snapshots(listings: list[dict], channel_id) -> list[ItemSnapshot]:
+    tracked = [row["variant_id"] for row in listings if row["variant__track_inventory"]]
+    free = _free_by_variant(tracked, channel_id)
+    return [
+        ItemSnapshot(
+            variant_id=row["variant_id"],
+            product_id=row["variant__product_id"],
+            category_id=row["variant__product__category_id"],
+            product_type_id=row["variant__product__product_type_id"],
+            price=row["price_amount"],
+            name=(
+                f"{row['variant__product__name']} ({row['variant__name']})"
+                if row["variant__name"]
+                else row["variant__product__name"]
+            ),
+            available_quantity=(
+                free.get(row["variant_id"], 0)
+                if row["variant__track_inventory"]
+                else UNLIMITED
+            ),
+        )
+        for row in listings
+    ]
+
+
+def _free_by_variant(variant_ids: list, channel_id) -> dict:
+    """Units in the channel's warehouses that no order has allocated, by variant."""
+    if not variant_ids:
+        return {}
+    return dict(
         Stock.objects.filter(
-            product_variant_id=OuterRef("variant_id"),
-            warehouse__channels__id=channel_id,
+            product_variant_id__in=variant_ids, warehouse__channels__id=channel_id
         )
         .values("product_variant_id")
         .annotate(
             free=Sum(Greatest(F("quantity") - F("quantity_allocated"), Value(0)))
         )
-        .values("free")[:1]
+        .values_list("product_variant_id", "free")
     )
 
 
@@ -570,18 +628,16 @@ def _customer_name(order) -> str:
 
 
 def _open_shortage(
-    item: _Line, quantity_short: int, settings: ChannelSettings, now: datetime
+    item: _Line,
+    quantity_short: int,
+    episode: int,
+    settings: ChannelSettings,
+    now: datetime,
 ) -> list:
     line = item.line
     order = line.order
     alternatives = _alternatives(line, settings, now)
     estimate = _restock_estimate(line.variant, settings, now)
-    previous = (
-        StockShortage.objects.filter(order_line_id=line.pk).aggregate(
-            last=Max("episode")
-        )["last"]
-        or 0
-    )
     short_by_warehouse = {str(k): v for k, v in item.snapshot.short_by_warehouse}
     unallocated = quantity_short - sum(short_by_warehouse.values())
     if unallocated > 0:
@@ -591,7 +647,7 @@ def _open_shortage(
             shortage = StockShortage.objects.create(
                 order=order,
                 order_line=line,
-                episode=previous + 1,
+                episode=episode,
                 variant=line.variant,
                 quantity_short=quantity_short,
                 short_by_warehouse=short_by_warehouse,

@@ -81,3 +81,18 @@ def set_stock(line, quantity):
     """Staff edit the stock of a line's variant (Saleor lets it fall below what
     orders allocated)."""
     Stock.objects.filter(product_variant_id=line.variant_id).update(quantity=quantity)
+
+
+def short_line(order):
+    """The line of Saleor's ``order_with_lines`` that can run short: 2 units of a
+    variant with a stock of 2, all allocated."""
+    return order.lines.get(quantity=2)
+
+
+def other_line(order):
+    """Its other line: 3 units of a variant with a stock of 5."""
+    return order.lines.get(quantity=3)
+
+
+def item_name(line):
+    return f"{line.product_name} ({line.variant_name})" if line.variant_name else line.product_name
