@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import graphene
 from django.core import signing
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Q, Sum, Value
+from django.db import connection, transaction
+from django.db.models import F, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Abs, Coalesce, Greatest
 from saleor.order import events as order_events
 from saleor.order.models import OrderLine
@@ -526,15 +526,18 @@ def _alternatives(
                 variant__product__channel_listings__available_for_purchase_at__lte=now,
             )
             .exclude(variant_id=variant.pk)
-            .annotate(distance=Abs(F("price_amount") - Value(price)))
+            .annotate(
+                distance=Abs(F("price_amount") - Value(price)),
+                free=Coalesce(_free_stock_subquery(order.channel_id), Value(0)),
+            )
             .order_by("distance", "variant_id")
-            .values(*CANDIDATE_COLUMNS)
+            .values(*CANDIDATE_COLUMNS, "free")
         )
         # Closest first, a page at a time (its stock read in one query), until
         # enough are in stock.
         for start in range(0, CANDIDATE_LIMIT * CANDIDATE_PAGES, CANDIDATE_LIMIT):
             page = list(listings[start : start + CANDIDATE_LIMIT])
-            candidates += _candidate_snapshots(page, order.channel_id)
+            candidates += _candidate_snapshots(page)
             ranked = rank_alternatives(
                 original,
                 candidates,
@@ -561,9 +564,7 @@ CANDIDATE_COLUMNS = (
 )
 
 
-def _candidate_snapshots(listings: list[dict], channel_id) -> list[ItemSnapshot]:
-    tracked = [row["variant_id"] for row in listings if row["variant__track_inventory"]]
-    free = _free_by_variant(tracked, channel_id)
+def _candidate_snapshots(listings: list[dict]) -> list[ItemSnapshot]:
     return [
         ItemSnapshot(
             variant_id=row["variant_id"],
@@ -577,28 +578,26 @@ def _candidate_snapshots(listings: list[dict], channel_id) -> list[ItemSnapshot]
                 else row["variant__product__name"]
             ),
             available_quantity=(
-                free.get(row["variant_id"], 0)
-                if row["variant__track_inventory"]
-                else UNLIMITED
+                row["free"] if row["variant__track_inventory"] else UNLIMITED
             ),
         )
         for row in listings
     ]
 
 
-def _free_by_variant(variant_ids: list, channel_id) -> dict:
-    """Units in the channel's warehouses that no order has allocated, by variant."""
-    if not variant_ids:
-        return {}
-    return dict(
+def _free_stock_subquery(channel_id):
+    """Units of the outer listing's variant in the channel's warehouses that no
+    order has allocated."""
+    return Subquery(
         Stock.objects.filter(
-            product_variant_id__in=variant_ids, warehouse__channels__id=channel_id
+            product_variant_id=OuterRef("variant_id"),
+            warehouse__channels__id=channel_id,
         )
         .values("product_variant_id")
         .annotate(
             free=Sum(Greatest(F("quantity") - F("quantity_allocated"), Value(0)))
         )
-        .values_list("product_variant_id", "free")
+        .values("free")[:1]
     )
 
 
@@ -642,25 +641,23 @@ def _open_shortage(
     unallocated = quantity_short - sum(short_by_warehouse.values())
     if unallocated > 0:
         short_by_warehouse[""] = unallocated
-    try:
-        with transaction.atomic():
-            shortage = StockShortage.objects.create(
-                order=order,
-                order_line=line,
-                episode=episode,
-                variant=line.variant,
-                quantity_short=quantity_short,
-                short_by_warehouse=short_by_warehouse,
-                restock_estimate=estimate,
-                offered_alternatives=[
-                    {"id": str(a.variant_id), "name": a.name, "price": str(a.price)}
-                    for a in alternatives
-                ],
-                link_nonce=secrets.token_urlsafe(16),
-                link_expires_at=now + timedelta(days=settings.shortages.link_valid_days),
-                created_at=now,
-            )
-    except IntegrityError:
+    shortage = StockShortage(
+        order=order,
+        order_line=line,
+        episode=episode,
+        variant=line.variant,
+        quantity_short=quantity_short,
+        short_by_warehouse=short_by_warehouse,
+        restock_estimate=estimate,
+        offered_alternatives=[
+            {"id": str(a.variant_id), "name": a.name, "price": str(a.price)}
+            for a in alternatives
+        ],
+        link_nonce=secrets.token_urlsafe(16),
+        link_expires_at=now + timedelta(days=settings.shortages.link_valid_days),
+        created_at=now,
+    )
+    if not _insert_if_new(shortage):
         # Another detection recorded this shortage a moment ago; it sends the notice.
         return []
     token = choice_token(shortage)
@@ -718,6 +715,29 @@ def _open_shortage(
         order=order,
     )
     return [notice.pk] if created else []
+
+
+_INSERT_COLUMNS = [field for field in StockShortage._meta.concrete_fields]
+_INSERT_SQL = (
+    f"INSERT INTO {StockShortage._meta.db_table} "
+    f"({', '.join(connection.ops.quote_name(f.column) for f in _INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(_INSERT_COLUMNS))}) "
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
+def _insert_if_new(shortage: StockShortage) -> bool:
+    """Insert unless the line already has this episode or an open shortage (the
+    unique constraints), in one statement and without a savepoint."""
+    values = [
+        field.get_db_prep_save(field.pre_save(shortage, add=True), connection)
+        for field in _INSERT_COLUMNS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, values)
+        is_new = cursor.fetchone() is not None
+    shortage._state.adding = not is_new
+    return is_new
 
 
 def _keep_shortage(shortage: StockShortage, item: _Line, quantity_short: int) -> None:
