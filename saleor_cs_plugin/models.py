@@ -243,8 +243,10 @@ class StockShortage(models.Model):
     A line has at most one open shortage; when it is over (stock came back, or the
     line no longer waits) a later shortage of the same line is a new row with the
     next ``episode``. The notices it causes are keyed by (line, episode, stage).
-    The customer's choice arrives through a signed link whose ``link_nonce`` it
-    carries; ``chosen_at`` makes the link single-use.
+    The sweep records a shortage; a task then composes its notice (alternatives,
+    restock estimate, link) and sets ``notified_at``. The customer's choice arrives
+    through a signed link whose ``link_nonce`` it carries; ``chosen_at`` makes the
+    link single-use.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -281,6 +283,8 @@ class StockShortage(models.Model):
     )
     link_nonce = models.CharField(max_length=64)
     link_expires_at = models.DateTimeField()
+    # When its notice was composed (alternatives, estimate, link); null until then.
+    notified_at = models.DateTimeField(null=True, blank=True)
     choice = models.CharField(
         max_length=16, blank=True, default="", choices=[(c.value, c.name) for c in Choice]
     )

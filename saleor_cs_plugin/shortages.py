@@ -75,15 +75,30 @@ UNLIMITED = 10**9
 # Use cases
 
 
-def sweep(now: datetime) -> list:
+@dataclass(frozen=True)
+class Review:
+    """What looking at lines decided: notices recorded (good news), and shortages
+    recorded whose notice is still to compose (``compose_notices``)."""
+
+    notice_ids: list
+    shortage_ids: list
+
+
+def sweep(now: datetime) -> Review:
     """Look at every stock that orders have allocated beyond what is there, and at
-    every open shortage again. Cost follows those, not the number of orders."""
+    every open shortage again. Cost follows those, not the number of orders.
+
+    New shortages are only recorded here; composing their notices (alternatives,
+    restock estimate, link) is per-shortage work for ``compose_notices`` in
+    workers. Open shortages whose notice was never composed (a lost task) are
+    handed out again.
+    """
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])
             (is_locked,) = cursor.fetchone()
         if not is_locked:
-            return []
+            return Review(notice_ids=[], shortage_ids=[])
         short_stock_ids = overallocated_stock_ids()
         line_ids = set(
             Allocation.objects.filter(
@@ -95,7 +110,13 @@ def sweep(now: datetime) -> list:
                 "order_line_id", flat=True
             )
         )
-        return _review_lines(line_ids, now)
+        review = _review_lines(line_ids, now)
+        unnotified = list(
+            StockShortage.objects.filter(
+                status=ShortageStatus.OPEN, notified_at__isnull=True
+            ).values_list("id", flat=True)
+        )
+        return Review(notice_ids=review.notice_ids, shortage_ids=unnotified)
 
 
 def overallocated_stock_ids() -> list:
@@ -108,23 +129,61 @@ def overallocated_stock_ids() -> list:
 
 
 def detect_for_order(order_id, now: datetime) -> list:
-    """A new order: are any of its lines not fully allocated, or oversold?"""
+    """A new order: are any of its lines not fully allocated, or oversold?
+    Composes the notices of new shortages at once (it runs in a worker)."""
     with transaction.atomic():
         line_ids = set(
             OrderLine.objects.filter(order_id=order_id).values_list("id", flat=True)
         )
-        return _review_lines(line_ids, now)
+        review = _review_lines(line_ids, now)
+    return review.notice_ids + compose_notices(review.shortage_ids, now)
 
 
 def detect_for_stocks(stock_ids, now: datetime) -> list:
-    """A stock ran out: look at the lines allocated there."""
+    """A stock ran out: look at the lines allocated there (in a worker)."""
     with transaction.atomic():
         line_ids = set(
             Allocation.objects.filter(
                 stock_id__in=stock_ids, quantity_allocated__gt=0
             ).values_list("order_line_id", flat=True)
         )
-        return _review_lines(line_ids, now)
+        review = _review_lines(line_ids, now)
+    return review.notice_ids + compose_notices(review.shortage_ids, now)
+
+
+def compose_notices(shortage_ids, now: datetime) -> list:
+    """Compose and record the notice of each open shortage not yet told: real
+    alternatives, the restock estimate, the signed link. Safe to run twice or
+    concurrently: a shortage is composed once."""
+    if not shortage_ids:
+        return []
+    with transaction.atomic():
+        shortages = list(
+            StockShortage.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(
+                pk__in=list(shortage_ids),
+                status=ShortageStatus.OPEN,
+                notified_at__isnull=True,
+            )
+            .select_related(
+                "order",
+                "order__channel",
+                "order__user",
+                "order__billing_address",
+                "order_line",
+                "order_line__variant",
+                "order_line__variant__product",
+            )
+            .order_by("pk")
+        )
+        plugins = _active_channel_plugins({s.order.channel_id for s in shortages})
+        notice_ids = []
+        for shortage in shortages:
+            settings = plugins.get(shortage.order.channel_id)
+            if settings is None or shortage.order_line.variant is None:
+                continue
+            notice_ids += _compose_notice(shortage, settings, now)
+        return notice_ids
 
 
 class ChoiceRejected(Exception):
@@ -277,9 +336,9 @@ class _Line:
     is_open: bool
 
 
-def _review_lines(line_ids, now: datetime) -> list:
+def _review_lines(line_ids, now: datetime) -> Review:
     if not line_ids:
-        return []
+        return Review(notice_ids=[], shortage_ids=[])
     lines = list(
         OrderLine.objects.filter(pk__in=line_ids).select_related(
             "order",
@@ -293,7 +352,7 @@ def _review_lines(line_ids, now: datetime) -> list:
     plugins = _active_channel_plugins({line.order.channel_id for line in lines})
     lines = [line for line in lines if line.order.channel_id in plugins]
     if not lines:
-        return []
+        return Review(notice_ids=[], shortage_ids=[])
     reviewed = _line_snapshots(lines)
     open_shortages = {
         shortage.order_line_id: shortage
@@ -310,7 +369,10 @@ def _review_lines(line_ids, now: datetime) -> list:
             quantity_short=quantity_short,
             is_line_open=item.is_open,
             open_shortage=(
-                OpenShortage(choice=shortage.choice or None)
+                OpenShortage(
+                    choice=shortage.choice or None,
+                    is_notified=shortage.notified_at is not None,
+                )
                 if shortage is not None
                 else None
             ),
@@ -320,16 +382,17 @@ def _review_lines(line_ids, now: datetime) -> list:
         [item.line.pk for item, _, _, step in steps if step == Step.OPEN]
     )
     notice_ids = []
+    shortage_ids = []
     for item, shortage, quantity_short, step in steps:
         settings = plugins[item.line.order.channel_id]
         if step == Step.OPEN:
             episode = last_episodes.get(item.line.pk, 0) + 1
-            notice_ids += _open_shortage(item, quantity_short, episode, settings, now)
+            shortage_ids += _open_shortage(item, quantity_short, episode, settings, now)
         elif step == Step.KEEP:
             _keep_shortage(shortage, item, quantity_short)
         elif step in (Step.RESTORE, Step.RESTORE_QUIETLY, Step.CLOSE):
             notice_ids += _end_shortage(shortage, item, step, settings, now)
-    return notice_ids
+    return Review(notice_ids=notice_ids, shortage_ids=shortage_ids)
 
 
 def _last_episodes(line_ids: list) -> dict:
@@ -633,33 +696,52 @@ def _open_shortage(
     settings: ChannelSettings,
     now: datetime,
 ) -> list:
+    """Record a new shortage; its notice is composed by ``compose_notices``."""
     line = item.line
-    order = line.order
-    alternatives = _alternatives(line, settings, now)
-    estimate = _restock_estimate(line.variant, settings, now)
     short_by_warehouse = {str(k): v for k, v in item.snapshot.short_by_warehouse}
     unallocated = quantity_short - sum(short_by_warehouse.values())
     if unallocated > 0:
         short_by_warehouse[""] = unallocated
     shortage = StockShortage(
-        order=order,
+        order=line.order,
         order_line=line,
         episode=episode,
         variant=line.variant,
         quantity_short=quantity_short,
         short_by_warehouse=short_by_warehouse,
-        restock_estimate=estimate,
-        offered_alternatives=[
-            {"id": str(a.variant_id), "name": a.name, "price": str(a.price)}
-            for a in alternatives
-        ],
         link_nonce=secrets.token_urlsafe(16),
         link_expires_at=now + timedelta(days=settings.shortages.link_valid_days),
         created_at=now,
     )
     if not _insert_if_new(shortage):
-        # Another detection recorded this shortage a moment ago; it sends the notice.
+        # Another detection recorded this shortage a moment ago.
         return []
+    return [shortage.pk]
+
+
+def _compose_notice(
+    shortage: StockShortage, settings: ChannelSettings, now: datetime
+) -> list:
+    line = shortage.order_line
+    order = shortage.order
+    line.order = order
+    quantity_short = shortage.quantity_short
+    alternatives = _alternatives(line, settings, now)
+    estimate = _restock_estimate(line.variant, settings, now)
+    shortage.restock_estimate = estimate
+    shortage.offered_alternatives = [
+        {"id": str(a.variant_id), "name": a.name, "price": str(a.price)}
+        for a in alternatives
+    ]
+    shortage.notified_at = now
+    shortage.save(
+        update_fields=[
+            "restock_estimate",
+            "offered_alternatives",
+            "notified_at",
+            "updated_at",
+        ]
+    )
     token = choice_token(shortage)
     link = (
         f"{settings.storefront_url}{CHOICE_PATH}?token={token}"

@@ -315,11 +315,44 @@ def _webhook_payload(notice: Notice, subject: str, text: str, channel_slug) -> d
 @app.task(name="saleor_cs_plugin.sweep_stock_shortages")
 def sweep_stock_shortages_task():
     """Find order lines whose stock fell below what orders allocated, and open
-    shortages whose stock came back."""
+    shortages whose stock came back. Returns how many shortages it handed out for
+    composing their notices."""
     with allow_writer():
-        notice_ids = shortages.sweep(timezone.now())
+        review = shortages.sweep(timezone.now())
+    schedule_delivery(review.notice_ids)
+    schedule_composition(review.shortage_ids)
+    return len(review.shortage_ids)
+
+
+@app.task(name="saleor_cs_plugin.compose_shortage_notices")
+def compose_shortage_notices_task(shortage_ids):
+    with allow_writer():
+        notice_ids = shortages.compose_notices(shortage_ids, timezone.now())
     schedule_delivery(notice_ids)
     return len(notice_ids)
+
+
+def schedule_composition(shortage_ids) -> None:
+    """Compose the notices of new shortages in workers, after commit, in tasks of
+    ``SWEEP_TASK_SIZE``. A broker that is down loses nothing: the next sweep hands
+    out every open shortage whose notice was not composed."""
+    shortage_ids = [str(shortage_id) for shortage_id in shortage_ids]
+    if shortage_ids:
+        transaction.on_commit(lambda: _queue_composition(shortage_ids))
+
+
+def _queue_composition(shortage_ids: list[str]) -> None:
+    try:
+        with app.producer_or_acquire() as producer:
+            for start in range(0, len(shortage_ids), SWEEP_TASK_SIZE):
+                compose_shortage_notices_task.apply_async(
+                    (shortage_ids[start : start + SWEEP_TASK_SIZE],), producer=producer
+                )
+    except OperationalError as error:
+        logger.warning(
+            "Shortage notices not queued (%s); the next sweep hands them out again.",
+            error,
+        )
 
 
 @app.task(name="saleor_cs_plugin.detect_order_shortages")

@@ -107,7 +107,8 @@ class Step(StrEnum):
     OPEN = "open"  # a new shortage: record it, apologise, offer options
     KEEP = "keep"  # still short, already told
     RESTORE = "restore"  # stock is back: good news
-    RESTORE_QUIETLY = "restore_quietly"  # back, but the customer chose otherwise
+    # back, but the customer chose otherwise, or was never told
+    RESTORE_QUIETLY = "restore_quietly"
     CLOSE = "close"  # the line no longer waits for stock
 
 
@@ -116,6 +117,8 @@ class OpenShortage:
     """The shortage a line already has, if any."""
 
     choice: str | None = None
+    # Whether its notice was composed (the customer was, or is being, told).
+    is_notified: bool = True
 
 
 def next_step(
@@ -129,8 +132,9 @@ def next_step(
     if quantity_short > 0:
         return Step.KEEP
     # Good news goes to customers still deciding or waiting; one who asked to switch
-    # or cancel has staff acting on it, and is not told twice.
-    if open_shortage.choice in (None, Choice.WAIT):
+    # or cancel has staff acting on it, and is not told twice; one never told of the
+    # shortage hears of neither.
+    if open_shortage.is_notified and open_shortage.choice in (None, Choice.WAIT):
         return Step.RESTORE
     return Step.RESTORE_QUIETLY
 

@@ -39,6 +39,7 @@ class Migration(migrations.Migration):
                 ('offered_alternatives', models.JSONField(blank=True, default=list, encoder=django.core.serializers.json.DjangoJSONEncoder)),
                 ('link_nonce', models.CharField(max_length=64)),
                 ('link_expires_at', models.DateTimeField()),
+                ('notified_at', models.DateTimeField(blank=True, null=True)),
                 ('choice', models.CharField(blank=True, choices=[('wait', 'WAIT'), ('switch', 'SWITCH'), ('cancel', 'CANCEL')], default='', max_length=16)),
                 ('chosen_at', models.DateTimeField(blank=True, null=True)),
                 ('resolved_at', models.DateTimeField(blank=True, null=True)),

@@ -12,6 +12,7 @@ from saleor.product.models import (
 )
 from saleor.warehouse.models import Stock
 
+from saleor_cs_plugin import shortages
 from saleor_cs_plugin.domain.notices import NoticeType
 from saleor_cs_plugin.models import Notice
 
@@ -96,3 +97,11 @@ def other_line(order):
 
 def item_name(line):
     return f"{line.product_name} ({line.variant_name})" if line.variant_name else line.product_name
+
+
+def run_sweep():
+    """What the beat's sweep and the workers do, in this process: the sweep, then
+    composing the notices of the shortages it handed out."""
+    now = timezone.now()
+    review = shortages.sweep(now)
+    return review.notice_ids + shortages.compose_notices(review.shortage_ids, now)

@@ -13,6 +13,7 @@ from saleor.celeryconf import app as celery_app
 from saleor.plugins.manager import get_plugins_manager
 from saleor.warehouse.models import Allocation, Stock
 from shortage_support import (
+    run_sweep,
     STOREFRONT,
     item_name,
     other_line,
@@ -64,7 +65,7 @@ def test_sweep_finds_a_stock_lowered_below_its_allocations(
     set_stock(line, 1)
 
     # when
-    notice_ids = shortages.sweep(timezone.now())
+    notice_ids = run_sweep()
 
     # then one shortage of one unit in that warehouse, and one notice
     shortage = StockShortage.objects.get()
@@ -93,19 +94,65 @@ def test_sweep_finds_a_stock_lowered_below_its_allocations(
     assert notice.context["order_number"] == str(order_with_lines.number)
 
 
-def test_a_second_sweep_sends_no_second_notice(plugin_configuration, order_with_lines):
+def test_a_second_sweep_sends_no_second_notice(
+    plugin_configuration, order_with_lines, django_capture_on_commit_callbacks
+):
     plugin_configuration(**shortage_settings())
     set_stock(short_line(order_with_lines), 0)
-    first = tasks.sweep_stock_shortages_task()
+    # the beat's task; composing the notice runs after commit (in-process in tests)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = tasks.sweep_stock_shortages_task()
 
     # when the sweep runs again while the stock is still short
-    second = tasks.sweep_stock_shortages_task()
-    third = shortages.sweep(timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        second = tasks.sweep_stock_shortages_task()
+    third = run_sweep()
 
     # then
     assert (first, second, third) == (1, 0, [])
     assert len(shortage_notices()) == 1
-    assert StockShortage.objects.get().quantity_short == 2
+    shortage = StockShortage.objects.get()
+    assert shortage.quantity_short == 2
+    assert shortage.notified_at is not None
+
+
+def test_a_lost_composition_is_handed_out_again_and_composed_once(
+    plugin_configuration, order_with_lines
+):
+    # given a sweep whose composition task never ran (broker or worker lost)
+    plugin_configuration(**shortage_settings())
+    set_stock(short_line(order_with_lines), 0)
+    lost = shortages.sweep(timezone.now())
+    assert Notice.objects.exists() is False
+
+    # when the next sweep hands it out again and two workers compose it
+    again = shortages.sweep(timezone.now())
+    first = shortages.compose_notices(again.shortage_ids, timezone.now())
+    second = shortages.compose_notices(lost.shortage_ids, timezone.now())
+
+    # then
+    assert again.shortage_ids == lost.shortage_ids == [StockShortage.objects.get().pk]
+    (notice,) = shortage_notices()
+    assert (first, second) == ([notice.pk], [])
+
+
+def test_stock_back_before_the_notice_was_composed_sends_nothing(
+    plugin_configuration, order_with_lines
+):
+    plugin_configuration(**shortage_settings())
+    line = short_line(order_with_lines)
+    set_stock(line, 0)
+    review = shortages.sweep(timezone.now())
+
+    # when the stock returns before any worker composed the notice
+    set_stock(line, 2)
+    restored = shortages.sweep(timezone.now())
+    composed = shortages.compose_notices(review.shortage_ids, timezone.now())
+
+    # then the customer hears of neither
+    assert (restored.notice_ids, restored.shortage_ids, composed) == ([], [], [])
+    assert Notice.objects.exists() is False
+    assert StockShortage.objects.get().status == ShortageStatus.RESTORED
 
 
 def test_the_order_placed_first_keeps_the_stock(plugin_configuration, order_with_lines):
@@ -116,7 +163,7 @@ def test_the_order_placed_first_keeps_the_stock(plugin_configuration, order_with
     assert Stock.objects.get(product_variant=line.variant).quantity_allocated == 3
 
     # when
-    shortages.sweep(timezone.now())
+    run_sweep()
 
     # then only the newer order's line is short
     shortage = StockShortage.objects.get()
@@ -129,12 +176,12 @@ def test_restored_stock_sends_good_news_once(plugin_configuration, order_with_li
     plugin_configuration(**shortage_settings())
     line = short_line(order_with_lines)
     set_stock(line, 1)
-    shortages.sweep(timezone.now())
+    run_sweep()
 
     # when the stock comes back before the customer answered
     set_stock(line, 2)
-    restored_ids = shortages.sweep(timezone.now())
-    again = shortages.sweep(timezone.now())
+    restored_ids = run_sweep()
+    again = run_sweep()
 
     # then
     (notice,) = shortage_notices(NoticeType.STOCK_RESTORED)
@@ -152,13 +199,13 @@ def test_a_new_shortage_after_good_news_is_a_new_episode(
     plugin_configuration(**shortage_settings())
     line = short_line(order_with_lines)
     set_stock(line, 1)
-    shortages.sweep(timezone.now())
+    run_sweep()
     set_stock(line, 2)
-    shortages.sweep(timezone.now())
+    run_sweep()
 
     # when the stock falls again
     set_stock(line, 0)
-    shortages.sweep(timezone.now())
+    run_sweep()
 
     # then a second shortage and a second notice, under another key
     assert list(
@@ -174,12 +221,12 @@ def test_a_fulfilled_or_cancelled_line_closes_its_shortage_quietly(
     plugin_configuration(**shortage_settings())
     line = short_line(order_with_lines)
     set_stock(line, 0)
-    shortages.sweep(timezone.now())
+    run_sweep()
 
     # when the order is cancelled (Saleor removes its allocations)
     Allocation.objects.filter(order_line__order=order_with_lines).delete()
     Order.objects.filter(pk=order_with_lines.pk).update(status="canceled")
-    notice_ids = shortages.sweep(timezone.now())
+    notice_ids = run_sweep()
 
     # then
     assert notice_ids == []
@@ -191,7 +238,7 @@ def test_nothing_is_recorded_where_the_plugin_is_off(plugin_configuration, order
     plugin_configuration(active=False, **shortage_settings())
     set_stock(short_line(order_with_lines), 0)
 
-    assert shortages.sweep(timezone.now()) == []
+    assert run_sweep() == []
     assert StockShortage.objects.exists() is False
     assert Notice.objects.exists() is False
 
@@ -206,7 +253,7 @@ def test_restock_estimate_from_variant_metadata(plugin_configuration, order_with
     line.variant.save(update_fields=["private_metadata"])
     set_stock(line, 0)
 
-    shortages.sweep(timezone.now())
+    run_sweep()
 
     (notice,) = shortage_notices()
     assert StockShortage.objects.get().restock_estimate == estimate
@@ -259,7 +306,7 @@ def test_alternatives_are_real_ranked_and_bounded(
     set_stock(line, 0)
 
     # when
-    shortages.sweep(timezone.now())
+    run_sweep()
 
     # then the same product's variant first, then by price closeness
     shortage = StockShortage.objects.get()

@@ -11,6 +11,7 @@ from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order import OrderEvents
 from saleor.order.models import OrderEvent
 from shortage_support import (
+    run_sweep,
     item_name,
     make_variant,
     set_stock,
@@ -51,7 +52,7 @@ def shortage_link(plugin_configuration, order_with_lines, channel_USD, warehouse
         name="Blue",
     )
     set_stock(line, 0)
-    shortages.sweep(timezone.now())
+    run_sweep()
     (notice,) = shortage_notices()
     return notice.context["data"]["choiceToken"], alternative
 
@@ -252,7 +253,7 @@ def test_switching_to_a_variant_not_offered_is_explained(api_client, shortage_li
 def test_after_good_news_there_is_nothing_to_choose(api_client, shortage_link, order_with_lines):
     token, _ = shortage_link
     set_stock(short_line(order_with_lines), 5)
-    shortages.sweep(timezone.now())
+    run_sweep()
 
     result = _choose(api_client, token, "CANCEL")
 
@@ -268,7 +269,7 @@ def test_a_customer_who_waits_still_gets_good_news(api_client, shortage_link, or
     _choose(api_client, token, "WAIT")
 
     set_stock(short_line(order_with_lines), 5)
-    shortages.sweep(timezone.now())
+    run_sweep()
 
     assert len(shortage_notices(NoticeType.STOCK_RESTORED)) == 1
 
@@ -278,7 +279,7 @@ def test_a_customer_who_cancelled_gets_no_good_news(api_client, shortage_link, o
     _choose(api_client, token, "CANCEL")
 
     set_stock(short_line(order_with_lines), 5)
-    shortages.sweep(timezone.now())
+    run_sweep()
 
     assert shortage_notices(NoticeType.STOCK_RESTORED) == []
     assert StockShortage.objects.get().status == "restored"

@@ -121,6 +121,9 @@ def test_line_shortage(line, expected):
         (0, True, OpenShortage(choice=Choice.WAIT), Step.RESTORE),
         (0, True, OpenShortage(choice=Choice.SWITCH), Step.RESTORE_QUIETLY),
         (0, True, OpenShortage(choice=Choice.CANCEL), Step.RESTORE_QUIETLY),
+        # stock came back before the notice was composed: no good news either
+        (0, True, OpenShortage(is_notified=False), Step.RESTORE_QUIETLY),
+        (2, True, OpenShortage(is_notified=False), Step.KEEP),
         (2, False, OpenShortage(), Step.CLOSE),
         (0, False, OpenShortage(), Step.CLOSE),
     ],
