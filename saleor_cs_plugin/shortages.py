@@ -3,8 +3,9 @@ snapshots, and applies the rules' decisions (shortage rows, notices, the custome
 choice in the history and the order's timeline).
 
 Each use case runs in one transaction and returns the ids of the notices it
-recorded; the caller schedules their delivery after commit. Nothing here changes
-an order: a customer's choice is recorded for staff to act on.
+recorded (the sweep also the ids of new shortages whose notices workers compose);
+the caller schedules delivery and composing after commit. Nothing here changes an
+order: a customer's choice is recorded for staff to act on.
 """
 
 import logging
@@ -799,7 +800,7 @@ def _compose_notice(
     return [notice.pk] if created else []
 
 
-_INSERT_COLUMNS = [field for field in StockShortage._meta.concrete_fields]
+_INSERT_COLUMNS = list(StockShortage._meta.concrete_fields)
 _INSERT_SQL = (
     f"INSERT INTO {StockShortage._meta.db_table} "
     f"({', '.join(connection.ops.quote_name(f.column) for f in _INSERT_COLUMNS)}) "
