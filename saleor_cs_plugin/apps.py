@@ -9,6 +9,8 @@ SWEEP_NOTICES_BEAT_ENTRY = "saleor-cs-plugin-sweep-notices"
 SWEEP_NOTICES_EVERY = timedelta(minutes=1)
 SWEEP_PROMISES_BEAT_ENTRY = "saleor-cs-plugin-sweep-promises"
 SWEEP_PROMISES_EVERY = timedelta(minutes=5)
+SWEEP_STOCK_SHORTAGES_BEAT_ENTRY = "saleor-cs-plugin-sweep-stock-shortages"
+SWEEP_STOCK_SHORTAGES_EVERY = timedelta(minutes=5)
 
 
 class CustomerServiceConfig(AppConfig):
@@ -35,4 +37,11 @@ class CustomerServiceConfig(AppConfig):
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             SWEEP_PROMISES_BEAT_ENTRY,
             {"task": "saleor_cs_plugin.sweep_promises", "schedule": SWEEP_PROMISES_EVERY},
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            SWEEP_STOCK_SHORTAGES_BEAT_ENTRY,
+            {
+                "task": "saleor_cs_plugin.sweep_stock_shortages",
+                "schedule": SWEEP_STOCK_SHORTAGES_EVERY,
+            },
         )

@@ -385,6 +385,49 @@ FIELDS: tuple[FieldDefinition, ...] = (
         ),
     ),
     *(f for notice_type in NoticeType for f in _template_fields(notice_type)),
+    # Stock shortages (ShortageSettings).
+    FieldDefinition(
+        name="shortage_max_alternatives",
+        kind=FieldKind.TEXT,
+        default="3",
+        label="Alternatives offered for a short item",
+        help_text=(
+            "At most this many in-stock alternatives are offered when an ordered "
+            "item turns out not to be in stock, 0 to 10; 0 offers none (the "
+            "customer can still wait or cancel)."
+        ),
+    ),
+    FieldDefinition(
+        name="shortage_price_band_percent",
+        kind=FieldKind.TEXT,
+        default="25",
+        label="Price band of alternatives (%)",
+        help_text=(
+            "An alternative costs at most this many percent more or less than the "
+            "item ordered, 0 to 100."
+        ),
+    ),
+    FieldDefinition(
+        name="shortage_link_valid_days",
+        kind=FieldKind.TEXT,
+        default="7",
+        label="Choice link valid for (days)",
+        help_text=(
+            "How long the link in a stock-shortage notice lets the customer choose "
+            "(wait, switch or cancel), 1 to 60 days. Each link answers once."
+        ),
+    ),
+    FieldDefinition(
+        name="shortage_staff_email",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Staff alerted about customers' choices",
+        help_text=(
+            "E-mail address that gets a staff alert when a customer answers a "
+            "stock-shortage notice. Empty: the choice is only noted in the order's "
+            "timeline and the service history."
+        ),
+    ),
 )
 
 DEFAULTS: dict[str, str | bool] = {field.name: field.default for field in FIELDS}
@@ -453,12 +496,21 @@ class PromiseSettings:
 
 
 @dataclass(frozen=True)
+class ShortageSettings:
+    max_alternatives: int = 3
+    price_band_percent: int = 25
+    link_valid_days: int = 7
+    staff_email: str = ""
+
+
+@dataclass(frozen=True)
 class ChannelSettings:
     time_zone: str = "UTC"
     storefront_url: str = ""
     support_contact: str = ""
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     promises: PromiseSettings = PromiseSettings()
+    shortages: ShortageSettings = field(default_factory=ShortageSettings)
 
 
 class SettingsError(ValueError):
@@ -492,6 +544,7 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
         )
     notices = _parse_notice_settings(fields, time_zone)
     promises = _parse_promise_settings(fields, time_zone)
+    shortages = _parse_shortage_settings(fields)
     fields.raise_errors()
     return ChannelSettings(
         time_zone=time_zone,
@@ -499,6 +552,7 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
         support_contact=support_contact,
         notices=notices,
         promises=promises,
+        shortages=shortages,
     )
 
 
@@ -524,6 +578,22 @@ def _parse_promise_settings(fields: "_Fields", time_zone: str) -> PromiseSetting
             valid_days=fields.integer("apology_voucher_valid_days", 1, 365),
             per_day=fields.integer("apology_vouchers_per_day", 0, 1000),
         ),
+    )
+
+
+def _parse_shortage_settings(fields: "_Fields") -> ShortageSettings:
+    staff_email = fields.text("shortage_staff_email")
+    if staff_email and not _is_email_address(staff_email):
+        fields.reject(
+            "shortage_staff_email",
+            f"'{staff_email}' is not an e-mail address; use e.g. "
+            "'orders@example.com', or leave it empty.",
+        )
+    return ShortageSettings(
+        max_alternatives=fields.integer("shortage_max_alternatives", 0, 10),
+        price_band_percent=fields.integer("shortage_price_band_percent", 0, 100),
+        link_valid_days=fields.integer("shortage_link_valid_days", 1, 60),
+        staff_email=staff_email.lower(),
     )
 
 

@@ -8,3 +8,12 @@ class ServiceHistoryErrorCode(Enum):
     INVALID = "invalid"
     NOT_FOUND = "not_found"
     REQUIRED = "required"
+
+
+class StockShortageErrorCode(Enum):
+    GRAPHQL_ERROR = "graphql_error"
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    REQUIRED = "required"
+    EXPIRED = "expired"
+    ALREADY_USED = "already_used"

@@ -74,3 +74,18 @@ def _customer_email(user, order) -> str:
     if user is not None:
         return user.email.lower()
     return ""
+
+
+def customer_choice_event(*, order, message: str, details: dict) -> ServiceHistoryEntry:
+    """Record what a customer chose through a link the plugin sent them."""
+    return ServiceHistoryEntry.objects.create(
+        type=EntryType.CUSTOMER_CHOICE,
+        user=order.user,
+        customer_email=_customer_email(order.user, order),
+        order=order,
+        contact_channel=ContactChannel.WEB,
+        actor=Actor.CUSTOMER,
+        is_customer_visible=True,
+        message=message,
+        details=details,
+    )

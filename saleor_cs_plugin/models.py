@@ -1,6 +1,6 @@
 """The plugin's tables: the service history (append-only: rows are added, and only
-anonymization rewrites them), the notice outbox, customers' notice preferences and
-orders' delivery promises."""
+anonymization rewrites them), the notice outbox, customers' notice preferences,
+orders' delivery promises and stock shortages of order lines."""
 
 import uuid
 
@@ -12,6 +12,7 @@ from django.utils import timezone
 from .domain.history import Actor, ContactChannel, EntryType
 from .domain.notices import NoticeStatus, NoticeType, Transport
 from .domain.promises import DelayStage, PromiseStatus
+from .domain.shortages import Choice, ShortageStatus
 
 
 # What anonymization leaves of an entry: what happened and when stays (it feeds the
@@ -357,3 +358,90 @@ class ApologyVoucher(models.Model):
 
     def __str__(self):
         return self.code
+
+class StockShortage(models.Model):
+    """One shortage of one order line: the line cannot be fulfilled as placed.
+
+    A line has at most one open shortage; when it is over (stock came back, or the
+    line no longer waits) a later shortage of the same line is a new row with the
+    next ``episode``. The notices it causes are keyed by (line, episode, stage).
+    The sweep records a shortage; a task then composes its notice (alternatives,
+    restock estimate, link) and sets ``notified_at``. The customer's choice arrives
+    through a signed link whose ``link_nonce`` it carries; ``chosen_at`` makes the
+    link single-use.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    order = models.ForeignKey(
+        "order.Order", on_delete=models.CASCADE, related_name="+"
+    )
+    order_line = models.ForeignKey(
+        "order.OrderLine", on_delete=models.CASCADE, related_name="+"
+    )
+    episode = models.PositiveIntegerField(default=1)
+    variant = models.ForeignKey(
+        "product.ProductVariant",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=16,
+        choices=[(s.value, s.name) for s in ShortageStatus],
+        default=ShortageStatus.OPEN.value,
+    )
+    quantity_short = models.PositiveIntegerField()
+    # {warehouse id: units short there}; units never allocated are under "".
+    short_by_warehouse = models.JSONField(
+        blank=True, default=dict, encoder=DjangoJSONEncoder
+    )
+    restock_estimate = models.DateField(null=True, blank=True)
+    # Global ids of the product variants offered, best first.
+    offered_alternatives = models.JSONField(
+        blank=True, default=list, encoder=DjangoJSONEncoder
+    )
+    link_nonce = models.CharField(max_length=64)
+    link_expires_at = models.DateTimeField()
+    # When its notice was composed (alternatives, estimate, link); null until then.
+    notified_at = models.DateTimeField(null=True, blank=True)
+    choice = models.CharField(
+        max_length=16, blank=True, default="", choices=[(c.value, c.name) for c in Choice]
+    )
+    chosen_variant = models.ForeignKey(
+        "product.ProductVariant",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    chosen_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_line", "episode"], name="cs_shortage_line_episode"
+            ),
+            # Two detections racing record one shortage.
+            models.UniqueConstraint(
+                fields=["order_line"],
+                condition=models.Q(status="open"),
+                name="cs_shortage_one_open_per_line",
+            ),
+        ]
+        indexes = [
+            # The sweep looks at open shortages again: read only those.
+            models.Index(
+                fields=["created_at"],
+                name="cs_shortage_open",
+                condition=models.Q(status="open"),
+            ),
+            models.Index(fields=["order", "-created_at"], name="cs_shortage_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity_short} short on line {self.order_line_id}: {self.status}"

@@ -84,3 +84,11 @@ class CustomerServicePlugin(BasePlugin):
             return previous_value
         tasks.on_order_cancelled(order.pk)
         return previous_value
+
+    # Saleor 3.21 and 3.22 only; later versions never call it, and the sweep finds
+    # the same stocks a few minutes later.
+    def product_variant_out_of_stock(self, stock, previous_value, **kwargs):
+        if not self.active:
+            return previous_value
+        tasks.schedule_stock_check(stock.pk)
+        return previous_value

@@ -16,7 +16,7 @@ from saleor.celeryconf import app
 from saleor.core.db.connection import allow_writer
 from saleor.plugins.manager import get_plugins_manager
 
-from . import events, fetch, outbox, promises, transport
+from . import events, fetch, outbox, promises, shortages, transport
 from .config import ChannelSettings, SettingsError
 from .domain.history import ContactChannel
 from .domain.notices import (
@@ -328,8 +328,10 @@ def sweep_promises_task():
 
 
 def on_order_created(order, configuration: list[dict]) -> None:
-    """Record the promise of a new order, from Saleor's ``order_created`` hook, with
-    the channel's configuration the plugin manager already holds."""
+    """From Saleor's ``order_created`` hook: record the order's delivery promise (with
+    the channel's configuration the plugin manager already holds) and queue the
+    check of its lines for stock shortages."""
+    schedule_order_check(order.pk)
     with allow_writer():
         try:
             settings = fetch.settings_of(configuration)
@@ -363,3 +365,88 @@ def on_order_cancelled(order_id) -> None:
         except Exception:  # noqa: BLE001 - a plugin fault must not fail the order
             # The promise's next review sees the cancelled order.
             logger.exception("Closing the promise of order %s failed.", order_id)
+
+
+# Stock shortages ------------------------------------------------------------
+
+
+@app.task(name="saleor_cs_plugin.sweep_stock_shortages")
+def sweep_stock_shortages_task():
+    """Find order lines whose stock fell below what orders allocated, and open
+    shortages whose stock came back. Returns how many shortages it handed out for
+    composing their notices."""
+    with allow_writer():
+        review = shortages.sweep(timezone.now())
+    schedule_delivery(review.notice_ids)
+    schedule_composition(review.shortage_ids)
+    return len(review.shortage_ids)
+
+
+@app.task(name="saleor_cs_plugin.compose_shortage_notices")
+def compose_shortage_notices_task(shortage_ids):
+    with allow_writer():
+        notice_ids = shortages.compose_notices(shortage_ids, timezone.now())
+    schedule_delivery(notice_ids)
+    return len(notice_ids)
+
+
+def schedule_composition(shortage_ids) -> None:
+    """Compose the notices of new shortages in workers, after commit, in tasks of
+    ``SWEEP_TASK_SIZE``. A broker that is down loses nothing: the next sweep hands
+    out every open shortage whose notice was not composed."""
+    shortage_ids = [str(shortage_id) for shortage_id in shortage_ids]
+    if shortage_ids:
+        transaction.on_commit(lambda: _queue_composition(shortage_ids))
+
+
+def _queue_composition(shortage_ids: list[str]) -> None:
+    try:
+        with app.producer_or_acquire() as producer:
+            for start in range(0, len(shortage_ids), SWEEP_TASK_SIZE):
+                compose_shortage_notices_task.apply_async(
+                    (shortage_ids[start : start + SWEEP_TASK_SIZE],), producer=producer
+                )
+    except OperationalError as error:
+        logger.warning(
+            "Shortage notices not queued (%s); the next sweep hands them out again.",
+            error,
+        )
+
+
+@app.task(name="saleor_cs_plugin.detect_order_shortages")
+def detect_order_shortages_task(order_id):
+    with allow_writer():
+        notice_ids = shortages.detect_for_order(order_id, timezone.now())
+    schedule_delivery(notice_ids)
+    return len(notice_ids)
+
+
+@app.task(name="saleor_cs_plugin.detect_stock_shortages")
+def detect_stock_shortages_task(stock_id):
+    with allow_writer():
+        notice_ids = shortages.detect_for_stocks([stock_id], timezone.now())
+    schedule_delivery(notice_ids)
+    return len(notice_ids)
+
+
+def schedule_order_check(order_id) -> None:
+    """From a hook: check a new order's lines once its transaction has committed."""
+    transaction.on_commit(lambda: _queue_check(detect_order_shortages_task, order_id))
+
+
+def schedule_stock_check(stock_id) -> None:
+    """From a hook: check the lines allocated on a stock that ran out."""
+    transaction.on_commit(lambda: _queue_check(detect_stock_shortages_task, stock_id))
+
+
+def _queue_check(task, object_id) -> None:
+    try:
+        try:
+            task.delay(object_id)
+        except OperationalError as error:
+            # The broker is down: check here rather than lose a line Saleor never
+            # allocated (the sweep finds over-allocated stocks, not those).
+            logger.warning("%s not queued (%s); checking now.", task.name, error)
+            task.run(object_id)
+    except Exception:  # noqa: BLE001 - a hook must never raise into Saleor's flow
+        logger.exception("Checking %s %s for stock shortages failed.", task.name, object_id)

@@ -5,7 +5,9 @@ import graphene
 from ..domain.history import Actor, ContactChannel, EntryType
 from ..domain.notices import NoticeStatus, NoticeType, Transport
 from ..domain.promises import DelayStage, PromiseStatus
+from ..domain.shortages import Choice
 from ..error_codes import ServiceHistoryErrorCode as ErrorCodeValues
+from ..error_codes import StockShortageErrorCode as StockShortageErrorCodeValues
 
 
 def _graphql_enum(enum, name: str, description: str) -> type[graphene.Enum]:
@@ -63,4 +65,15 @@ DeliveryDelayStageEnum = graphene.Enum(
         "The furthest delay the customer has been told of: at risk, late, or the "
         "follow-up after it."
     ),
+)
+ServiceStockShortageChoiceEnum = _graphql_enum(
+    Choice,
+    "ServiceStockShortageChoiceEnum",
+    "What the customer wants done about an item that is not in stock: wait for it, "
+    "switch to an offered alternative, or cancel the item.",
+)
+ServiceStockShortageErrorCode = _graphql_enum(
+    StockShortageErrorCodeValues,
+    "ServiceStockShortageErrorCode",
+    "Error codes of the stock-shortage choice.",
 )

@@ -7,9 +7,9 @@ all apps are ready. So, from ``AppConfig.ready()``, this module adds
 - ``serviceHistory`` to Saleor's ``User`` and ``Order`` types,
   ``serviceNoticePreferences`` to ``User`` and ``deliveryPromise`` to ``Order``;
 - ``serviceNotices`` to the queries Saleor collects from ``AccountQueries``;
-- ``serviceContactLog``, ``serviceNoticeRetry``, ``serviceNoticePreferencesUpdate`` and
-  ``serviceDeliveryConfirm`` to the mutations Saleor collects from
-  ``AccountMutations``,
+- ``serviceContactLog``, ``serviceNoticeRetry``, ``serviceNoticePreferencesUpdate``,
+  ``serviceDeliveryConfirm`` and ``serviceStockShortageChoose`` to the mutations
+  Saleor collects from ``AccountMutations``,
 
 and nowhere else is Saleor's schema touched. Every assumption this relies on is checked:
 if Saleor has already built its schema, or already has a field of the same name, start-up
@@ -33,6 +33,7 @@ from .mutations.service_notice_preferences_update import (
     ServiceNoticePreferencesUpdate,
 )
 from .mutations.service_notice_retry import ServiceNoticeRetry
+from .mutations.service_stock_shortage_choose import ServiceStockShortageChoose
 from .resolvers import (
     resolve_order_delivery_promise,
     resolve_order_service_history,
@@ -62,6 +63,7 @@ MOUNTED_FIELDS = (
     ("Mutation", "serviceNoticeRetry"),
     ("Mutation", "serviceNoticePreferencesUpdate"),
     ("Mutation", "serviceDeliveryConfirm"),
+    ("Mutation", "serviceStockShortageChoose"),
 )
 
 
@@ -153,6 +155,11 @@ def extend_saleor_schema() -> None:
     )
     _add_root_field(
         AccountMutations, "service_delivery_confirm", ServiceDeliveryConfirm.Field()
+    )
+    _add_root_field(
+        AccountMutations,
+        "service_stock_shortage_choose",
+        ServiceStockShortageChoose.Field(),
     )
 
 

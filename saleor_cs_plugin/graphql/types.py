@@ -25,6 +25,8 @@ from .enums import (
     ServiceNoticeStatusEnum,
     ServiceNoticeTransportEnum,
     ServiceNoticeTypeEnum,
+    ServiceStockShortageChoiceEnum,
+    ServiceStockShortageErrorCode,
 )
 
 STAFF_PERMISSIONS = [AccountPermissions.MANAGE_USERS, OrderPermissions.MANAGE_ORDERS]
@@ -284,3 +286,28 @@ class DeliveryPromise(graphene.ObjectType):
     @staticmethod
     def resolve_lines(root: models.DeliveryPromise, info):
         return DeliveryPromiseLinesByPromiseIdLoader(info.context).load(root.pk)
+
+
+class ServiceStockShortageError(Error):
+    code = ServiceStockShortageErrorCode(description="The error code.", required=True)
+
+    class Meta:
+        description = "An error of the stock-shortage choice."
+
+
+class ServiceStockShortageChoice(graphene.ObjectType):
+    choice = ServiceStockShortageChoiceEnum(
+        required=True, description="What the customer chose."
+    )
+    item = graphene.String(required=True, description="The item that is not in stock.")
+    alternative = graphene.String(
+        description="For SWITCH: the alternative the customer chose."
+    )
+    order_number = graphene.String(required=True, description="Number of the order.")
+    chosen_at = DateTime(required=True, description="When the customer chose.")
+
+    class Meta:
+        description = (
+            "A customer's answer to a stock-shortage notice, as recorded. The order "
+            "itself is unchanged; staff act on the answer."
+        )

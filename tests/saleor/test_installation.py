@@ -116,4 +116,5 @@ def test_schema_check_reports_missing_fields():
         "Mutation.serviceNoticeRetry",
         "Mutation.serviceNoticePreferencesUpdate",
         "Mutation.serviceDeliveryConfirm",
+        "Mutation.serviceStockShortageChoose",
     ]

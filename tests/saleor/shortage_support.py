@@ -1,0 +1,107 @@
+"""Set-up shared by the stock-shortage tests: real Saleor products, stocks and
+listings, built with Saleor's models as its own fixtures build them."""
+
+from decimal import Decimal
+
+from django.utils import timezone
+from saleor.product.models import (
+    Product,
+    ProductChannelListing,
+    ProductVariant,
+    ProductVariantChannelListing,
+)
+from saleor.warehouse.models import Stock
+
+from saleor_cs_plugin import shortages
+from saleor_cs_plugin.domain.notices import NoticeType
+from saleor_cs_plugin.models import Notice
+
+STOREFRONT = "https://shop.example.com"
+
+
+def shortage_settings(**extra):
+    return {
+        "storefront_url": STOREFRONT,
+        "notice_transports": "*=saleor_notify",
+        "quiet_hours": "",
+        **extra,
+    }
+
+
+def make_product(
+    name,
+    *,
+    channel,
+    product_type,
+    category,
+    is_published=True,
+    is_listed=True,
+):
+    product = Product.objects.create(
+        name=name,
+        slug=name.lower().replace(" ", "-"),
+        product_type=product_type,
+        category=category,
+    )
+    if is_listed:
+        ProductChannelListing.objects.create(
+            product=product,
+            channel=channel,
+            is_published=is_published,
+            visible_in_listings=True,
+            available_for_purchase_at=timezone.now(),
+        )
+    return product
+
+
+def make_variant(
+    product, *, channel, warehouse, price, stock, sku, name="", allocated=0, is_listed=True
+):
+    variant = ProductVariant.objects.create(product=product, sku=sku, name=name)
+    if is_listed:
+        ProductVariantChannelListing.objects.create(
+            variant=variant,
+            channel=channel,
+            price_amount=Decimal(price),
+            currency=channel.currency_code,
+        )
+    Stock.objects.create(
+        warehouse=warehouse,
+        product_variant=variant,
+        quantity=stock,
+        quantity_allocated=allocated,
+    )
+    return variant
+
+
+def shortage_notices(notice_type=NoticeType.STOCK_SHORTAGE):
+    return list(Notice.objects.filter(notice_type=notice_type).order_by("created_at"))
+
+
+def set_stock(line, quantity):
+    """Staff edit the stock of a line's variant (Saleor lets it fall below what
+    orders allocated)."""
+    Stock.objects.filter(product_variant_id=line.variant_id).update(quantity=quantity)
+
+
+def short_line(order):
+    """The line of Saleor's ``order_with_lines`` that can run short: 2 units of a
+    variant with a stock of 2, all allocated."""
+    return order.lines.get(quantity=2)
+
+
+def other_line(order):
+    """Its other line: 3 units of a variant with a stock of 5."""
+    return order.lines.get(quantity=3)
+
+
+def item_name(line):
+    return f"{line.product_name} ({line.variant_name})" if line.variant_name else line.product_name
+
+
+def run_sweep():
+    """What the beat's sweep and the workers do, in this process: the sweep, then
+    composing the notices of the shortages it handed out."""
+    now = timezone.now()
+    review = shortages.sweep(now)
+    return review.notice_ids + shortages.compose_notices(review.shortage_ids, now)
