@@ -240,27 +240,7 @@ class _OrderFacts:
 
 
 def _review_batch(batch, now, *, dry_run):
-    orders = {
-        row["pk"]: _OrderFacts(
-            number=str(row["number"]),
-            status=row["status"],
-            email=(row["user_email"] or row["user__email"] or "").lower(),
-            user_id=row["user_id"],
-            customer_name=row["user__first_name"]
-            or row["billing_address__first_name"]
-            or "",
-        )
-        for row in Order.objects.filter(pk__in=[p.order_id for p in batch]).values(
-            "pk",
-            "number",
-            "status",
-            "user_email",
-            "user_id",
-            "user__email",
-            "user__first_name",
-            "billing_address__first_name",
-        )
-    }
+    orders = _order_facts([p.order_id for p in batch])
     waiting, last_shipped_at = _waiting_lines([p.pk for p in batch], now)
     settings_by_channel = _channel_settings({p.channel_id for p in batch})
     new_notices, notes, planned = [], [], []
@@ -313,19 +293,13 @@ def _review_batch(batch, now, *, dry_run):
         )
         notes.append(_order_note(promise.order_id, message.staff_note, now))
         new_notices.append(
-            outbox.new_notice(
-                notice_type=NOTICE_TYPES[review.stage_to_notify],
-                idempotency_key=idempotency_key(
-                    NOTICE_TYPES[review.stage_to_notify],
-                    promise.order_id,
-                    review.stage_to_notify,
-                ),
-                notice_settings=settings.notices,
-                recipient_email=order.email,
-                context=_notice_context(order, message),
-                channel_id=promise.channel_id,
-                user_id=order.user_id,
-                order_id=promise.order_id,
+            _customer_notice(
+                promise,
+                order,
+                NOTICE_TYPES[review.stage_to_notify],
+                review.stage_to_notify,
+                message,
+                settings.notices,
             )
         )
     db.update_rows(
@@ -344,6 +318,47 @@ def _review_batch(batch, now, *, dry_run):
     )
     db.insert_rows(OrderEvent, notes)
     return outbox.add_notices(new_notices), planned
+
+
+def _order_facts(order_ids) -> dict:
+    return {
+        row["pk"]: _OrderFacts(
+            number=str(row["number"]),
+            status=row["status"],
+            email=(row["user_email"] or row["user__email"] or "").lower(),
+            user_id=row["user_id"],
+            customer_name=row["user__first_name"]
+            or row["billing_address__first_name"]
+            or "",
+        )
+        for row in Order.objects.filter(pk__in=order_ids).values(
+            "pk",
+            "number",
+            "status",
+            "user_email",
+            "user_id",
+            "user__email",
+            "user__first_name",
+            "billing_address__first_name",
+        )
+    }
+
+
+def _customer_notice(
+    promise, order: "_OrderFacts", notice_type, decision, message, notice_settings
+):
+    """The notice telling the order's customer ``message``, keyed by the order and
+    the ``decision`` (a delay stage, a fulfilment)."""
+    return outbox.new_notice(
+        notice_type=notice_type,
+        idempotency_key=idempotency_key(notice_type, promise.order_id, decision),
+        notice_settings=notice_settings,
+        recipient_email=order.email,
+        context=_notice_context(order, message),
+        channel_id=promise.channel_id,
+        user_id=order.user_id,
+        order_id=promise.order_id,
+    )
 
 
 def _waiting_lines(promise_ids, now) -> tuple[dict, dict]:
@@ -575,39 +590,24 @@ def close_shipped_lines(fulfillment_id, now: datetime) -> list:
 
 
 def _on_the_way(promise, fulfillment, settings: ChannelSettings, now, waiting) -> list:
-    order = (
-        Order.objects.filter(pk=promise.order_id)
-        .values("number", "user_email", "user_id", "user__email", "user__first_name")
-        .get()
-    )
+    order = _order_facts([promise.order_id])[promise.order_id]
     calendar = settings.promises.calendar
     deliver_by = calendar.add_working_days(
         calendar.processing_day(now), promise.maximum_delivery_days
     )
     message = on_the_way_message(
-        order_number=str(order["number"]),
+        order_number=order.number,
         tracking_number=fulfillment.tracking_number,
         deliver_by=deliver_by,
         still_waiting=waiting,
     )
-    facts = _OrderFacts(
-        number=str(order["number"]),
-        status="",
-        email=(order["user_email"] or order["user__email"] or "").lower(),
-        user_id=order["user_id"],
-        customer_name=order["user__first_name"] or "",
-    )
-    notice = outbox.new_notice(
-        notice_type=NoticeType.ORDER_ON_THE_WAY,
-        idempotency_key=idempotency_key(
-            NoticeType.ORDER_ON_THE_WAY, promise.order_id, fulfillment.pk
-        ),
-        notice_settings=settings.notices,
-        recipient_email=facts.email,
-        context=_notice_context(facts, message),
-        channel_id=promise.channel_id,
-        user_id=facts.user_id,
-        order_id=promise.order_id,
+    notice = _customer_notice(
+        promise,
+        order,
+        NoticeType.ORDER_ON_THE_WAY,
+        fulfillment.pk,
+        message,
+        settings.notices,
     )
     notice_ids = outbox.add_notices([notice])
     if notice_ids:

@@ -69,11 +69,7 @@ def sweep_notices_task():
     """
     with allow_writer():
         notice_ids = [str(pk) for pk in outbox.due_notice_ids(timezone.now(), SWEEP_BATCH)]
-    with app.producer_or_acquire() as producer:
-        for start in range(0, len(notice_ids), SWEEP_TASK_SIZE):
-            deliver_notices_task.apply_async(
-                (notice_ids[start : start + SWEEP_TASK_SIZE],), producer=producer
-            )
+    _apply_in_chunks(deliver_notices_task, notice_ids)
     return len(notice_ids)
 
 
@@ -92,17 +88,20 @@ def schedule_delivery(notice_ids) -> None:
 
 def _queue(notice_ids: list[str]) -> None:
     try:
-        with app.producer_or_acquire() as producer:
-            for start in range(0, len(notice_ids), SWEEP_TASK_SIZE):
-                deliver_notices_task.apply_async(
-                    (notice_ids[start : start + SWEEP_TASK_SIZE],), producer=producer
-                )
+        _apply_in_chunks(deliver_notices_task, notice_ids)
     except OperationalError as error:
         logger.warning(
             "Notices %s not queued (%s); the sweep will deliver them.",
             ", ".join(notice_ids),
             error,
         )
+
+
+def _apply_in_chunks(task, ids: list[str]) -> None:
+    """Queue ``task`` over ``ids`` in tasks of ``SWEEP_TASK_SIZE``, on one connection."""
+    with app.producer_or_acquire() as producer:
+        for start in range(0, len(ids), SWEEP_TASK_SIZE):
+            task.apply_async((ids[start : start + SWEEP_TASK_SIZE],), producer=producer)
 
 
 def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
@@ -401,11 +400,7 @@ def schedule_composition(shortage_ids) -> None:
 
 def _queue_composition(shortage_ids: list[str]) -> None:
     try:
-        with app.producer_or_acquire() as producer:
-            for start in range(0, len(shortage_ids), SWEEP_TASK_SIZE):
-                compose_shortage_notices_task.apply_async(
-                    (shortage_ids[start : start + SWEEP_TASK_SIZE],), producer=producer
-                )
+        _apply_in_chunks(compose_shortage_notices_task, shortage_ids)
     except OperationalError as error:
         logger.warning(
             "Shortage notices not queued (%s); the next sweep hands them out again.",
