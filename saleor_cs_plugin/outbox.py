@@ -3,18 +3,21 @@ what came of it.
 
 Every state change is one conditional UPDATE, so two workers (or a worker and the
 sweep) can never both hold a notice: the one whose UPDATE matched owns it until its
-claim expires.
+claim expires. An outcome that goes into the service history is written by the same
+statement as the notice's new state, so one never exists without the other.
 """
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import events
 from .config import NoticeSettings
 from .domain.notices import NoticeStatus, NoticeType, Transport
-from .models import Notice
+from .models import Notice, ServiceHistoryEntry
 
 DEFAULT_CLAIM_SECONDS = 300
 
@@ -118,28 +121,62 @@ def claim(notice_id, now: datetime) -> Notice | None:
     return claimed[0] if claimed else None
 
 
-def _finish(notice: Notice, **values) -> bool:
+def _finish(notice: Notice, entry: ServiceHistoryEntry | None = None, **values) -> bool:
     """Apply the outcome of a claimed attempt; False if the claim was lost meanwhile.
 
     Each claim sets its own ``claimed_until``; a worker whose claim ran out and was
     taken over by another no longer matches it, so its late outcome changes nothing.
+    ``entry``, a service-history entry, is added by the same statement if and only if
+    the outcome was applied.
     """
-    return bool(
-        Notice.objects.filter(
-            pk=notice.pk,
-            status=NoticeStatus.SENDING,
-            claimed_until=notice.claimed_until,
-        ).update(
-            claimed_until=None,
-            transport=notice.transport,
-            updated_at=timezone.now(),
-            **values,
-        )
+    claimed = Notice.objects.filter(
+        pk=notice.pk,
+        status=NoticeStatus.SENDING,
+        claimed_until=notice.claimed_until,
     )
+    values = {
+        "claimed_until": None,
+        "transport": notice.transport,
+        "updated_at": timezone.now(),
+        **values,
+    }
+    if entry is None:
+        return bool(claimed.update(**values))
+    # One round trip instead of a transaction of four (BEGIN, UPDATE, INSERT,
+    # COMMIT): a single statement is atomic on its own.
+    fields = [Notice._meta.get_field(name) for name in values]
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(field.column)} = %s" for field in fields
+    )
+    insert_sql, insert_params = events.insert_entry_sql(entry, source="finished")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH finished AS (
+                UPDATE {Notice._meta.db_table} SET {assignments}
+                WHERE id = %s AND status = %s AND claimed_until = %s
+                RETURNING id
+            )
+            {insert_sql}
+            """,
+            [
+                *(
+                    field.get_db_prep_save(value, connection)
+                    for field, value in zip(fields, values.values())
+                ),
+                notice.pk,
+                NoticeStatus.SENDING.value,
+                notice.claimed_until,
+                *insert_params,
+            ],
+        )
+        return cursor.rowcount == 1
 
 
-def mark_sent(notice: Notice, now: datetime) -> bool:
-    return _finish(notice, status=NoticeStatus.SENT, sent_at=now, last_error="")
+def mark_sent(notice: Notice, now: datetime, entry: ServiceHistoryEntry) -> bool:
+    """Mark a claimed notice sent and add ``entry`` (``events.notice_entry``) to the
+    service history, in one statement."""
+    return _finish(notice, entry, status=NoticeStatus.SENT, sent_at=now, last_error="")
 
 
 def mark_retry(notice: Notice, error: str, next_attempt_at: datetime) -> bool:
@@ -151,8 +188,11 @@ def mark_retry(notice: Notice, error: str, next_attempt_at: datetime) -> bool:
     )
 
 
-def mark_failed(notice: Notice, error: str) -> bool:
-    return _finish(notice, status=NoticeStatus.FAILED, last_error=error)
+def mark_failed(notice: Notice, error: str, entry: ServiceHistoryEntry) -> bool:
+    """Mark a claimed notice failed for good and add ``entry``
+    (``events.notice_entry`` with the error) to the service history, in one
+    statement."""
+    return _finish(notice, entry, status=NoticeStatus.FAILED, last_error=error)
 
 
 def mark_skipped(notice: Notice, reason: str) -> bool:

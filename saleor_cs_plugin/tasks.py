@@ -184,11 +184,16 @@ def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
         return "retry"
     except (transport.TerminalDeliveryError, TemplateError) as error:
         return _fail(notice, str(error), channel_settings)
-    with transaction.atomic():
-        if outbox.mark_sent(notice, timezone.now()):
-            events.notice_event(
-                notice, contact_channel=_contact_channel(notice, channel_settings)
-            )
+    # Recorded right after sending, for every transport: a worker that dies now
+    # leaves one notice claimed and sent, which goes again (with the same
+    # idempotency key and Message-ID) once its claim runs out.
+    outbox.mark_sent(
+        notice,
+        timezone.now(),
+        events.notice_entry(
+            notice, contact_channel=_contact_channel(notice, channel_settings)
+        ),
+    )
     return "sent"
 
 
@@ -204,13 +209,15 @@ def _skip_reason(notice: Notice, channel_plugin: fetch.ChannelPlugin) -> str:
 
 def _fail(notice: Notice, error: str, channel_settings: ChannelSettings | None) -> str:
     logger.warning("Notice %s failed: %s", notice.pk, error)
-    with transaction.atomic():
-        if outbox.mark_failed(notice, error):
-            events.notice_event(
-                notice,
-                contact_channel=_contact_channel(notice, channel_settings),
-                error=error,
-            )
+    outbox.mark_failed(
+        notice,
+        error,
+        events.notice_entry(
+            notice,
+            contact_channel=_contact_channel(notice, channel_settings),
+            error=error,
+        ),
+    )
     return "failed"
 
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from conftest import WEBHOOK_SECRET
-from saleor_cs_plugin import fetch, outbox, tasks
-from saleor_cs_plugin.domain.history import ContactChannel, EntryType
+from saleor_cs_plugin import events, fetch, outbox, tasks
+from saleor_cs_plugin.domain.history import Actor, ContactChannel, EntryType
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
 from saleor_cs_plugin.models import Notice, NoticePreference, ServiceHistoryEntry
 
@@ -484,3 +484,68 @@ def test_saleor_notify_with_no_app_listening_fails_instead_of_counting_as_sent(
         "Saleor notify: no app receives Saleor's notifications (NOTIFY_USER "
         "webhook); choose the email or webhook transport, or install such an app."
     )
+
+
+def test_sent_mark_and_history_entry_are_written_together_or_not_at_all(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    # given a delivery whose claim ran out and was taken over by another
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    notice = _enqueue(channel_USD, customer_user)
+    stale = outbox.claim(notice.pk, timezone.now())
+    Notice.objects.filter(pk=notice.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    holder = outbox.claim(notice.pk, timezone.now())
+
+    # when the stale delivery reports it sent
+    stale_entry = events.notice_entry(stale, contact_channel=ContactChannel.CHAT)
+    is_stale_marked = outbox.mark_sent(stale, timezone.now(), stale_entry)
+
+    # then neither the notice nor the history changed
+    assert is_stale_marked is False
+    assert ServiceHistoryEntry.objects.exists() is False
+    notice.refresh_from_db()
+    assert (notice.status, notice.claimed_until) == (
+        NoticeStatus.SENDING,
+        holder.claimed_until,
+    )
+
+    # when the holder reports it sent
+    sent_at = timezone.now()
+    entry = events.notice_entry(holder, contact_channel=ContactChannel.CHAT)
+    is_marked = outbox.mark_sent(holder, sent_at, entry)
+
+    # then the notice is sent and its entry holds every value
+    assert is_marked is True
+    notice.refresh_from_db()
+    assert (notice.status, notice.sent_at, notice.claimed_until, notice.attempts) == (
+        NoticeStatus.SENT,
+        sent_at,
+        None,
+        2,
+    )
+    assert list(ServiceHistoryEntry.objects.values()) == [
+        {
+            "id": entry.id,
+            "created_at": entry.created_at,
+            "type": EntryType.NOTICE_SENT,
+            "user_id": customer_user.pk,
+            "customer_email": customer_user.email,
+            "order_id": None,
+            "checkout_token": None,
+            "contact_channel": ContactChannel.CHAT,
+            "actor": Actor.PLUGIN,
+            "acting_user_id": None,
+            "acting_app_id": None,
+            "is_customer_visible": True,
+            "message": "Your order is running late",
+            "details": {
+                "noticeId": str(notice.pk),
+                "noticeType": "order_delay",
+                "transport": "webhook",
+                "attempts": 2,
+            },
+            "is_resolved_at_first_contact": None,
+        }
+    ]
