@@ -1,12 +1,14 @@
 """The notice outbox: record a notice with its decision, claim it for delivery, mark
 what came of it.
 
-Every state change is one conditional UPDATE, so two workers (or a worker and the
-sweep) can never both hold a notice: the one whose UPDATE matched owns it until its
-claim expires. An outcome that goes into the service history is written by the same
-statement as the notice's new state, so one never exists without the other.
+Every state change is one conditional statement, so two workers (or a worker and
+the sweep) can never both hold a notice: the one whose UPDATE matched owns it until
+its claim expires. An outcome that goes into the service history is written by the
+same statement as the notice's new state, so one never exists without the other.
 """
 
+import uuid
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -100,6 +102,38 @@ _CLAIM_SQL = f"""
     RETURNING *
 """
 
+# Rows are locked in primary-key order, and a row another transaction holds is
+# skipped rather than waited for: a claim of several notices then never waits while
+# holding locks, so it cannot deadlock with another claim or with a transaction that
+# changes several notices (an anonymization). FOR UPDATE re-checks the condition on
+# the row as last committed, so a notice another delivery claimed meanwhile is not
+# taken.
+_CLAIM_PENDING_SQL = f"""
+    WITH claimable AS (
+        SELECT id FROM {Notice._meta.db_table}
+        WHERE id = ANY(%(ids)s)
+          AND status = %(pending)s
+          AND next_attempt_at <= %(now)s
+        ORDER BY id
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE {Notice._meta.db_table} AS notice
+    SET status = %(sending)s, claimed_until = %(claimed_until)s,
+        attempts = notice.attempts + 1, updated_at = %(now)s
+    FROM claimable
+    WHERE notice.id = claimable.id
+    RETURNING notice.*
+"""
+
+
+def _claim_params(now: datetime) -> dict:
+    return {
+        "now": now,
+        "claimed_until": now + claim_duration(),
+        "pending": NoticeStatus.PENDING.value,
+        "sending": NoticeStatus.SENDING.value,
+    }
+
 
 def claim(notice_id, now: datetime) -> Notice | None:
     """Take a due notice for one delivery attempt, or None if it is not due or taken.
@@ -107,18 +141,47 @@ def claim(notice_id, now: datetime) -> Notice | None:
     One statement (the same condition as ``_due``) both claims and reads the notice.
     """
     claimed = list(
-        Notice.objects.raw(
-            _CLAIM_SQL,
-            {
-                "id": notice_id,
-                "now": now,
-                "claimed_until": now + claim_duration(),
-                "pending": NoticeStatus.PENDING.value,
-                "sending": NoticeStatus.SENDING.value,
-            },
-        )
+        Notice.objects.raw(_CLAIM_SQL, {"id": notice_id, **_claim_params(now)})
     )
     return claimed[0] if claimed else None
+
+
+def claim_pending(notice_ids: Iterable, now: datetime) -> tuple[list[Notice], list]:
+    """Take the due pending notices among ``notice_ids`` in one statement.
+
+    Returns the claimed notices in the given order, each counting one attempt and
+    held until its ``claimed_until`` as with ``claim``, and the other ids (each
+    once): notices not due, held by another delivery, or left claimed by a worker
+    that died. The caller takes the last back with ``claim``, one at a time, so that
+    a notice that kills its worker charges an attempt to no other.
+    """
+    ids = list(dict.fromkeys(uuid.UUID(str(notice_id)) for notice_id in notice_ids))
+    if not ids:
+        return [], []
+    claimed = {
+        notice.pk: notice
+        for notice in Notice.objects.raw(
+            _CLAIM_PENDING_SQL, {"ids": ids, **_claim_params(now)}
+        )
+    }
+    return (
+        [claimed[pk] for pk in ids if pk in claimed],
+        [pk for pk in ids if pk not in claimed],
+    )
+
+
+def renew_claim(notice: Notice, now: datetime) -> bool:
+    """Hold a claimed notice for a full claim duration from ``now``; False if the
+    claim was lost (it ran out and another delivery took the notice)."""
+    claimed_until = now + claim_duration()
+    renewed = Notice.objects.filter(
+        pk=notice.pk,
+        status=NoticeStatus.SENDING,
+        claimed_until=notice.claimed_until,
+    ).update(claimed_until=claimed_until, updated_at=now)
+    if renewed:
+        notice.claimed_until = claimed_until
+    return bool(renewed)
 
 
 def _finish(notice: Notice, entry: ServiceHistoryEntry | None = None, **values) -> bool:
@@ -224,10 +287,14 @@ def retry_failed(notice_id, now: datetime) -> bool:
 
 
 def recent_sent_times(
-    recipient_email: str, now: datetime, *, excluding=None
+    recipient_email: str, now: datetime, *, excluding: Collection = ()
 ) -> list[datetime]:
     """When notices reached this address in the last 24 hours; a notice another
-    worker is sending right now counts as sent now."""
+    worker is sending right now counts as sent now.
+
+    ``excluding``: the notices this delivery holds (the one being decided, and the
+    rest of its batch, which it decides in turn and has not sent yet).
+    """
     sent = list(
         Notice.objects.filter(
             recipient_email=recipient_email,
@@ -241,7 +308,7 @@ def recent_sent_times(
             status=NoticeStatus.SENDING,
             claimed_until__gt=now,
         )
-        .exclude(pk=excluding)
+        .exclude(pk__in=excluding)
         .count()
     )
     return sent + [now] * being_sent

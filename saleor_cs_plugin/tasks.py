@@ -45,19 +45,37 @@ def deliver_notice_task(notice_id):
 
 @app.task(name="saleor_cs_plugin.deliver_notices")
 def deliver_notices_task(notice_ids):
-    """Deliver several notices in turn, reading each channel's settings once."""
+    """Deliver several notices in turn: the pending ones claimed together in one
+    statement, each channel's settings read once."""
     outcomes: dict[str, int] = {}
     settings_by_channel: dict = {}
+
+    def attempt(notice_id, deliver, *args, **kwargs):
+        try:
+            outcome = deliver(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - one notice must not stop the batch
+            # The notice stays claimed; the sweep takes it again when the claim
+            # runs out, and gives up on it after the configured attempts.
+            logger.exception("Delivering notice %s stopped unexpectedly.", notice_id)
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
     with allow_writer():
-        for notice_id in notice_ids:
-            try:
-                outcome = deliver_notice(notice_id, settings_by_channel)
-            except Exception:  # noqa: BLE001 - one notice must not stop the batch
-                # The notice stays claimed; the sweep takes it again when the claim
-                # runs out, and gives up on it after the configured attempts.
-                logger.exception("Delivering notice %s stopped unexpectedly.", notice_id)
-                outcome = "error"
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        claimed, others = outbox.claim_pending(notice_ids, timezone.now())
+        held = {notice.pk for notice in claimed}
+        for notice in claimed:
+            attempt(
+                notice.pk,
+                _deliver_claimed,
+                notice,
+                settings_by_channel,
+                held=held,
+            )
+        # Not due, taken by another delivery, or left by a worker that died holding
+        # it: taken back one at a time, after the others, so that a notice that
+        # kills its worker holds no other notice of the batch.
+        for notice_id in others:
+            attempt(notice_id, deliver_notice, notice_id, settings_by_channel)
     return outcomes
 
 
@@ -108,14 +126,29 @@ def _queue(notice_ids: list[str]) -> None:
 def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
     """One delivery attempt. Returns what happened (for logs and operators).
 
-    ``settings_by_channel`` lets a batch read each channel's settings once.
+    ``settings_by_channel`` lets a caller delivering several notices read each
+    channel's settings once.
     """
-    now = timezone.now()
-    notice = outbox.claim(notice_id, now)
+    notice = outbox.claim(notice_id, timezone.now())
     if notice is None:
         return "not due"
-    if settings_by_channel is None:
-        settings_by_channel = {}
+    return _deliver_claimed(
+        notice, {} if settings_by_channel is None else settings_by_channel
+    )
+
+
+def _deliver_claimed(
+    notice: Notice,
+    settings_by_channel: dict,
+    *,
+    held: set | None = None,
+) -> str:
+    """One delivery attempt of a notice this delivery has claimed.
+
+    ``held``: every notice this delivery has claimed (a batch); none of them is being
+    sent by another worker.
+    """
+    now = timezone.now()
     if notice.channel_id not in settings_by_channel:
         try:
             settings_by_channel[notice.channel_id] = fetch.channel_plugin(
@@ -156,7 +189,7 @@ def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
             []
             if is_essential
             else outbox.recent_sent_times(
-                notice.recipient_email, now, excluding=notice.pk
+                notice.recipient_email, now, excluding=held or {notice.pk}
             )
         ),
     )
@@ -166,6 +199,13 @@ def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
     if dispatch.action == Action.DEFER:
         outbox.defer(notice, dispatch.until, dispatch.reason)
         return "deferred"
+    # A notice of a batch has waited for those before it. It is sent only while this
+    # delivery holds it for at least half a claim more, as a notice claimed on its
+    # own would be; a claim that ran out and was taken by another delivery is lost.
+    now = timezone.now()
+    if notice.claimed_until - now < outbox.claim_duration() / 2:
+        if not outbox.renew_claim(notice, now):
+            return "not due"
     try:
         _send(notice, channel_settings, channel_slug)
     except transport.RetryableDeliveryError as error:

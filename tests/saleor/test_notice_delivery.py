@@ -1,6 +1,7 @@
 """Notices delivered to real local peers: an SMTP server and a webhook receiver."""
 
 import email
+import time
 from datetime import timedelta
 from email import policy
 
@@ -420,10 +421,10 @@ def test_one_broken_notice_does_not_stop_its_batch(
     good = _enqueue(channel_USD, customer_user, decision="good")
     post_webhook = tasks.transport.post_webhook
 
-    def breaks_for_one(url, secret, payload, *, idempotency_key, timeout):
+    def breaks_for_one(url, secret, payload, *, idempotency_key, **options):
         if idempotency_key == broken.idempotency_key:
             raise RuntimeError("unforeseen")
-        post_webhook(url, secret, payload, idempotency_key=idempotency_key, timeout=timeout)
+        post_webhook(url, secret, payload, idempotency_key=idempotency_key, **options)
 
     monkeypatch.setattr(tasks.transport, "post_webhook", breaks_for_one)
 
@@ -484,6 +485,84 @@ def test_saleor_notify_with_no_app_listening_fails_instead_of_counting_as_sent(
         "Saleor notify: no app receives Saleor's notifications (NOTIFY_USER "
         "webhook); choose the email or webhook transport, or install such an app."
     )
+
+
+def test_batch_claim_takes_each_due_pending_notice_once_in_the_given_order(
+    plugin_configuration, channel_USD, customer_user
+):
+    # given due notices, one due later, one another delivery holds, and one whose
+    # holder died (its claim ran out)
+    plugin_configuration(quiet_hours="")
+    due = [_enqueue(channel_USD, customer_user, decision=f"due-{n}") for n in range(3)]
+    later = _enqueue(channel_USD, customer_user, decision="later")
+    Notice.objects.filter(pk=later.pk).update(
+        next_attempt_at=timezone.now() + timedelta(hours=1)
+    )
+    held = _enqueue(channel_USD, customer_user, decision="held")
+    holder = outbox.claim(held.pk, timezone.now())
+    abandoned = _enqueue(channel_USD, customer_user, decision="abandoned")
+    outbox.claim(abandoned.pk, timezone.now())
+    Notice.objects.filter(pk=abandoned.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    ids = [due[2].pk, later.pk, due[0].pk, held.pk, abandoned.pk, due[1].pk, due[0].pk]
+
+    # when two deliveries claim the same ids, one after the other
+    now = timezone.now()
+    first, first_others = outbox.claim_pending(ids, now)
+    second, second_others = outbox.claim_pending([str(pk) for pk in ids], now)
+
+    # then the first holds every due pending notice once, in the given order, and
+    # the second none; the dead worker's notice is left to be taken back alone
+    assert [notice.pk for notice in first] == [due[2].pk, due[0].pk, due[1].pk]
+    assert [(n.status, n.attempts, n.claimed_until) for n in first] == [
+        (NoticeStatus.SENDING, 1, now + outbox.claim_duration())
+    ] * 3
+    assert first_others == [later.pk, held.pk, abandoned.pk]
+    assert second == []
+    assert second_others == [due[2].pk, later.pk, due[0].pk, held.pk, abandoned.pk, due[1].pk]
+    held.refresh_from_db()
+    later.refresh_from_db()
+    abandoned.refresh_from_db()
+    assert (held.status, held.attempts, held.claimed_until) == (
+        NoticeStatus.SENDING,
+        1,
+        holder.claimed_until,
+    )
+    assert (later.status, later.attempts, later.claimed_until) == (
+        NoticeStatus.PENDING,
+        0,
+        None,
+    )
+    assert (abandoned.status, abandoned.attempts) == (NoticeStatus.SENDING, 1)
+
+
+def test_batch_takes_back_a_dead_workers_notice_alone_after_the_others(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    # given a notice whose worker died holding it, and a pending one
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    abandoned = _enqueue(channel_USD, customer_user, decision="abandoned")
+    outbox.claim(abandoned.pk, timezone.now())
+    Notice.objects.filter(pk=abandoned.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    pending = _enqueue(channel_USD, customer_user, decision="pending")
+
+    # when the sweep's batch has both
+    outcomes = tasks.deliver_notices_task([str(abandoned.pk), str(pending.pk)])
+
+    # then both are sent once, the dead worker's last
+    assert outcomes == {"sent": 2}
+    assert [r.headers["Idempotency-Key"] for r in webhook_receiver.requests] == [
+        pending.idempotency_key,
+        abandoned.idempotency_key,
+    ]
+    abandoned.refresh_from_db()
+    pending.refresh_from_db()
+    assert (abandoned.status, abandoned.attempts) == (NoticeStatus.SENT, 2)
+    assert (pending.status, pending.attempts) == (NoticeStatus.SENT, 1)
+    assert ServiceHistoryEntry.objects.filter(type=EntryType.NOTICE_SENT).count() == 2
 
 
 def test_sent_mark_and_history_entry_are_written_together_or_not_at_all(
@@ -549,3 +628,98 @@ def test_sent_mark_and_history_entry_are_written_together_or_not_at_all(
             "is_resolved_at_first_contact": None,
         }
     ]
+
+
+def test_frequency_cap_in_a_batch_counts_what_the_batch_sent_before(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    # given two non-essential notices to one customer, allowed one a day, in a batch
+    plugin_configuration(**_webhook_settings(webhook_receiver, max_notices_per_day="1"))
+    first = _enqueue(channel_USD, customer_user, NoticeType.SURVEY, decision="a")
+    second = _enqueue(channel_USD, customer_user, NoticeType.SURVEY, decision="b")
+
+    outcomes = tasks.deliver_notices_task([str(first.pk), str(second.pk)])
+
+    # then the first goes, and the second waits a day from it
+    assert outcomes == {"sent": 1, "deferred": 1}
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == NoticeStatus.SENT
+    assert (second.status, second.attempts) == (NoticeStatus.PENDING, 0)
+    assert second.next_attempt_at == first.sent_at + timedelta(hours=24)
+    assert [r.headers["Idempotency-Key"] for r in webhook_receiver.requests] == [
+        first.idempotency_key
+    ]
+
+
+def test_batch_does_not_send_a_notice_whose_claim_ran_out_and_was_taken(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver, monkeypatch, settings
+):
+    # given a batch of two whose first post outlasts the claim, and meanwhile another
+    # delivery (the sweep) takes the second
+    settings.SALEOR_CS_NOTICE_CLAIM_SECONDS = 2
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    first = _enqueue(channel_USD, customer_user, decision="first")
+    second = _enqueue(channel_USD, customer_user, decision="second")
+    taken_over = []
+    post_webhook = tasks.transport.post_webhook
+
+    def slow_first(url, secret, payload, *, idempotency_key, **options):
+        if idempotency_key == first.idempotency_key:
+            time.sleep(2.1)
+            taken_over.append(outbox.claim(second.pk, timezone.now()))
+        post_webhook(url, secret, payload, idempotency_key=idempotency_key, **options)
+
+    monkeypatch.setattr(tasks.transport, "post_webhook", slow_first)
+
+    # when
+    outcomes = tasks.deliver_notices_task([str(first.pk), str(second.pk)])
+
+    # then only the other delivery holds the second, and the batch did not send it
+    assert outcomes == {"sent": 1, "not due": 1}
+    assert [r.headers["Idempotency-Key"] for r in webhook_receiver.requests] == [
+        first.idempotency_key
+    ]
+    second.refresh_from_db()
+    assert (second.status, second.attempts, second.claimed_until) == (
+        NoticeStatus.SENDING,
+        2,
+        taken_over[0].claimed_until,
+    )
+    assert ServiceHistoryEntry.objects.filter(details__noticeId=str(second.pk)).exists() is False
+
+
+def test_batch_renews_a_claim_that_ran_out_untaken_and_sends_once(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver, monkeypatch, settings
+):
+    # given a batch of two whose first post outlasts the claim, nobody else sweeping
+    settings.SALEOR_CS_NOTICE_CLAIM_SECONDS = 2
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    first = _enqueue(channel_USD, customer_user, decision="first")
+    second = _enqueue(channel_USD, customer_user, decision="second")
+    post_webhook = tasks.transport.post_webhook
+
+    def slow_first(url, secret, payload, *, idempotency_key, **options):
+        if idempotency_key == first.idempotency_key:
+            time.sleep(2.1)
+        post_webhook(url, secret, payload, idempotency_key=idempotency_key, **options)
+
+    monkeypatch.setattr(tasks.transport, "post_webhook", slow_first)
+
+    # when
+    outcomes = tasks.deliver_notices_task([str(first.pk), str(second.pk)])
+
+    # then the batch held the second again before sending it, once
+    assert outcomes == {"sent": 2}
+    assert [r.headers["Idempotency-Key"] for r in webhook_receiver.requests] == [
+        first.idempotency_key,
+        second.idempotency_key,
+    ]
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == (NoticeStatus.SENT, 1)
+    assert (
+        ServiceHistoryEntry.objects.filter(
+            type=EntryType.NOTICE_SENT, details__noticeId=str(second.pk)
+        ).count()
+        == 1
+    )
