@@ -46,7 +46,8 @@ def deliver_notice_task(notice_id):
 @app.task(name="saleor_cs_plugin.deliver_notices")
 def deliver_notices_task(notice_ids):
     """Deliver several notices in turn: the pending ones claimed together in one
-    statement, each channel's settings read once."""
+    statement, each channel's settings read once, webhooks posted over one
+    keep-alive HTTP session."""
     outcomes: dict[str, int] = {}
     settings_by_channel: dict = {}
 
@@ -60,7 +61,7 @@ def deliver_notices_task(notice_ids):
             outcome = "error"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
-    with allow_writer():
+    with allow_writer(), transport.webhook_session() as http_session:
         claimed, others = outbox.claim_pending(notice_ids, timezone.now())
         held = {notice.pk for notice in claimed}
         for notice in claimed:
@@ -69,13 +70,20 @@ def deliver_notices_task(notice_ids):
                 _deliver_claimed,
                 notice,
                 settings_by_channel,
+                http_session=http_session,
                 held=held,
             )
         # Not due, taken by another delivery, or left by a worker that died holding
         # it: taken back one at a time, after the others, so that a notice that
         # kills its worker holds no other notice of the batch.
         for notice_id in others:
-            attempt(notice_id, deliver_notice, notice_id, settings_by_channel)
+            attempt(
+                notice_id,
+                deliver_notice,
+                notice_id,
+                settings_by_channel,
+                http_session=http_session,
+            )
     return outcomes
 
 
@@ -123,17 +131,22 @@ def _queue(notice_ids: list[str]) -> None:
         )
 
 
-def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
+def deliver_notice(
+    notice_id, settings_by_channel: dict | None = None, *, http_session=None
+) -> str:
     """One delivery attempt. Returns what happened (for logs and operators).
 
-    ``settings_by_channel`` lets a caller delivering several notices read each
-    channel's settings once.
+    ``settings_by_channel`` and ``http_session`` (``transport.webhook_session``) let
+    a caller delivering several notices read each channel's settings once and reuse
+    connections.
     """
     notice = outbox.claim(notice_id, timezone.now())
     if notice is None:
         return "not due"
     return _deliver_claimed(
-        notice, {} if settings_by_channel is None else settings_by_channel
+        notice,
+        {} if settings_by_channel is None else settings_by_channel,
+        http_session=http_session,
     )
 
 
@@ -141,6 +154,7 @@ def _deliver_claimed(
     notice: Notice,
     settings_by_channel: dict,
     *,
+    http_session=None,
     held: set | None = None,
 ) -> str:
     """One delivery attempt of a notice this delivery has claimed.
@@ -207,7 +221,7 @@ def _deliver_claimed(
         if not outbox.renew_claim(notice, now):
             return "not due"
     try:
-        _send(notice, channel_settings, channel_slug)
+        _send(notice, channel_settings, channel_slug, http_session)
     except transport.RetryableDeliveryError as error:
         if notice.attempts >= settings.max_attempts:
             return _fail(notice, str(error), channel_settings)
@@ -290,7 +304,9 @@ def _template_context(notice: Notice, channel_settings: ChannelSettings) -> dict
     return context
 
 
-def _send(notice: Notice, channel_settings: ChannelSettings, channel_slug) -> None:
+def _send(
+    notice: Notice, channel_settings: ChannelSettings, channel_slug, http_session=None
+) -> None:
     settings = channel_settings.notices
     context = _template_context(notice, channel_settings)
     subject_template, body_template = settings.templates[notice.notice_type]
@@ -315,6 +331,7 @@ def _send(notice: Notice, channel_settings: ChannelSettings, channel_slug) -> No
             _webhook_payload(notice, subject, text, channel_slug),
             idempotency_key=notice.idempotency_key,
             timeout=settings.timeout_seconds,
+            session=http_session,
         )
     elif notice.transport == Transport.SALEOR_NOTIFY:
         transport.notify_saleor(

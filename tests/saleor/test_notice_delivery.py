@@ -9,6 +9,7 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 from kombu.exceptions import OperationalError
+from saleor.core.http_client import HTTPClient
 
 from conftest import WEBHOOK_SECRET
 from saleor_cs_plugin import events, fetch, outbox, tasks
@@ -628,6 +629,51 @@ def test_sent_mark_and_history_entry_are_written_together_or_not_at_all(
             "is_resolved_at_first_contact": None,
         }
     ]
+
+
+def test_batch_posts_over_one_connection_and_records_each_notice(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    notices = [_enqueue(channel_USD, customer_user, decision=str(n)) for n in range(3)]
+
+    outcomes = tasks.deliver_notices_task([str(n.pk) for n in notices])
+
+    assert outcomes == {"sent": 3}
+    assert [r.headers["Idempotency-Key"] for r in webhook_receiver.requests] == [
+        n.idempotency_key for n in notices
+    ]
+    assert all(r.is_signature_valid for r in webhook_receiver.requests)
+    assert len({r.client_port for r in webhook_receiver.requests}) == 1
+    for notice in notices:
+        notice.refresh_from_db()
+        assert (notice.status, notice.attempts) == (NoticeStatus.SENT, 1)
+        entry = ServiceHistoryEntry.objects.get(details__noticeId=str(notice.pk))
+        assert (entry.type, entry.contact_channel, entry.details["attempts"]) == (
+            EntryType.NOTICE_SENT,
+            ContactChannel.CHAT,
+            1,
+        )
+
+
+def test_batch_session_keeps_saleors_filter_of_private_addresses(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver, monkeypatch
+):
+    # given Saleor's production setting: no webhooks to loopback or private addresses
+    monkeypatch.setattr(HTTPClient.config, "ip_filter_enable", True)
+    monkeypatch.setattr(HTTPClient.config, "ip_filter_allow_loopback_ips", False)
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    notice = _enqueue(channel_USD, customer_user)
+
+    outcomes = tasks.deliver_notices_task([str(notice.pk)])
+
+    assert outcomes == {"failed": 1}
+    assert webhook_receiver.requests == []
+    notice.refresh_from_db()
+    assert (notice.status, notice.last_error) == (
+        NoticeStatus.FAILED,
+        "Webhook: InvalidIPAddress",
+    )
 
 
 def test_frequency_cap_in_a_batch_counts_what_the_batch_sent_before(
