@@ -87,6 +87,9 @@ class WebhookReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body are written separately: without this, the body of
+            # each answer on a kept-alive connection waits for a delayed ACK.
+            disable_nagle_algorithm = True
 
             def do_POST(self):  # noqa: N802 (http.server API)
                 body = self.rfile.read(int(self.headers["Content-Length"]))
