@@ -9,10 +9,11 @@ same statement as the notice's new state, so one never exists without the other.
 
 import uuid
 from collections.abc import Collection, Iterable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -184,7 +185,13 @@ def renew_claim(notice: Notice, now: datetime) -> bool:
     return bool(renewed)
 
 
-def _finish(notice: Notice, entry: ServiceHistoryEntry | None = None, **values) -> bool:
+def _finish(
+    notice: Notice,
+    entry: ServiceHistoryEntry | None = None,
+    *,
+    synchronous_commit: bool = True,
+    **values,
+) -> bool:
     """Apply the outcome of a claimed attempt; False if the claim was lost meanwhile.
 
     Each claim sets its own ``claimed_until``; a worker whose claim ran out and was
@@ -205,14 +212,22 @@ def _finish(notice: Notice, entry: ServiceHistoryEntry | None = None, **values) 
     }
     if entry is None:
         return bool(claimed.update(**values))
-    # One round trip instead of a transaction of four (BEGIN, UPDATE, INSERT,
-    # COMMIT): a single statement is atomic on its own.
+    # One statement instead of a transaction of four round trips (BEGIN, UPDATE,
+    # INSERT, COMMIT): a single statement is atomic on its own.
     fields = [Notice._meta.get_field(name) for name in values]
     assignments = ", ".join(
         f"{connection.ops.quote_name(field.column)} = %s" for field in fields
     )
     insert_sql, insert_params = events.insert_entry_sql(entry, source="finished")
-    with connection.cursor() as cursor:
+    # Inside a caller's transaction, the commit is the caller's to make.
+    is_commit_asynchronous = not synchronous_commit and not connection.in_atomic_block
+    with (
+        transaction.atomic() if is_commit_asynchronous else nullcontext(),
+        connection.cursor() as cursor,
+    ):
+        if is_commit_asynchronous:
+            # This transaction only: its commit returns before the disk has it.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
             f"""
             WITH finished AS (
@@ -236,10 +251,31 @@ def _finish(notice: Notice, entry: ServiceHistoryEntry | None = None, **values) 
         return cursor.rowcount == 1
 
 
-def mark_sent(notice: Notice, now: datetime, entry: ServiceHistoryEntry) -> bool:
+def mark_sent(
+    notice: Notice,
+    now: datetime,
+    entry: ServiceHistoryEntry,
+    *,
+    synchronous_commit: bool = True,
+) -> bool:
     """Mark a claimed notice sent and add ``entry`` (``events.notice_entry``) to the
-    service history, in one statement."""
-    return _finish(notice, entry, status=NoticeStatus.SENT, sent_at=now, last_error="")
+    service history, in one statement.
+
+    With ``synchronous_commit=False`` the commit does not wait for PostgreSQL to
+    flush it to disk (a few milliseconds a notice). If PostgreSQL itself then
+    crashes within a fraction of a second, the mark and the entry are lost together,
+    the notice is still claimed, and it is sent again once its claim runs out: only
+    for a transport whose receiver keeps one of two messages with the same
+    idempotency key.
+    """
+    return _finish(
+        notice,
+        entry,
+        synchronous_commit=synchronous_commit,
+        status=NoticeStatus.SENT,
+        sent_at=now,
+        last_error="",
+    )
 
 
 def mark_retry(notice: Notice, error: str, next_attempt_at: datetime) -> bool:

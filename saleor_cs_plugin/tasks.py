@@ -240,13 +240,16 @@ def _deliver_claimed(
         return _fail(notice, str(error), channel_settings)
     # Recorded right after sending, for every transport: a worker that dies now
     # leaves one notice claimed and sent, which goes again (with the same
-    # idempotency key and Message-ID) once its claim runs out.
+    # idempotency key and Message-ID) once its claim runs out. A webhook receiver
+    # keeps one of two posts with the same Idempotency-Key, so for webhooks the
+    # record need not wait for the disk (see ``outbox.mark_sent``).
     outbox.mark_sent(
         notice,
         timezone.now(),
         events.notice_entry(
             notice, contact_channel=_contact_channel(notice, channel_settings)
         ),
+        synchronous_commit=notice.transport != Transport.WEBHOOK,
     )
     return "sent"
 

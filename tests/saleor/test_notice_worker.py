@@ -9,11 +9,13 @@ import pytest
 import redis
 from celery import Celery
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from conftest import WEBHOOK_SECRET
 from peers import CeleryWorker, WebhookReceiver, drop_channel, wait_for, webhook_channel
-from saleor_cs_plugin import fetch, outbox
-from saleor_cs_plugin.domain.history import EntryType
+from saleor_cs_plugin import events, fetch, outbox, tasks
+from saleor_cs_plugin.domain.history import ContactChannel, EntryType
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
 from saleor_cs_plugin.models import Notice, ServiceHistoryEntry
 
@@ -289,3 +291,39 @@ def test_two_workers_given_the_same_batch_at_once_send_each_notice_once(
             "details__noticeId", flat=True
         )
     ) == sorted(ids)
+
+
+# Run here, not by a worker, because only committed data shows when a commit is
+# made without waiting for the disk.
+def test_webhook_notices_are_recorded_without_waiting_for_the_disk(
+    store_channel, receiver
+):
+    # given two webhook notices
+    notices = [_notice(store_channel, f"async-{n}") for n in range(2)]
+
+    # when a batch delivers them
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = tasks.deliver_notices_task([str(n.pk) for n in notices])
+
+    # then each mark and its entry were committed in a transaction of their own
+    # whose commit did not wait for the disk
+    assert outcomes == {"sent": 2}
+    assert [q["sql"] for q in queries].count("SET LOCAL synchronous_commit TO OFF") == 2
+    assert [_status(n) for n in notices] == [NoticeStatus.SENT] * 2
+    assert [_sent_entries(n) for n in notices] == [1, 1]
+
+
+def test_a_mark_that_waits_for_the_disk_is_one_statement(store_channel):
+    # given a claimed notice
+    notice = outbox.claim(_notice(store_channel, "sync").pk, timezone.now())
+    entry = events.notice_entry(notice, contact_channel=ContactChannel.EMAIL)
+
+    # when it is marked sent as an e-mail would be
+    with CaptureQueriesContext(connection) as queries:
+        is_marked = outbox.mark_sent(notice, timezone.now(), entry)
+
+    # then one statement marked it and wrote its entry
+    assert is_marked is True
+    assert len(queries) == 1
+    assert _status(notice) == NoticeStatus.SENT
+    assert _sent_entries(notice) == 1
