@@ -199,11 +199,6 @@ def _finish(
     ``entry``, a service-history entry, is added by the same statement if and only if
     the outcome was applied.
     """
-    claimed = Notice.objects.filter(
-        pk=notice.pk,
-        status=NoticeStatus.SENDING,
-        claimed_until=notice.claimed_until,
-    )
     values = {
         "claimed_until": None,
         "transport": notice.transport,
@@ -211,7 +206,13 @@ def _finish(
         **values,
     }
     if entry is None:
-        return bool(claimed.update(**values))
+        return bool(
+            Notice.objects.filter(
+                pk=notice.pk,
+                status=NoticeStatus.SENDING,
+                claimed_until=notice.claimed_until,
+            ).update(**values)
+        )
     # One statement instead of a transaction of four round trips (BEGIN, UPDATE,
     # INSERT, COMMIT): a single statement is atomic on its own.
     fields = [Notice._meta.get_field(name) for name in values]
