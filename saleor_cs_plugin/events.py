@@ -1,6 +1,8 @@
 """Writers of service-history entries, Saleor's sense of "events": every touchpoint
 with a customer is recorded through here."""
 
+from django.db import connection
+
 from .domain.history import Actor, ContactChannel, EntryType
 from .domain.notices import NoticeType
 from .models import ServiceHistoryEntry
@@ -45,11 +47,23 @@ def contact_logged_event(
 
 
 def notice_event(notice, *, contact_channel: ContactChannel, error: str = ""):
-    """Record a notice that reached its recipient, or (with ``error``) never will."""
+    """Record a notice that reached its recipient, or (with ``error``) never will.
+
+    Delivery records it through ``outbox.mark_sent`` / ``mark_failed`` instead, in
+    the statement that marks the notice.
+    """
+    entry = notice_entry(notice, contact_channel=contact_channel, error=error)
+    entry.save()
+    return entry
+
+
+def notice_entry(notice, *, contact_channel: ContactChannel, error: str = ""):
+    """The entry (not yet saved) of a notice that reached its recipient, or (with
+    ``error``) never will."""
     is_sent = not error
     is_staff_alert = notice.notice_type == NoticeType.STAFF_ALERT
     subject = notice.context.get("subject", "")
-    return ServiceHistoryEntry.objects.create(
+    return ServiceHistoryEntry(
         type=EntryType.NOTICE_SENT if is_sent else EntryType.NOTICE_FAILED,
         user_id=None if is_staff_alert else notice.user_id,
         customer_email="" if is_staff_alert else notice.recipient_email,
@@ -65,6 +79,27 @@ def notice_event(notice, *, contact_channel: ContactChannel, error: str = ""):
             "attempts": notice.attempts,
             **({} if is_sent else {"error": error}),
         },
+    )
+
+
+def insert_entry_sql(entry: ServiceHistoryEntry, *, source: str) -> tuple[str, list]:
+    """SQL that adds ``entry`` once for each row of ``source`` (a table or a CTE of
+    the same statement, with one row or none), and its parameters.
+
+    Lets another change and the history entry it causes be one statement. Every
+    column of the model is written, with the values ``save()`` would write.
+    """
+    fields = ServiceHistoryEntry._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    params = [
+        field.get_db_prep_save(field.pre_save(entry, add=True), connection)
+        for field in fields
+    ]
+    return (
+        f"INSERT INTO {ServiceHistoryEntry._meta.db_table} ({columns}) "
+        f"SELECT {placeholders} FROM {source}",
+        params,
     )
 
 

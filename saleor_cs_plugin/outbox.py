@@ -1,21 +1,26 @@
 """The notice outbox: record a notice with its decision, claim it for delivery, mark
 what came of it.
 
-Every state change is one conditional UPDATE, so two workers (or a worker and the
-sweep) can never both hold a notice: the one whose UPDATE matched owns it until its
-claim expires.
+Every state change is one conditional statement, so two workers (or a worker and
+the sweep) can never both hold a notice: the one whose UPDATE matched owns it until
+its claim expires. An outcome that goes into the service history is written by the
+same statement as the notice's new state, so one never exists without the other.
 """
 
+import uuid
+from collections.abc import Collection, Iterable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import db
+from . import db, events
 from .config import NoticeSettings
 from .domain.notices import NoticeStatus, NoticeType, Transport
-from .models import Notice
+from .models import Notice, ServiceHistoryEntry
 
 DEFAULT_CLAIM_SECONDS = 300
 
@@ -136,6 +141,38 @@ _CLAIM_SQL = f"""
     RETURNING *
 """
 
+# Rows are locked in primary-key order, and a row another transaction holds is
+# skipped rather than waited for: a claim of several notices then never waits while
+# holding locks, so it cannot deadlock with another claim or with a transaction that
+# changes several notices (an anonymization). FOR UPDATE re-checks the condition on
+# the row as last committed, so a notice another delivery claimed meanwhile is not
+# taken.
+_CLAIM_PENDING_SQL = f"""
+    WITH claimable AS (
+        SELECT id FROM {Notice._meta.db_table}
+        WHERE id = ANY(%(ids)s)
+          AND status = %(pending)s
+          AND next_attempt_at <= %(now)s
+        ORDER BY id
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE {Notice._meta.db_table} AS notice
+    SET status = %(sending)s, claimed_until = %(claimed_until)s,
+        attempts = notice.attempts + 1, updated_at = %(now)s
+    FROM claimable
+    WHERE notice.id = claimable.id
+    RETURNING notice.*
+"""
+
+
+def _claim_params(now: datetime) -> dict:
+    return {
+        "now": now,
+        "claimed_until": now + claim_duration(),
+        "pending": NoticeStatus.PENDING.value,
+        "sending": NoticeStatus.SENDING.value,
+    }
+
 
 def claim(notice_id, now: datetime) -> Notice | None:
     """Take a due notice for one delivery attempt, or None if it is not due or taken.
@@ -143,42 +180,141 @@ def claim(notice_id, now: datetime) -> Notice | None:
     One statement (the same condition as ``_due``) both claims and reads the notice.
     """
     claimed = list(
-        Notice.objects.raw(
-            _CLAIM_SQL,
-            {
-                "id": notice_id,
-                "now": now,
-                "claimed_until": now + claim_duration(),
-                "pending": NoticeStatus.PENDING.value,
-                "sending": NoticeStatus.SENDING.value,
-            },
-        )
+        Notice.objects.raw(_CLAIM_SQL, {"id": notice_id, **_claim_params(now)})
     )
     return claimed[0] if claimed else None
 
 
-def _finish(notice: Notice, **values) -> bool:
+def claim_pending(notice_ids: Iterable, now: datetime) -> tuple[list[Notice], list]:
+    """Take the due pending notices among ``notice_ids`` in one statement.
+
+    Returns the claimed notices in the given order, each counting one attempt and
+    held until its ``claimed_until`` as with ``claim``, and the other ids (each
+    once): notices not due, held by another delivery, or left claimed by a worker
+    that died. The caller takes the last back with ``claim``, one at a time, so that
+    a notice that kills its worker charges an attempt to no other.
+    """
+    ids = list(dict.fromkeys(uuid.UUID(str(notice_id)) for notice_id in notice_ids))
+    if not ids:
+        return [], []
+    claimed = {
+        notice.pk: notice
+        for notice in Notice.objects.raw(
+            _CLAIM_PENDING_SQL, {"ids": ids, **_claim_params(now)}
+        )
+    }
+    return (
+        [claimed[pk] for pk in ids if pk in claimed],
+        [pk for pk in ids if pk not in claimed],
+    )
+
+
+def renew_claim(notice: Notice, now: datetime) -> bool:
+    """Hold a claimed notice for a full claim duration from ``now``; False if the
+    claim was lost (it ran out and another delivery took the notice)."""
+    claimed_until = now + claim_duration()
+    renewed = Notice.objects.filter(
+        pk=notice.pk,
+        status=NoticeStatus.SENDING,
+        claimed_until=notice.claimed_until,
+    ).update(claimed_until=claimed_until, updated_at=now)
+    if renewed:
+        notice.claimed_until = claimed_until
+    return bool(renewed)
+
+
+def _finish(
+    notice: Notice,
+    entry: ServiceHistoryEntry | None = None,
+    *,
+    synchronous_commit: bool = True,
+    **values,
+) -> bool:
     """Apply the outcome of a claimed attempt; False if the claim was lost meanwhile.
 
     Each claim sets its own ``claimed_until``; a worker whose claim ran out and was
     taken over by another no longer matches it, so its late outcome changes nothing.
+    ``entry``, a service-history entry, is added by the same statement if and only if
+    the outcome was applied.
     """
-    return bool(
-        Notice.objects.filter(
-            pk=notice.pk,
-            status=NoticeStatus.SENDING,
-            claimed_until=notice.claimed_until,
-        ).update(
-            claimed_until=None,
-            transport=notice.transport,
-            updated_at=timezone.now(),
-            **values,
+    values = {
+        "claimed_until": None,
+        "transport": notice.transport,
+        "updated_at": timezone.now(),
+        **values,
+    }
+    if entry is None:
+        return bool(
+            Notice.objects.filter(
+                pk=notice.pk,
+                status=NoticeStatus.SENDING,
+                claimed_until=notice.claimed_until,
+            ).update(**values)
         )
+    # One statement instead of a transaction of four round trips (BEGIN, UPDATE,
+    # INSERT, COMMIT): a single statement is atomic on its own.
+    fields = [Notice._meta.get_field(name) for name in values]
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(field.column)} = %s" for field in fields
     )
+    insert_sql, insert_params = events.insert_entry_sql(entry, source="finished")
+    # Inside a caller's transaction, the commit is the caller's to make.
+    is_commit_asynchronous = not synchronous_commit and not connection.in_atomic_block
+    with (
+        transaction.atomic() if is_commit_asynchronous else nullcontext(),
+        connection.cursor() as cursor,
+    ):
+        if is_commit_asynchronous:
+            # This transaction only: its commit returns before the disk has it.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(
+            f"""
+            WITH finished AS (
+                UPDATE {Notice._meta.db_table} SET {assignments}
+                WHERE id = %s AND status = %s AND claimed_until = %s
+                RETURNING id
+            )
+            {insert_sql}
+            """,
+            [
+                *(
+                    field.get_db_prep_save(value, connection)
+                    for field, value in zip(fields, values.values())
+                ),
+                notice.pk,
+                NoticeStatus.SENDING.value,
+                notice.claimed_until,
+                *insert_params,
+            ],
+        )
+        return cursor.rowcount == 1
 
 
-def mark_sent(notice: Notice, now: datetime) -> bool:
-    return _finish(notice, status=NoticeStatus.SENT, sent_at=now, last_error="")
+def mark_sent(
+    notice: Notice,
+    now: datetime,
+    entry: ServiceHistoryEntry,
+    *,
+    synchronous_commit: bool = True,
+) -> bool:
+    """Mark a claimed notice sent and add ``entry`` (``events.notice_entry``) to the
+    service history, in one statement.
+
+    With ``synchronous_commit=False`` the commit does not wait for PostgreSQL to
+    flush it to disk (a few milliseconds a notice). If PostgreSQL itself then
+    crashes within a fraction of a second, the mark and the entry are lost together,
+    the notice is still claimed, and it is sent again once its claim runs out: only
+    for a transport whose receiver keeps one of two messages with the same
+    idempotency key.
+    """
+    return _finish(
+        notice,
+        entry,
+        synchronous_commit=synchronous_commit,
+        status=NoticeStatus.SENT,
+        sent_at=now,
+        last_error="",
+    )
 
 
 def mark_retry(notice: Notice, error: str, next_attempt_at: datetime) -> bool:
@@ -190,8 +326,11 @@ def mark_retry(notice: Notice, error: str, next_attempt_at: datetime) -> bool:
     )
 
 
-def mark_failed(notice: Notice, error: str) -> bool:
-    return _finish(notice, status=NoticeStatus.FAILED, last_error=error)
+def mark_failed(notice: Notice, error: str, entry: ServiceHistoryEntry) -> bool:
+    """Mark a claimed notice failed for good and add ``entry``
+    (``events.notice_entry`` with the error) to the service history, in one
+    statement."""
+    return _finish(notice, entry, status=NoticeStatus.FAILED, last_error=error)
 
 
 def mark_skipped(notice: Notice, reason: str) -> bool:
@@ -223,10 +362,14 @@ def retry_failed(notice_id, now: datetime) -> bool:
 
 
 def recent_sent_times(
-    recipient_email: str, now: datetime, *, excluding=None
+    recipient_email: str, now: datetime, *, excluding: Collection = ()
 ) -> list[datetime]:
     """When notices reached this address in the last 24 hours; a notice another
-    worker is sending right now counts as sent now."""
+    worker is sending right now counts as sent now.
+
+    ``excluding``: the notices this delivery holds (the one being decided, and the
+    rest of its batch, which it decides in turn and has not sent yet).
+    """
     sent = list(
         Notice.objects.filter(
             recipient_email=recipient_email,
@@ -240,7 +383,7 @@ def recent_sent_times(
             status=NoticeStatus.SENDING,
             claimed_until__gt=now,
         )
-        .exclude(pk=excluding)
+        .exclude(pk__in=excluding)
         .count()
     )
     return sent + [now] * being_sent

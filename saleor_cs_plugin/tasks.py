@@ -45,19 +45,45 @@ def deliver_notice_task(notice_id):
 
 @app.task(name="saleor_cs_plugin.deliver_notices")
 def deliver_notices_task(notice_ids):
-    """Deliver several notices in turn, reading each channel's settings once."""
+    """Deliver several notices in turn: the pending ones claimed together in one
+    statement, each channel's settings read once, webhooks posted over one
+    keep-alive HTTP session."""
     outcomes: dict[str, int] = {}
     settings_by_channel: dict = {}
-    with allow_writer():
-        for notice_id in notice_ids:
-            try:
-                outcome = deliver_notice(notice_id, settings_by_channel)
-            except Exception:  # noqa: BLE001 - one notice must not stop the batch
-                # The notice stays claimed; the sweep takes it again when the claim
-                # runs out, and gives up on it after the configured attempts.
-                logger.exception("Delivering notice %s stopped unexpectedly.", notice_id)
-                outcome = "error"
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    def attempt(notice_id, deliver, *args, **kwargs):
+        try:
+            outcome = deliver(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - one notice must not stop the batch
+            # The notice stays claimed; the sweep takes it again when the claim
+            # runs out, and gives up on it after the configured attempts.
+            logger.exception("Delivering notice %s stopped unexpectedly.", notice_id)
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    with allow_writer(), transport.webhook_session() as http_session:
+        claimed, others = outbox.claim_pending(notice_ids, timezone.now())
+        held = {notice.pk for notice in claimed}
+        for notice in claimed:
+            attempt(
+                notice.pk,
+                _deliver_claimed,
+                notice,
+                settings_by_channel,
+                http_session=http_session,
+                held=held,
+            )
+        # Not due, taken by another delivery, or left by a worker that died holding
+        # it: taken back one at a time, after the others, so that a notice that
+        # kills its worker holds no other notice of the batch.
+        for notice_id in others:
+            attempt(
+                notice_id,
+                deliver_notice,
+                notice_id,
+                settings_by_channel,
+                http_session=http_session,
+            )
     return outcomes
 
 
@@ -104,17 +130,38 @@ def _apply_in_chunks(task, ids: list[str]) -> None:
             task.apply_async((ids[start : start + SWEEP_TASK_SIZE],), producer=producer)
 
 
-def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
+def deliver_notice(
+    notice_id, settings_by_channel: dict | None = None, *, http_session=None
+) -> str:
     """One delivery attempt. Returns what happened (for logs and operators).
 
-    ``settings_by_channel`` lets a batch read each channel's settings once.
+    ``settings_by_channel`` and ``http_session`` (``transport.webhook_session``) let
+    a caller delivering several notices read each channel's settings once and reuse
+    connections.
     """
-    now = timezone.now()
-    notice = outbox.claim(notice_id, now)
+    notice = outbox.claim(notice_id, timezone.now())
     if notice is None:
         return "not due"
-    if settings_by_channel is None:
-        settings_by_channel = {}
+    return _deliver_claimed(
+        notice,
+        {} if settings_by_channel is None else settings_by_channel,
+        http_session=http_session,
+    )
+
+
+def _deliver_claimed(
+    notice: Notice,
+    settings_by_channel: dict,
+    *,
+    http_session=None,
+    held: set | None = None,
+) -> str:
+    """One delivery attempt of a notice this delivery has claimed.
+
+    ``held``: every notice this delivery has claimed (a batch); none of them is being
+    sent by another worker.
+    """
+    now = timezone.now()
     if notice.channel_id not in settings_by_channel:
         try:
             settings_by_channel[notice.channel_id] = fetch.channel_plugin(
@@ -155,7 +202,7 @@ def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
             []
             if is_essential
             else outbox.recent_sent_times(
-                notice.recipient_email, now, excluding=notice.pk
+                notice.recipient_email, now, excluding=held or {notice.pk}
             )
         ),
     )
@@ -165,8 +212,15 @@ def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
     if dispatch.action == Action.DEFER:
         outbox.defer(notice, dispatch.until, dispatch.reason)
         return "deferred"
+    # A notice of a batch has waited for those before it. It is sent only while this
+    # delivery holds it for at least half a claim more, as a notice claimed on its
+    # own would be; a claim that ran out and was taken by another delivery is lost.
+    now = timezone.now()
+    if notice.claimed_until - now < outbox.claim_duration() / 2:
+        if not outbox.renew_claim(notice, now):
+            return "not due"
     try:
-        _send(notice, channel_settings, channel_slug)
+        _send(notice, channel_settings, channel_slug, http_session)
     except transport.RetryableDeliveryError as error:
         if notice.attempts >= settings.max_attempts:
             return _fail(notice, str(error), channel_settings)
@@ -183,11 +237,19 @@ def deliver_notice(notice_id, settings_by_channel: dict | None = None) -> str:
         return "retry"
     except (transport.TerminalDeliveryError, TemplateError) as error:
         return _fail(notice, str(error), channel_settings)
-    with transaction.atomic():
-        if outbox.mark_sent(notice, timezone.now()):
-            events.notice_event(
-                notice, contact_channel=_contact_channel(notice, channel_settings)
-            )
+    # Recorded right after sending, for every transport: a worker that dies now
+    # leaves one notice claimed and sent, which goes again (with the same
+    # idempotency key and Message-ID) once its claim runs out. A webhook receiver
+    # keeps one of two posts with the same Idempotency-Key, so for webhooks the
+    # record need not wait for the disk (see ``outbox.mark_sent``).
+    outbox.mark_sent(
+        notice,
+        timezone.now(),
+        events.notice_entry(
+            notice, contact_channel=_contact_channel(notice, channel_settings)
+        ),
+        synchronous_commit=notice.transport != Transport.WEBHOOK,
+    )
     return "sent"
 
 
@@ -203,13 +265,15 @@ def _skip_reason(notice: Notice, channel_plugin: fetch.ChannelPlugin) -> str:
 
 def _fail(notice: Notice, error: str, channel_settings: ChannelSettings | None) -> str:
     logger.warning("Notice %s failed: %s", notice.pk, error)
-    with transaction.atomic():
-        if outbox.mark_failed(notice, error):
-            events.notice_event(
-                notice,
-                contact_channel=_contact_channel(notice, channel_settings),
-                error=error,
-            )
+    outbox.mark_failed(
+        notice,
+        error,
+        events.notice_entry(
+            notice,
+            contact_channel=_contact_channel(notice, channel_settings),
+            error=error,
+        ),
+    )
     return "failed"
 
 
@@ -242,7 +306,9 @@ def _template_context(notice: Notice, channel_settings: ChannelSettings) -> dict
     return context
 
 
-def _send(notice: Notice, channel_settings: ChannelSettings, channel_slug) -> None:
+def _send(
+    notice: Notice, channel_settings: ChannelSettings, channel_slug, http_session=None
+) -> None:
     settings = channel_settings.notices
     context = _template_context(notice, channel_settings)
     subject_template, body_template = settings.templates[notice.notice_type]
@@ -267,6 +333,7 @@ def _send(notice: Notice, channel_settings: ChannelSettings, channel_slug) -> No
             _webhook_payload(notice, subject, text, channel_slug),
             idempotency_key=notice.idempotency_key,
             timeout=settings.timeout_seconds,
+            session=http_session,
         )
     elif notice.transport == Transport.SALEOR_NOTIFY:
         transport.notify_saleor(

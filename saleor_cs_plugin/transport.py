@@ -13,6 +13,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
+from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from django.core.serializers.json import DjangoJSONEncoder
@@ -105,9 +106,31 @@ def sign(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def webhook_session() -> requests.Session:
+    """An HTTP session for several webhook posts, reusing connections (keep-alive).
+
+    It is Saleor's ``HTTPClient`` session, so every request keeps Saleor's
+    protection: the host is resolved and checked against private addresses
+    (``HTTP_IP_FILTER_ENABLED``) for each request, and connections are pooled by the
+    checked address; redirects are never followed. It keeps no cookies, so each post
+    carries only what ``post_webhook`` gives it. Use it as a context manager.
+    """
+    session = HTTPClient.get_session()
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return session
+
+
 def post_webhook(
-    url: str, secret: str, payload: dict, *, idempotency_key: str, timeout: float
+    url: str,
+    secret: str,
+    payload: dict,
+    *,
+    idempotency_key: str,
+    timeout: float,
+    session: requests.Session | None = None,
 ) -> None:
+    """POST a signed notice; ``session`` (from ``webhook_session``) reuses its
+    connections, otherwise the post has a connection of its own."""
     body = json.dumps(payload, cls=DjangoJSONEncoder, sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -115,9 +138,8 @@ def post_webhook(
         IDEMPOTENCY_HEADER: idempotency_key,
     }
     try:
-        response = HTTPClient.send_request(
-            "POST", url, data=body, headers=headers, timeout=timeout
-        )
+        send = session.request if session is not None else HTTPClient.send_request
+        response = send("POST", url, data=body, headers=headers, timeout=timeout)
     except (requests.ConnectionError, requests.Timeout) as error:
         raise RetryableDeliveryError(f"Webhook: {type(error).__name__}") from error
     except requests.RequestException as error:

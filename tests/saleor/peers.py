@@ -61,6 +61,9 @@ class ReceivedRequest:
     headers: dict
     body: bytes
     is_signature_valid: bool
+    # The sender's end of the connection: requests over one kept-alive connection
+    # share it.
+    client_port: int
 
     @property
     def json(self):
@@ -69,8 +72,9 @@ class ReceivedRequest:
 
 @dataclass
 class WebhookReceiver:
-    """An HTTP server on a free loopback port that checks the HMAC signature and
-    answers with the next planned status (200 once the plan is used up)."""
+    """An HTTP/1.1 server on a free loopback port (connections are kept alive) that
+    checks the HMAC signature and answers with the next planned status (200 once the
+    plan is used up)."""
 
     secret: str
     planned_statuses: list[int] = field(default_factory=list)
@@ -82,6 +86,11 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # Headers and body are written separately: without this, the body of
+            # each answer on a kept-alive connection waits for a delayed ACK.
+            disable_nagle_algorithm = True
+
             def do_POST(self):  # noqa: N802 (http.server API)
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 expected = hmac.new(
@@ -93,6 +102,7 @@ class WebhookReceiver:
                         headers=dict(self.headers),
                         body=body,
                         is_signature_valid=hmac.compare_digest(expected, signature),
+                        client_port=self.client_address[1],
                     )
                 )
                 is_first = len(receiver.requests) == 1
@@ -104,9 +114,11 @@ class WebhookReceiver:
                     if receiver.planned_statuses
                     else 200
                 )
+                answer = b"planned answer"
                 self.send_response(status)
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"planned answer")
+                self.wfile.write(answer)
 
             def log_message(self, *args):
                 pass

@@ -1,6 +1,7 @@
 """Notices delivered to real local peers: an SMTP server and a webhook receiver."""
 
 import email
+import time
 from datetime import timedelta
 from email import policy
 
@@ -8,10 +9,11 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 from kombu.exceptions import OperationalError
+from saleor.core.http_client import HTTPClient
 
 from conftest import WEBHOOK_SECRET
-from saleor_cs_plugin import fetch, outbox, tasks
-from saleor_cs_plugin.domain.history import ContactChannel, EntryType
+from saleor_cs_plugin import events, fetch, outbox, tasks
+from saleor_cs_plugin.domain.history import Actor, ContactChannel, EntryType
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
 from saleor_cs_plugin.models import Notice, NoticePreference, ServiceHistoryEntry
 
@@ -420,10 +422,10 @@ def test_one_broken_notice_does_not_stop_its_batch(
     good = _enqueue(channel_USD, customer_user, decision="good")
     post_webhook = tasks.transport.post_webhook
 
-    def breaks_for_one(url, secret, payload, *, idempotency_key, timeout):
+    def breaks_for_one(url, secret, payload, *, idempotency_key, **options):
         if idempotency_key == broken.idempotency_key:
             raise RuntimeError("unforeseen")
-        post_webhook(url, secret, payload, idempotency_key=idempotency_key, timeout=timeout)
+        post_webhook(url, secret, payload, idempotency_key=idempotency_key, **options)
 
     monkeypatch.setattr(tasks.transport, "post_webhook", breaks_for_one)
 
@@ -483,4 +485,287 @@ def test_saleor_notify_with_no_app_listening_fails_instead_of_counting_as_sent(
     assert notice.last_error == (
         "Saleor notify: no app receives Saleor's notifications (NOTIFY_USER "
         "webhook); choose the email or webhook transport, or install such an app."
+    )
+
+
+def test_batch_claim_takes_each_due_pending_notice_once_in_the_given_order(
+    plugin_configuration, channel_USD, customer_user
+):
+    # given due notices, one due later, one another delivery holds, and one whose
+    # holder died (its claim ran out)
+    plugin_configuration(quiet_hours="")
+    due = [_enqueue(channel_USD, customer_user, decision=f"due-{n}") for n in range(3)]
+    later = _enqueue(channel_USD, customer_user, decision="later")
+    Notice.objects.filter(pk=later.pk).update(
+        next_attempt_at=timezone.now() + timedelta(hours=1)
+    )
+    held = _enqueue(channel_USD, customer_user, decision="held")
+    holder = outbox.claim(held.pk, timezone.now())
+    abandoned = _enqueue(channel_USD, customer_user, decision="abandoned")
+    outbox.claim(abandoned.pk, timezone.now())
+    Notice.objects.filter(pk=abandoned.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    ids = [due[2].pk, later.pk, due[0].pk, held.pk, abandoned.pk, due[1].pk, due[0].pk]
+
+    # when two deliveries claim the same ids, one after the other
+    now = timezone.now()
+    first, first_others = outbox.claim_pending(ids, now)
+    second, second_others = outbox.claim_pending([str(pk) for pk in ids], now)
+
+    # then the first holds every due pending notice once, in the given order, and
+    # the second none; the dead worker's notice is left to be taken back alone
+    assert [notice.pk for notice in first] == [due[2].pk, due[0].pk, due[1].pk]
+    assert [(n.status, n.attempts, n.claimed_until) for n in first] == [
+        (NoticeStatus.SENDING, 1, now + outbox.claim_duration())
+    ] * 3
+    assert first_others == [later.pk, held.pk, abandoned.pk]
+    assert second == []
+    assert second_others == [due[2].pk, later.pk, due[0].pk, held.pk, abandoned.pk, due[1].pk]
+    held.refresh_from_db()
+    later.refresh_from_db()
+    abandoned.refresh_from_db()
+    assert (held.status, held.attempts, held.claimed_until) == (
+        NoticeStatus.SENDING,
+        1,
+        holder.claimed_until,
+    )
+    assert (later.status, later.attempts, later.claimed_until) == (
+        NoticeStatus.PENDING,
+        0,
+        None,
+    )
+    assert (abandoned.status, abandoned.attempts) == (NoticeStatus.SENDING, 1)
+
+
+def test_batch_takes_back_a_dead_workers_notice_alone_after_the_others(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    # given a notice whose worker died holding it, and a pending one
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    abandoned = _enqueue(channel_USD, customer_user, decision="abandoned")
+    outbox.claim(abandoned.pk, timezone.now())
+    Notice.objects.filter(pk=abandoned.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    pending = _enqueue(channel_USD, customer_user, decision="pending")
+
+    # when the sweep's batch has both
+    outcomes = tasks.deliver_notices_task([str(abandoned.pk), str(pending.pk)])
+
+    # then both are sent once, the dead worker's last
+    assert outcomes == {"sent": 2}
+    assert [r.headers["Idempotency-Key"] for r in webhook_receiver.requests] == [
+        pending.idempotency_key,
+        abandoned.idempotency_key,
+    ]
+    abandoned.refresh_from_db()
+    pending.refresh_from_db()
+    assert (abandoned.status, abandoned.attempts) == (NoticeStatus.SENT, 2)
+    assert (pending.status, pending.attempts) == (NoticeStatus.SENT, 1)
+    assert ServiceHistoryEntry.objects.filter(type=EntryType.NOTICE_SENT).count() == 2
+
+
+def test_sent_mark_and_history_entry_are_written_together_or_not_at_all(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    # given a delivery whose claim ran out and was taken over by another
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    notice = _enqueue(channel_USD, customer_user)
+    stale = outbox.claim(notice.pk, timezone.now())
+    Notice.objects.filter(pk=notice.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    holder = outbox.claim(notice.pk, timezone.now())
+
+    # when the stale delivery reports it sent
+    stale_entry = events.notice_entry(stale, contact_channel=ContactChannel.CHAT)
+    is_stale_marked = outbox.mark_sent(stale, timezone.now(), stale_entry)
+
+    # then neither the notice nor the history changed
+    assert is_stale_marked is False
+    assert ServiceHistoryEntry.objects.exists() is False
+    notice.refresh_from_db()
+    assert (notice.status, notice.claimed_until) == (
+        NoticeStatus.SENDING,
+        holder.claimed_until,
+    )
+
+    # when the holder reports it sent
+    sent_at = timezone.now()
+    entry = events.notice_entry(holder, contact_channel=ContactChannel.CHAT)
+    is_marked = outbox.mark_sent(holder, sent_at, entry)
+
+    # then the notice is sent and its entry holds every value
+    assert is_marked is True
+    notice.refresh_from_db()
+    assert (notice.status, notice.sent_at, notice.claimed_until, notice.attempts) == (
+        NoticeStatus.SENT,
+        sent_at,
+        None,
+        2,
+    )
+    assert list(ServiceHistoryEntry.objects.values()) == [
+        {
+            "id": entry.id,
+            "created_at": entry.created_at,
+            "type": EntryType.NOTICE_SENT,
+            "user_id": customer_user.pk,
+            "customer_email": customer_user.email,
+            "order_id": None,
+            "checkout_token": None,
+            "contact_channel": ContactChannel.CHAT,
+            "actor": Actor.PLUGIN,
+            "acting_user_id": None,
+            "acting_app_id": None,
+            "is_customer_visible": True,
+            "message": "Your order is running late",
+            "details": {
+                "noticeId": str(notice.pk),
+                "noticeType": "order_delay",
+                "transport": "webhook",
+                "attempts": 2,
+            },
+            "is_resolved_at_first_contact": None,
+        }
+    ]
+
+
+def test_batch_posts_over_one_connection_and_records_each_notice(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    notices = [_enqueue(channel_USD, customer_user, decision=str(n)) for n in range(3)]
+
+    outcomes = tasks.deliver_notices_task([str(n.pk) for n in notices])
+
+    assert outcomes == {"sent": 3}
+    assert [r.headers["Idempotency-Key"] for r in webhook_receiver.requests] == [
+        n.idempotency_key for n in notices
+    ]
+    assert all(r.is_signature_valid for r in webhook_receiver.requests)
+    assert len({r.client_port for r in webhook_receiver.requests}) == 1
+    for notice in notices:
+        notice.refresh_from_db()
+        assert (notice.status, notice.attempts) == (NoticeStatus.SENT, 1)
+        entry = ServiceHistoryEntry.objects.get(details__noticeId=str(notice.pk))
+        assert (entry.type, entry.contact_channel, entry.details["attempts"]) == (
+            EntryType.NOTICE_SENT,
+            ContactChannel.CHAT,
+            1,
+        )
+
+
+def test_batch_session_keeps_saleors_filter_of_private_addresses(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver, monkeypatch
+):
+    # given Saleor's production setting: no webhooks to loopback or private addresses
+    monkeypatch.setattr(HTTPClient.config, "ip_filter_enable", True)
+    monkeypatch.setattr(HTTPClient.config, "ip_filter_allow_loopback_ips", False)
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    notice = _enqueue(channel_USD, customer_user)
+
+    outcomes = tasks.deliver_notices_task([str(notice.pk)])
+
+    assert outcomes == {"failed": 1}
+    assert webhook_receiver.requests == []
+    notice.refresh_from_db()
+    assert (notice.status, notice.last_error) == (
+        NoticeStatus.FAILED,
+        "Webhook: InvalidIPAddress",
+    )
+
+
+def test_frequency_cap_in_a_batch_counts_what_the_batch_sent_before(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver
+):
+    # given two non-essential notices to one customer, allowed one a day, in a batch
+    plugin_configuration(**_webhook_settings(webhook_receiver, max_notices_per_day="1"))
+    first = _enqueue(channel_USD, customer_user, NoticeType.SURVEY, decision="a")
+    second = _enqueue(channel_USD, customer_user, NoticeType.SURVEY, decision="b")
+
+    outcomes = tasks.deliver_notices_task([str(first.pk), str(second.pk)])
+
+    # then the first goes, and the second waits a day from it
+    assert outcomes == {"sent": 1, "deferred": 1}
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == NoticeStatus.SENT
+    assert (second.status, second.attempts) == (NoticeStatus.PENDING, 0)
+    assert second.next_attempt_at == first.sent_at + timedelta(hours=24)
+    assert [r.headers["Idempotency-Key"] for r in webhook_receiver.requests] == [
+        first.idempotency_key
+    ]
+
+
+def test_batch_does_not_send_a_notice_whose_claim_ran_out_and_was_taken(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver, monkeypatch, settings
+):
+    # given a batch of two whose first post outlasts the claim, and meanwhile another
+    # delivery (the sweep) takes the second
+    settings.SALEOR_CS_NOTICE_CLAIM_SECONDS = 2
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    first = _enqueue(channel_USD, customer_user, decision="first")
+    second = _enqueue(channel_USD, customer_user, decision="second")
+    taken_over = []
+    post_webhook = tasks.transport.post_webhook
+
+    def slow_first(url, secret, payload, *, idempotency_key, **options):
+        if idempotency_key == first.idempotency_key:
+            time.sleep(2.1)
+            taken_over.append(outbox.claim(second.pk, timezone.now()))
+        post_webhook(url, secret, payload, idempotency_key=idempotency_key, **options)
+
+    monkeypatch.setattr(tasks.transport, "post_webhook", slow_first)
+
+    # when
+    outcomes = tasks.deliver_notices_task([str(first.pk), str(second.pk)])
+
+    # then only the other delivery holds the second, and the batch did not send it
+    assert outcomes == {"sent": 1, "not due": 1}
+    assert [r.headers["Idempotency-Key"] for r in webhook_receiver.requests] == [
+        first.idempotency_key
+    ]
+    second.refresh_from_db()
+    assert (second.status, second.attempts, second.claimed_until) == (
+        NoticeStatus.SENDING,
+        2,
+        taken_over[0].claimed_until,
+    )
+    assert ServiceHistoryEntry.objects.filter(details__noticeId=str(second.pk)).exists() is False
+
+
+def test_batch_renews_a_claim_that_ran_out_untaken_and_sends_once(
+    plugin_configuration, channel_USD, customer_user, webhook_receiver, monkeypatch, settings
+):
+    # given a batch of two whose first post outlasts the claim, nobody else sweeping
+    settings.SALEOR_CS_NOTICE_CLAIM_SECONDS = 2
+    plugin_configuration(**_webhook_settings(webhook_receiver))
+    first = _enqueue(channel_USD, customer_user, decision="first")
+    second = _enqueue(channel_USD, customer_user, decision="second")
+    post_webhook = tasks.transport.post_webhook
+
+    def slow_first(url, secret, payload, *, idempotency_key, **options):
+        if idempotency_key == first.idempotency_key:
+            time.sleep(2.1)
+        post_webhook(url, secret, payload, idempotency_key=idempotency_key, **options)
+
+    monkeypatch.setattr(tasks.transport, "post_webhook", slow_first)
+
+    # when
+    outcomes = tasks.deliver_notices_task([str(first.pk), str(second.pk)])
+
+    # then the batch held the second again before sending it, once
+    assert outcomes == {"sent": 2}
+    assert [r.headers["Idempotency-Key"] for r in webhook_receiver.requests] == [
+        first.idempotency_key,
+        second.idempotency_key,
+    ]
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == (NoticeStatus.SENT, 1)
+    assert (
+        ServiceHistoryEntry.objects.filter(
+            type=EntryType.NOTICE_SENT, details__noticeId=str(second.pk)
+        ).count()
+        == 1
     )

@@ -9,11 +9,13 @@ import pytest
 import redis
 from celery import Celery
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from conftest import WEBHOOK_SECRET
 from peers import CeleryWorker, WebhookReceiver, drop_channel, wait_for, webhook_channel
-from saleor_cs_plugin import fetch, outbox
-from saleor_cs_plugin.domain.history import EntryType
+from saleor_cs_plugin import events, fetch, outbox, tasks
+from saleor_cs_plugin.domain.history import ContactChannel, EntryType
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
 from saleor_cs_plugin.models import Notice, ServiceHistoryEntry
 
@@ -86,12 +88,14 @@ def start_worker(db_access, tmp_path, queue):
     )
     workers = []
 
-    def start():
+    def start(own_queue=False):
+        """A worker on the test's queue, or with ``own_queue`` on a queue of its own
+        (``worker.queue``), so that a test decides which worker runs which task."""
         worker = CeleryWorker(
             broker_url=BROKER_URL,
             database_url=database_url,
             log_path=tmp_path / f"worker-{len(workers)}.log",
-            queue=queue,
+            queue=f"{queue}-{len(workers)}" if own_queue else queue,
         )
         workers.append(worker)
         return worker.start()
@@ -99,6 +103,8 @@ def start_worker(db_access, tmp_path, queue):
     yield start
     for worker in workers:
         worker.stop()
+        if worker.queue != queue:
+            redis.Redis.from_url(BROKER_URL).delete(worker.queue)
 
 
 def _notice(channel, decision):
@@ -169,6 +175,44 @@ def test_notice_of_a_worker_killed_mid_send_is_delivered_by_the_sweep(
     assert _sent_entries(notice) == 1
 
 
+def test_notices_of_a_worker_killed_mid_batch_are_each_sent_and_recorded_once_more(
+    store_channel, receiver, broker, start_worker
+):
+    # given a worker that dies while posting the first notice of a batch of three
+    receiver.hang_seconds_first = 20
+    notices = [_notice(store_channel, f"mid-batch-{n}") for n in range(3)]
+    worker = start_worker()
+    broker.send_task(
+        "saleor_cs_plugin.deliver_notices", args=[[str(n.pk) for n in notices]]
+    )
+    assert receiver.first_request_arrived.wait(timeout=60) is True
+    worker.kill()
+    assert [
+        (n.status, n.attempts) for n in Notice.objects.filter(channel=store_channel)
+    ] == [(NoticeStatus.SENDING, 1)] * 3
+
+    # when another worker sweeps after the dead worker's claims ran out
+    start_worker()
+    time.sleep(2.5)
+    broker.send_task("saleor_cs_plugin.sweep_notices")
+
+    # then each is sent and recorded once by it; the batch had counted an attempt
+    # for each, the two it never reached included
+    wait_for(
+        lambda: Notice.objects.filter(
+            channel=store_channel, status=NoticeStatus.SENT
+        ).count()
+        == 3
+    )
+    keys = [r.headers["Idempotency-Key"] for r in receiver.requests]
+    assert keys[0] == notices[0].idempotency_key
+    assert sorted(keys[1:]) == sorted(n.idempotency_key for n in notices)
+    assert list(
+        Notice.objects.filter(channel=store_channel).values_list("attempts", flat=True)
+    ) == [2, 2, 2]
+    assert [_sent_entries(n) for n in notices] == [1, 1, 1]
+
+
 def test_5xx_is_retried_by_the_worker_after_a_backoff(
     store_channel, receiver, broker, start_worker
 ):
@@ -210,3 +254,76 @@ def test_two_workers_sweeping_at_once_send_each_notice_once(
     assert set(
         Notice.objects.filter(channel=store_channel).values_list("attempts", flat=True)
     ) == {1}
+
+
+def test_two_workers_given_the_same_batch_at_once_send_each_notice_once(
+    store_channel, receiver, broker, start_worker
+):
+    # given forty notices, and two workers that each get all of them in one batch,
+    # one in the order given and one in reverse
+    notices = [_notice(store_channel, f"batch-{n}") for n in range(40)]
+    ids = [str(n.pk) for n in notices]
+    first, second = start_worker(own_queue=True), start_worker(own_queue=True)
+
+    # when both batches are queued at the same moment
+    broker.send_task("saleor_cs_plugin.deliver_notices", args=[ids], queue=first.queue)
+    broker.send_task(
+        "saleor_cs_plugin.deliver_notices", args=[ids[::-1]], queue=second.queue
+    )
+
+    # then each notice was claimed by one of them, sent once and recorded once
+    wait_for(
+        lambda: Notice.objects.filter(
+            channel=store_channel, status=NoticeStatus.SENT
+        ).count()
+        == len(notices),
+        timeout=60,
+    )
+    time.sleep(1)  # a second send would have arrived by now
+    keys = [r.headers["Idempotency-Key"] for r in receiver.requests]
+    assert sorted(keys) == sorted(n.idempotency_key for n in notices)
+    assert all(r.is_signature_valid for r in receiver.requests)
+    assert set(
+        Notice.objects.filter(channel=store_channel).values_list("attempts", flat=True)
+    ) == {1}
+    assert sorted(
+        ServiceHistoryEntry.objects.filter(type=EntryType.NOTICE_SENT).values_list(
+            "details__noticeId", flat=True
+        )
+    ) == sorted(ids)
+
+
+# Run here, not by a worker, because only committed data shows when a commit is
+# made without waiting for the disk.
+def test_webhook_notices_are_recorded_without_waiting_for_the_disk(
+    store_channel, receiver
+):
+    # given two webhook notices
+    notices = [_notice(store_channel, f"async-{n}") for n in range(2)]
+
+    # when a batch delivers them
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = tasks.deliver_notices_task([str(n.pk) for n in notices])
+
+    # then each mark and its entry were committed in a transaction of their own
+    # whose commit did not wait for the disk
+    assert outcomes == {"sent": 2}
+    assert [q["sql"] for q in queries].count("SET LOCAL synchronous_commit TO OFF") == 2
+    assert [_status(n) for n in notices] == [NoticeStatus.SENT] * 2
+    assert [_sent_entries(n) for n in notices] == [1, 1]
+
+
+def test_a_mark_that_waits_for_the_disk_is_one_statement(store_channel):
+    # given a claimed notice
+    notice = outbox.claim(_notice(store_channel, "sync").pk, timezone.now())
+    entry = events.notice_entry(notice, contact_channel=ContactChannel.EMAIL)
+
+    # when it is marked sent as an e-mail would be
+    with CaptureQueriesContext(connection) as queries:
+        is_marked = outbox.mark_sent(notice, timezone.now(), entry)
+
+    # then one statement marked it and wrote its entry
+    assert is_marked is True
+    assert len(queries) == 1
+    assert _status(notice) == NoticeStatus.SENT
+    assert _sent_entries(notice) == 1
