@@ -43,7 +43,7 @@ from .models import ApologyVoucher, DeliveryPromise, DeliveryPromiseLine
 
 logger = logging.getLogger(__name__)
 
-SWEEP_BATCH = 500
+SWEEP_BATCH = 1000
 # Orders placed within this window that lack a promise (their hook was lost when
 # the process stopped right after the order was saved) get one from the sweep.
 BACKFILL_WINDOW = timedelta(hours=24)
