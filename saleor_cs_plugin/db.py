@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import JSONField
 
 
-def _arrays(model, objects, fields, *, add: bool):
+def _arrays(objects, fields, *, add: bool):
     # pre_save fills auto_now fields, as Model.save() would. Only JSON needs Django's
     # preparation here; psycopg takes the other values (aware datetimes, dates, text,
     # numbers, UUIDs) as they are, and preparing them costs most of a sweep's time.
@@ -26,10 +26,10 @@ def _arrays(model, objects, fields, *, add: bool):
     return values, casts
 
 
-def insert_rows(model, objects, *, conflict_column: str = "", returning: str = "") -> list:
+def insert_rows(model, objects, *, skip_conflicts: bool = False, returning: str = "") -> list:
     """Insert ``objects``, unsaved instances of one model.
 
-    With ``conflict_column``, rows whose value there is taken already are left out.
+    With ``skip_conflicts``, rows that would break a unique constraint are left out.
     Returns the ``returning`` column of the inserted rows, if asked.
     """
     if not objects:
@@ -40,14 +40,14 @@ def insert_rows(model, objects, *, conflict_column: str = "", returning: str = "
         for field in model._meta.concrete_fields
         if not (field.primary_key and getattr(objects[0], field.attname) is None)
     ]
-    values, casts = _arrays(model, objects, fields, add=True)
+    values, casts = _arrays(objects, fields, add=True)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     sql = (
         f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
         f"SELECT * FROM unnest({casts})"
     )
-    if conflict_column:
-        sql += f" ON CONFLICT ({connection.ops.quote_name(conflict_column)}) DO NOTHING"
+    if skip_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
     if returning:
         sql += f" RETURNING {connection.ops.quote_name(returning)}"
     with connection.cursor() as cursor:
@@ -61,7 +61,7 @@ def update_rows(model, objects, field_names: list[str]) -> None:
         return
     pk = model._meta.pk
     fields = [pk, *(model._meta.get_field(name) for name in field_names)]
-    values, casts = _arrays(model, objects, fields, add=False)
+    values, casts = _arrays(objects, fields, add=False)
     quote = connection.ops.quote_name
     names = ", ".join(quote(field.column) for field in fields)
     assignments = ", ".join(

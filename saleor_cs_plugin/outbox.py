@@ -106,9 +106,7 @@ def add_notices(notices: list[Notice]) -> list:
     """Record notices in the caller's transaction in one statement; a notice whose
     key is already recorded is left out. Returns the ids of the new pending ones."""
     pending = {notice.pk for notice in notices if notice.status == NoticeStatus.PENDING}
-    inserted = db.insert_rows(
-        Notice, notices, conflict_column="idempotency_key", returning="id"
-    )
+    inserted = db.insert_rows(Notice, notices, skip_conflicts=True, returning="id")
     return [notice_id for notice_id in inserted if notice_id in pending]
 
 

@@ -121,7 +121,7 @@ def record_promise(order, settings: PromiseSettings) -> DeliveryPromise | None:
     )
     with transaction.atomic():
         if not db.insert_rows(
-            DeliveryPromise, [promise], conflict_column="order_id", returning="id"
+            DeliveryPromise, [promise], skip_conflicts=True, returning="id"
         ):
             return DeliveryPromise.objects.get(order_id=order.pk)
         db.insert_rows(

@@ -25,7 +25,7 @@ from saleor.order.models import OrderLine
 from saleor.product.models import Product, ProductVariant, ProductVariantChannelListing
 from saleor.warehouse.models import Allocation, Stock
 
-from . import events, fetch, outbox
+from . import db, events, fetch, outbox
 from .config import ChannelSettings, SettingsError
 from .domain.history import Problem
 from .domain.notices import NoticeType, idempotency_key
@@ -800,25 +800,12 @@ def _compose_notice(
     return [notice.pk] if created else []
 
 
-_INSERT_COLUMNS = list(StockShortage._meta.concrete_fields)
-_INSERT_SQL = (
-    f"INSERT INTO {StockShortage._meta.db_table} "
-    f"({', '.join(connection.ops.quote_name(f.column) for f in _INSERT_COLUMNS)}) "
-    f"VALUES ({', '.join(['%s'] * len(_INSERT_COLUMNS))}) "
-    "ON CONFLICT DO NOTHING RETURNING id"
-)
-
-
 def _insert_if_new(shortage: StockShortage) -> bool:
     """Insert unless the line already has this episode or an open shortage (the
     unique constraints), in one statement and without a savepoint."""
-    values = [
-        field.get_db_prep_save(field.pre_save(shortage, add=True), connection)
-        for field in _INSERT_COLUMNS
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_SQL, values)
-        is_new = cursor.fetchone() is not None
+    is_new = bool(
+        db.insert_rows(StockShortage, [shortage], skip_conflicts=True, returning="id")
+    )
     shortage._state.adding = not is_new
     return is_new
 
