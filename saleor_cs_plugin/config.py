@@ -16,6 +16,7 @@ from functools import cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from .domain.coupons import MESSAGE_VARIABLES, Reason
 from .domain.notices import (
     DEFAULT_ESSENTIAL_TYPES,
     DispatchPolicy,
@@ -428,6 +429,103 @@ FIELDS: tuple[FieldDefinition, ...] = (
             "timeline and the service history."
         ),
     ),
+    # Coupon help (CouponSettings).
+    FieldDefinition(
+        name="coupon_messages",
+        kind=FieldKind.MULTILINE,
+        default="",
+        label="Coupon messages",
+        help_text=(
+            "Your own wording of why a code does not apply, one 'reason: message' a "
+            "line; reasons not listed keep the built-in message. Reasons: "
+            + ", ".join(r.value for r in Reason)
+            + ". Placeholders: "
+            + ", ".join(f"${v}" for v in MESSAGE_VARIABLES)
+            + "."
+        ),
+    ),
+    FieldDefinition(
+        name="coupon_max_alternatives",
+        kind=FieldKind.TEXT,
+        default="3",
+        label="Codes suggested when a code fails",
+        help_text=(
+            "At most this many promoted codes that do apply to the cart are "
+            "suggested, biggest discount first, 0 to 10; 0 suggests none."
+        ),
+    ),
+    FieldDefinition(
+        name="coupon_failures_per_checkout",
+        kind=FieldKind.TEXT,
+        default="10",
+        label="Failed codes allowed per checkout (an hour)",
+        help_text=(
+            "After this many failed codes in an hour, a checkout may try no more "
+            "codes until the hour has passed, 1 to 1000."
+        ),
+    ),
+    FieldDefinition(
+        name="coupon_failures_per_ip",
+        kind=FieldKind.TEXT,
+        default="30",
+        label="Failed codes allowed per client address (an hour)",
+        help_text=(
+            "After this many failed codes in an hour from one IP address, it may try "
+            "no more codes until the hour has passed, 1 to 10000."
+        ),
+    ),
+    FieldDefinition(
+        name="coupon_grace_hours",
+        kind=FieldKind.TEXT,
+        default="0",
+        label="Grace for promoted codes that just ended (hours)",
+        help_text=(
+            "A promoted code that expired or ran out less than this many hours ago "
+            "is still honored, with a single-use replacement for the same discount "
+            "issued to the shopper's e-mail, once per shopper and code, 0 to 168; "
+            "0 (the default): off."
+        ),
+    ),
+    FieldDefinition(
+        name="coupon_grace_code_valid_hours",
+        kind=FieldKind.TEXT,
+        default="24",
+        label="Replacement code valid for (hours)",
+        help_text="Hours a replacement code can be used, 1 to 168.",
+    ),
+    FieldDefinition(
+        name="coupon_grace_per_day",
+        kind=FieldKind.TEXT,
+        default="50",
+        label="Replacement codes per day",
+        help_text=(
+            "At most this many replacement codes are issued in this channel a day "
+            "(store time zone), 0 to 10000; past it ended codes are explained but "
+            "not honored."
+        ),
+    ),
+    FieldDefinition(
+        name="promoted_code_warning_hours",
+        kind=FieldKind.TEXT,
+        default="48",
+        label="Warn about promoted codes ending within (hours)",
+        help_text=(
+            "Staff are alerted this many hours before a promoted code expires, or "
+            "runs out at the pace of the last 24 hours, 0 to 720; 0: only when it "
+            "has stopped working."
+        ),
+    ),
+    FieldDefinition(
+        name="promoted_code_staff_email",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Staff alerted about promoted codes",
+        help_text=(
+            "E-mail address that gets a staff alert when a promoted code stops "
+            "working or is about to. Empty: alerts are only written to the service "
+            "history."
+        ),
+    ),
 )
 
 DEFAULTS: dict[str, str | bool] = {field.name: field.default for field in FIELDS}
@@ -504,6 +602,24 @@ class ShortageSettings:
 
 
 @dataclass(frozen=True)
+class CouponSettings:
+    # {reason value: message template}; reasons not in it use DEFAULT_MESSAGES.
+    messages: dict[str, str] = field(default_factory=dict)
+    max_alternatives: int = 3
+    failures_per_checkout: int = 10
+    failures_per_ip: int = 30
+    grace_hours: int = 0
+    grace_code_valid_hours: int = 24
+    grace_per_day: int = 50
+    warning_hours: int = 48
+    staff_email: str = ""
+
+    @property
+    def is_grace_enabled(self) -> bool:
+        return self.grace_hours > 0 and self.grace_per_day > 0
+
+
+@dataclass(frozen=True)
 class ChannelSettings:
     time_zone: str = "UTC"
     storefront_url: str = ""
@@ -511,6 +627,7 @@ class ChannelSettings:
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     promises: PromiseSettings = PromiseSettings()
     shortages: ShortageSettings = field(default_factory=ShortageSettings)
+    coupons: CouponSettings = field(default_factory=CouponSettings)
 
 
 class SettingsError(ValueError):
@@ -545,6 +662,7 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
     notices = _parse_notice_settings(fields, time_zone)
     promises = _parse_promise_settings(fields, time_zone)
     shortages = _parse_shortage_settings(fields)
+    coupons = _parse_coupon_settings(fields)
     fields.raise_errors()
     return ChannelSettings(
         time_zone=time_zone,
@@ -553,6 +671,7 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
         notices=notices,
         promises=promises,
         shortages=shortages,
+        coupons=coupons,
     )
 
 
@@ -593,6 +712,27 @@ def _parse_shortage_settings(fields: "_Fields") -> ShortageSettings:
         max_alternatives=fields.integer("shortage_max_alternatives", 0, 10),
         price_band_percent=fields.integer("shortage_price_band_percent", 0, 100),
         link_valid_days=fields.integer("shortage_link_valid_days", 1, 60),
+        staff_email=staff_email.lower(),
+    )
+
+
+def _parse_coupon_settings(fields: "_Fields") -> CouponSettings:
+    staff_email = fields.text("promoted_code_staff_email")
+    if staff_email and not _is_email_address(staff_email):
+        fields.reject(
+            "promoted_code_staff_email",
+            f"'{staff_email}' is not an e-mail address; use e.g. "
+            "'marketing@example.com', or leave it empty.",
+        )
+    return CouponSettings(
+        messages=fields.coupon_messages("coupon_messages"),
+        max_alternatives=fields.integer("coupon_max_alternatives", 0, 10),
+        failures_per_checkout=fields.integer("coupon_failures_per_checkout", 1, 1000),
+        failures_per_ip=fields.integer("coupon_failures_per_ip", 1, 10000),
+        grace_hours=fields.integer("coupon_grace_hours", 0, 168),
+        grace_code_valid_hours=fields.integer("coupon_grace_code_valid_hours", 1, 168),
+        grace_per_day=fields.integer("coupon_grace_per_day", 0, 10000),
+        warning_hours=fields.integer("promoted_code_warning_hours", 0, 720),
         staff_email=staff_email.lower(),
     )
 
@@ -843,6 +983,29 @@ class _Fields:
             )
             return {"is_percentage": True, "value": Decimal(0)}
         return {"is_percentage": is_percentage, "value": value}
+
+    def coupon_messages(self, name: str) -> dict[str, str]:
+        known = {reason.value for reason in Reason}
+        messages = {}
+        for number, line in enumerate(self.text(name).splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            key, separator, text = (part.strip() for part in line.partition(":"))
+            if not separator or key not in known or not text:
+                self.reject(
+                    name,
+                    f"line {number} '{line}' is not 'reason: message' with a reason "
+                    f"of: {', '.join(sorted(known))}.",
+                )
+                continue
+            try:
+                render(text, {variable: "" for variable in MESSAGE_VARIABLES})
+            except TemplateError as error:
+                self.reject(name, f"line {number}: {error}")
+                continue
+            messages[key] = text
+        return messages
 
     def template(self, name: str) -> str:
         template = self.raw_text(name)

@@ -1,14 +1,17 @@
 """The plugin's tables: the service history (append-only: rows are added, and only
 anonymization rewrites them), the notice outbox, customers' notice preferences,
-orders' delivery promises and stock shortages of order lines."""
+orders' delivery promises, stock shortages of order lines, and coupon help: promoted
+codes, failed attempts, honored codes and the codes watched on checkouts."""
 
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from .domain.coupons import Placement, Reason
 from .domain.history import Actor, ContactChannel, EntryType
 from .domain.notices import NoticeStatus, NoticeType, Transport
 from .domain.promises import DelayStage, PromiseStatus
@@ -445,3 +448,124 @@ class StockShortage(models.Model):
 
     def __str__(self):
         return f"{self.quantity_short} short on line {self.order_line_id}: {self.status}"
+
+
+class PromotedCode(models.Model):
+    """A promo code the store shows shoppers somewhere, in one channel, until a date.
+
+    The periodic health check alerts staff about these while they are promoted; failed
+    codes of this kind may be honored within the grace window, and these are the codes
+    suggested as alternatives.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    code = models.CharField(max_length=255)
+    channel = models.ForeignKey(
+        "channel.Channel", on_delete=models.CASCADE, related_name="+"
+    )
+    # Where it is shown: values of domain.coupons.Placement.
+    placements = ArrayField(
+        models.CharField(max_length=16, choices=[(p.value, p.name) for p in Placement]),
+        default=list,
+    )
+    # Null: promoted until staff remove it.
+    promoted_until = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True, default="")
+    # The last health the check saw and when it alerted about it (one alert each).
+    health = models.CharField(max_length=32, blank=True, default="")
+    health_checked_at = models.DateTimeField(null=True, blank=True)
+    alerted_health = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        ordering = ("code", "channel_id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "channel"], name="cs_promoted_code_channel"
+            )
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class CouponFailure(models.Model):
+    """One failed attempt at a code: the rate limits and the failure counts read these."""
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    code = models.CharField(max_length=255)
+    reason = models.CharField(
+        max_length=32, choices=[(r.value, r.name) for r in Reason]
+    )
+    channel = models.ForeignKey(
+        "channel.Channel", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checkout_token = models.UUIDField(null=True, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            models.Index(
+                fields=["checkout_token", "created_at"], name="cs_coupon_fail_checkout"
+            ),
+            models.Index(fields=["client_ip", "created_at"], name="cs_coupon_fail_ip"),
+            models.Index(fields=["created_at"], name="cs_coupon_fail_created"),
+        ]
+
+
+class CouponHonor(models.Model):
+    """A promoted code honored after it stopped working: once per shopper and code."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    promoted_code = models.ForeignKey(
+        PromotedCode, on_delete=models.CASCADE, related_name="honors"
+    )
+    channel = models.ForeignKey(
+        "channel.Channel", on_delete=models.CASCADE, related_name="+"
+    )
+    customer_email = models.EmailField()
+    voucher = models.ForeignKey(
+        "discount.Voucher",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    replacement_code = models.CharField(max_length=255, unique=True)
+    valid_until = models.DateTimeField()
+    # The store's local date: the daily cap counts these.
+    issued_on = models.DateField()
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["promoted_code", "customer_email"], name="cs_honor_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["channel", "issued_on"], name="cs_honor_daily"),
+        ]
+
+
+class CheckoutCouponWatch(models.Model):
+    """The code a checkout carries, so a code Saleor drops silently is noticed.
+
+    ``code`` is the voucher code last seen on the checkout; when Saleor removes a code
+    that no longer applies, ``removed_*`` say which and why until another code is set.
+    """
+
+    checkout_token = models.UUIDField(primary_key=True)
+    code = models.CharField(max_length=255, blank=True, default="")
+    removed_code = models.CharField(max_length=255, blank=True, default="")
+    removed_reason = models.CharField(max_length=32, blank=True, default="")
+    removed_message = models.TextField(blank=True, default="")
+    removed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("checkout_token",)
