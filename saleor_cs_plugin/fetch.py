@@ -1,13 +1,35 @@
 """Reads Saleor and the plugin's tables into what the rules need (the read side)."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.db.models import Max, Sum
 from saleor.channel.models import Channel
+from saleor.checkout import base_calculations
+from saleor.checkout.utils import calculate_checkout_quantity
+from saleor.discount.models import (
+    Voucher,
+    VoucherChannelListing,
+    VoucherCode,
+    VoucherCustomer,
+)
+from saleor.discount.utils.voucher import get_customer_email_for_voucher_usage
+from saleor.order.models import Order
 from saleor.plugins.models import PluginConfiguration
 
 from .config import PLUGIN_ID, ChannelSettings, parse_channel_settings
+from .domain.coupons import (
+    ChannelListing,
+    CheckoutFacts,
+    LineFacts,
+    VoucherFacts,
+    VoucherType,
+)
 from .models import NoticePreference
+
+# The voucher metadata key that binds a code the plugin issued to one shopper.
+BOUND_EMAIL_KEY = "saleor_cs_recipient_email"
 
 
 @dataclass(frozen=True)
@@ -61,3 +83,139 @@ def is_opted_out(email: str) -> bool:
     return NoticePreference.objects.filter(
         email=email, is_opted_out_of_non_essential=True
     ).exists()
+
+
+def voucher_facts(codes, channel, customer_email: str = "") -> dict[str, VoucherFacts]:
+    """The vouchers of the given codes as seen from one channel, by code.
+
+    A fixed number of queries whatever the number of codes; codes no voucher has are
+    left out.
+    """
+    code_rows = list(VoucherCode.objects.filter(code__in=set(codes)).select_related("voucher"))
+    voucher_ids = {row.voucher_id for row in code_rows}
+    if not voucher_ids:
+        return {}
+    listings = {
+        listing.voucher_id: ChannelListing(
+            discount_value=listing.discount_value,
+            currency=listing.currency,
+            min_spent=listing.min_spent_amount,
+        )
+        for listing in VoucherChannelListing.objects.filter(
+            voucher_id__in=voucher_ids, channel_id=channel.pk
+        )
+    }
+    used = dict(
+        VoucherCode.objects.filter(voucher_id__in=voucher_ids)
+        .order_by()
+        .values("voucher_id")
+        .annotate(total=Sum("used"))
+        .values_list("voucher_id", "total")
+    )
+    used_by_customer = set()
+    if customer_email:
+        used_by_customer = set(
+            VoucherCustomer.objects.filter(
+                voucher_code__voucher_id__in=voucher_ids, customer_email=customer_email
+            ).values_list("voucher_code__voucher_id", flat=True)
+        )
+    last_used = dict(
+        Order.objects.filter(voucher_id__in=voucher_ids)
+        .order_by()
+        .values("voucher_id")
+        .annotate(last=Max("created_at"))
+        .values_list("voucher_id", "last")
+    )
+    targets = _voucher_targets(voucher_ids)
+    facts = {}
+    for row in code_rows:
+        voucher = row.voucher
+        ids, names = targets[voucher.pk]
+        facts[row.code] = VoucherFacts(
+            code=row.code,
+            code_is_active=row.is_active,
+            voucher_type=VoucherType(voucher.type),
+            is_percentage=voucher.discount_value_type == "percentage",
+            start_date=voucher.start_date,
+            end_date=voucher.end_date,
+            usage_limit=voucher.usage_limit,
+            used=used.get(voucher.pk) or 0,
+            single_use=voucher.single_use,
+            apply_once_per_order=voucher.apply_once_per_order,
+            apply_once_per_customer=voucher.apply_once_per_customer,
+            only_for_staff=voucher.only_for_staff,
+            min_checkout_items_quantity=voucher.min_checkout_items_quantity,
+            countries=frozenset(country.code for country in voucher.countries),
+            product_ids=frozenset(ids["product"]),
+            variant_ids=frozenset(ids["productvariant"]),
+            category_ids=frozenset(ids["category"]),
+            collection_ids=frozenset(ids["collection"]),
+            eligible_names=tuple(names),
+            listing=listings.get(voucher.pk),
+            used_by_customer=voucher.pk in used_by_customer,
+            last_used_at=last_used.get(voucher.pk),
+            bound_email=str((voucher.metadata or {}).get(BOUND_EMAIL_KEY, "")).lower(),
+        )
+    return facts
+
+
+def _voucher_targets(voucher_ids) -> dict:
+    """{voucher id: ({kind: ids}, names)} of the products, variants, categories and
+    collections a voucher is limited to (one query per kind)."""
+    targets = defaultdict(lambda: (defaultdict(set), []))
+    for relation, name_field in [
+        ("products", "name"),
+        ("variants", "name"),
+        ("categories", "name"),
+        ("collections", "name"),
+    ]:
+        through = getattr(Voucher, relation).through
+        target = getattr(Voucher, relation).field.related_model._meta.model_name
+        rows = through.objects.filter(voucher_id__in=voucher_ids).values_list(
+            "voucher_id", f"{target}_id", f"{target}__{name_field}"
+        )
+        for voucher_id, target_id, name in rows.order_by(f"{target}__{name_field}"):
+            ids, names = targets[voucher_id]
+            ids[target].add(target_id)
+            if name and target != "productvariant":
+                names.append(name)
+    return targets
+
+
+def checkout_facts(checkout_info, lines) -> CheckoutFacts:
+    """A checkout as Saleor's voucher rules see it, from Saleor's own fetch results."""
+    checkout = checkout_info.checkout
+    channel = checkout_info.channel
+    address = checkout_info.shipping_address or checkout_info.billing_address
+    delivery = checkout_info.get_delivery_method_info()
+    return CheckoutFacts(
+        channel_is_active=channel.is_active,
+        currency=checkout.currency,
+        subtotal=base_calculations.base_checkout_subtotal(
+            lines, channel, checkout.currency
+        ).amount,
+        quantity=calculate_checkout_quantity(lines),
+        lines=tuple(
+            LineFacts(
+                variant_id=line.variant.pk,
+                product_id=line.product.pk,
+                category_id=line.product.category_id,
+                collection_ids=frozenset(c.pk for c in line.collections if c),
+                unit_price=line.variant_discounted_price.amount,
+                quantity=line.line.quantity,
+                is_gift=bool(getattr(line.line, "is_gift", False)),
+            )
+            for line in lines
+            if line.variant and line.product
+        ),
+        is_shipping_required=any(
+            line.product_type.is_shipping_required for line in lines
+        ),
+        has_delivery_method=bool(delivery.delivery_method),
+        country=address.country.code if address else "",
+        shipping_price=base_calculations.base_checkout_undiscounted_delivery_price(
+            checkout_info, lines
+        ).amount,
+        customer_email=get_customer_email_for_voucher_usage(checkout_info) or "",
+        customer_is_staff=bool(checkout_info.user and checkout_info.user.is_staff),
+    )
