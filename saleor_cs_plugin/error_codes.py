@@ -17,3 +17,13 @@ class StockShortageErrorCode(Enum):
     REQUIRED = "required"
     EXPIRED = "expired"
     ALREADY_USED = "already_used"
+
+
+class CouponErrorCode(Enum):
+    GRAPHQL_ERROR = "graphql_error"
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    REQUIRED = "required"
+    # The code does not apply; the diagnosis says why.
+    NOT_APPLICABLE = "not_applicable"
+    RATE_LIMITED = "rate_limited"

@@ -6,6 +6,7 @@ belong here: each checks that the plugin is active, makes one call, and hands ba
 """
 
 from django.core.exceptions import ValidationError
+from saleor.checkout.error_codes import CheckoutErrorCode
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 from saleor.plugins.error_codes import PluginErrorCode
 
@@ -83,6 +84,27 @@ class CustomerServicePlugin(BasePlugin):
         if not self.active:
             return previous_value
         tasks.on_order_cancelled(order.pk)
+        return previous_value
+
+    def checkout_updated(self, checkout, previous_value=None, **kwargs):
+        if not self.active:
+            return previous_value
+        tasks.on_checkout_updated(checkout)
+        return previous_value
+
+    def preprocess_order_creation(self, checkout_info, lines=None, previous_value=None,
+                                  **kwargs):
+        if not self.active:
+            return previous_value
+        problem = tasks.bound_code_problem(checkout_info)
+        if problem:
+            raise ValidationError(
+                {
+                    "voucher_code": ValidationError(
+                        problem, code=CheckoutErrorCode.VOUCHER_NOT_APPLICABLE.value
+                    )
+                }
+            )
         return previous_value
 
     # Saleor 3.21 and 3.22 only; later versions never call it, and the sweep finds

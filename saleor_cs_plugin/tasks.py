@@ -16,7 +16,7 @@ from saleor.celeryconf import app
 from saleor.core.db.connection import allow_writer
 from saleor.plugins.manager import get_plugins_manager
 
-from . import events, fetch, outbox, promises, shortages, transport
+from . import coupons, events, fetch, outbox, promises, shortages, transport
 from .config import ChannelSettings, SettingsError
 from .domain.history import ContactChannel
 from .domain.notices import (
@@ -431,6 +431,28 @@ def on_order_cancelled(order_id) -> None:
         except Exception:  # noqa: BLE001 - a plugin fault must not fail the order
             # The promise's next review sees the cancelled order.
             logger.exception("Closing the promise of order %s failed.", order_id)
+
+
+def on_checkout_updated(checkout) -> None:
+    """Follow the checkout's promo code, from Saleor's hook (see coupons.watch_checkout)."""
+    with allow_writer():
+        try:
+            with transaction.atomic():
+                coupons.watch_checkout(checkout, get_plugins_manager, timezone.now())
+        except Exception:  # noqa: BLE001 - a plugin fault must not fail the checkout
+            logger.exception("Following the code of checkout %s failed.", checkout.token)
+
+
+def bound_code_problem(checkout_info) -> str:
+    """Why the checkout's code may not be used by this shopper, else "" (from the hook
+    before Saleor creates the order)."""
+    try:
+        return coupons.bound_email_problem(checkout_info)
+    except Exception:  # noqa: BLE001 - a plugin fault must not fail the checkout
+        logger.exception(
+            "Checking the code of checkout %s failed.", checkout_info.checkout.token
+        )
+        return ""
 
 
 # Stock shortages ------------------------------------------------------------

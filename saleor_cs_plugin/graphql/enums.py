@@ -2,10 +2,12 @@
 
 import graphene
 
+from ..domain.coupons import Reason as CouponReason
 from ..domain.history import Actor, ContactChannel, EntryType
 from ..domain.notices import NoticeStatus, NoticeType, Transport
 from ..domain.promises import DelayStage, PromiseStatus
 from ..domain.shortages import Choice
+from ..error_codes import CouponErrorCode as CouponErrorCodeValues
 from ..error_codes import ServiceHistoryErrorCode as ErrorCodeValues
 from ..error_codes import StockShortageErrorCode as StockShortageErrorCodeValues
 
@@ -76,4 +78,14 @@ ServiceStockShortageErrorCode = _graphql_enum(
     StockShortageErrorCodeValues,
     "ServiceStockShortageErrorCode",
     "Error codes of the stock-shortage choice.",
+)
+ServiceCouponReasonEnum = _graphql_enum(
+    CouponReason,
+    "ServiceCouponReasonEnum",
+    "Why a promo code does not apply to a checkout.",
+)
+ServiceCouponErrorCode = _graphql_enum(
+    CouponErrorCodeValues,
+    "ServiceCouponErrorCode",
+    "Error codes of the coupon mutations.",
 )

@@ -7,9 +7,12 @@ all apps are ready. So, from ``AppConfig.ready()``, this module adds
 - ``serviceHistory`` to Saleor's ``User`` and ``Order`` types,
   ``serviceNoticePreferences`` to ``User`` and ``deliveryPromise`` to ``Order``;
 - ``serviceNotices`` to the queries Saleor collects from ``AccountQueries``;
+- ``serviceCouponNotice`` to ``Checkout`` and ``serviceCouponCheck`` to the queries;
 - ``serviceContactLog``, ``serviceNoticeRetry``, ``serviceNoticePreferencesUpdate``,
-  ``serviceDeliveryConfirm`` and ``serviceStockShortageChoose`` to the mutations
-  Saleor collects from ``AccountMutations``,
+  ``serviceDeliveryConfirm``, ``serviceStockShortageChoose`` and ``serviceCouponApply``
+  to the mutations Saleor collects from ``AccountMutations``;
+- and it wraps the resolver of Saleor's ``checkoutComplete`` so that its generic
+  "Voucher not applicable" error says why (same field, same error code),
 
 and nowhere else is Saleor's schema touched. Every assumption this relies on is checked:
 if Saleor has already built its schema, or already has a field of the same name, start-up
@@ -24,10 +27,18 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from saleor.graphql.account.schema import AccountMutations, AccountQueries
 from saleor.graphql.account.types import User
+from saleor.graphql.checkout.types import Checkout
 from saleor.graphql.core.fields import ConnectionField
 from saleor.graphql.order.types import Order
 
+from .coupon_resolvers import (
+    explaining_voucher_errors,
+    resolve_checkout_coupon_notice,
+    resolve_coupon_check,
+)
+from .coupon_types import ServiceCouponDiagnosis, ServiceCouponNotice
 from .mutations.service_contact_log import ServiceContactLog
+from .mutations.service_coupon_apply import ServiceCouponApply
 from .mutations.service_delivery_confirm import ServiceDeliveryConfirm
 from .mutations.service_notice_preferences_update import (
     ServiceNoticePreferencesUpdate,
@@ -64,6 +75,9 @@ MOUNTED_FIELDS = (
     ("Mutation", "serviceNoticePreferencesUpdate"),
     ("Mutation", "serviceDeliveryConfirm"),
     ("Mutation", "serviceStockShortageChoose"),
+    ("Checkout", "serviceCouponNotice"),
+    ("Query", "serviceCouponCheck"),
+    ("Mutation", "serviceCouponApply"),
 )
 
 
@@ -161,6 +175,56 @@ def extend_saleor_schema() -> None:
         "service_stock_shortage_choose",
         ServiceStockShortageChoose.Field(),
     )
+    _add_field(
+        Checkout,
+        "service_coupon_notice",
+        graphene.Field(
+            ServiceCouponNotice,
+            description=(
+                "Set when Saleor removed the checkout's promo code because a change "
+                "made it stop applying: which code and why. Cleared when another "
+                "code is applied."
+            ),
+            resolver=resolve_checkout_coupon_notice,
+        ),
+    )
+    _add_root_field(
+        AccountQueries,
+        "service_coupon_check",
+        graphene.Field(
+            ServiceCouponDiagnosis,
+            id=graphene.ID(required=True, description="ID of the checkout."),
+            code=graphene.String(required=True, description="The promo code."),
+            description=(
+                "Checks a promo code against a checkout without applying it: whether "
+                "it applies, what it takes off, and if not, why (in the channel's "
+                "wording and as facts) and which promoted codes apply instead. A "
+                "failed code counts towards the checkout's and the client's rate "
+                "limits. Staff with MANAGE_DISCOUNTS see every true reason; shoppers "
+                "see codes that are not promoted as unknown until they start and in "
+                "other channels, as Saleor answers."
+            ),
+            resolver=resolve_coupon_check,
+        ),
+    )
+    _add_root_field(AccountMutations, "service_coupon_apply", ServiceCouponApply.Field())
+    _explain_checkout_complete()
+
+
+def _explain_checkout_complete() -> None:
+    from saleor.graphql.checkout.schema import (  # noqa: PLC0415
+        CheckoutMutations,
+    )
+
+    field = CheckoutMutations._meta.fields.get("checkout_complete")
+    if field is None or field.resolver is None:
+        raise ImproperlyConfigured(
+            "saleor_cs_plugin: Saleor's checkoutComplete mutation was not found where "
+            "the supported versions define it."
+        )
+    if not getattr(field.resolver, "explains_vouchers", False):
+        field.resolver = explaining_voucher_errors(field.resolver)
+        field.resolver.explains_vouchers = True
 
 
 def _add_field(graphene_type, name: str, field: graphene.Field) -> None:

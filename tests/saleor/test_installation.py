@@ -117,4 +117,7 @@ def test_schema_check_reports_missing_fields():
         "Mutation.serviceNoticePreferencesUpdate",
         "Mutation.serviceDeliveryConfirm",
         "Mutation.serviceStockShortageChoose",
+        "Checkout.serviceCouponNotice",
+        "Query.serviceCouponCheck",
+        "Mutation.serviceCouponApply",
     ]

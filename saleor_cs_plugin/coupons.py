@@ -1,0 +1,429 @@
+"""Coupon help: explain a code against a checkout, honor a promoted code that just
+ended, record rejections, and notice codes Saleor drops silently.
+
+Each use case fetches the checkout and the codes once (``fetch.py``), decides with
+``domain.coupons`` and writes what it decided. Applying a code always goes through
+Saleor's own ``add_promo_code_to_checkout`` (see the ``serviceCouponApply`` mutation).
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import Q
+from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
+from saleor.discount import DiscountValueType
+from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
+
+from . import fetch
+from .config import CouponSettings
+from .domain import coupons as rules
+from .domain.coupons import Diagnosis, Reason
+from .domain.history import Actor, ContactChannel, EntryType
+from .models import CheckoutCouponWatch, CouponFailure, CouponHonor, PromotedCode, ServiceHistoryEntry
+
+logger = logging.getLogger(__name__)
+
+RATE_WINDOW = timedelta(hours=1)
+HONORED_CODE_KEY = "saleor_cs_honored_code"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Too many failed codes: which limit, and when trying again is allowed."""
+
+    field: str  # "checkout" or "client_ip"
+    limit: int
+    retry_at: datetime
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    discount: object  # Money-like (amount, currency) for GraphQL
+
+
+@dataclass(frozen=True)
+class Honor:
+    original_code: str
+    replacement_code: str
+    valid_until: datetime
+    message: str
+
+
+@dataclass
+class Answer:
+    """What the storefront is told about one code and one checkout."""
+
+    diagnosis: Diagnosis
+    message: str = ""
+    currency: str = ""
+    suggestions: list[Diagnosis] = field(default_factory=list)
+    rate_limit: RateLimit | None = None
+    honor: Honor | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        return self.rate_limit is None and self.diagnosis.is_valid
+
+
+@dataclass(frozen=True)
+class CheckoutContext:
+    checkout: object
+    checkout_info: object
+    lines: list
+    facts: rules.CheckoutFacts
+    settings: object  # ChannelSettings
+    is_plugin_active: bool
+
+
+def load_checkout(checkout, manager) -> CheckoutContext:
+    """Saleor's view of the checkout (lines, info) and the channel's settings."""
+    lines, _ = fetch_checkout_lines(checkout)
+    checkout_info = fetch_checkout_info(checkout, lines, manager)
+    plugin = fetch.channel_plugin(checkout.channel_id)
+    return CheckoutContext(
+        checkout=checkout,
+        checkout_info=checkout_info,
+        lines=lines,
+        facts=fetch.checkout_facts(checkout_info, lines),
+        settings=plugin.settings,
+        is_plugin_active=plugin.is_active,
+    )
+
+
+def rate_limit(checkout_token, client_ip, settings: CouponSettings, now) -> RateLimit | None:
+    """Has this checkout, or this client address, failed too often in the last hour."""
+    since = now - RATE_WINDOW
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT"
+            " count(*) FILTER (WHERE checkout_token = %s),"
+            " min(created_at) FILTER (WHERE checkout_token = %s),"
+            " count(*) FILTER (WHERE client_ip = %s),"
+            " min(created_at) FILTER (WHERE client_ip = %s)"
+            f" FROM {CouponFailure._meta.db_table}"
+            " WHERE created_at > %s AND (checkout_token = %s OR client_ip = %s)",
+            [checkout_token, checkout_token, client_ip, client_ip, since,
+             checkout_token, client_ip],
+        )
+        by_checkout, first_checkout, by_ip, first_ip = cursor.fetchone()
+    if by_checkout >= settings.failures_per_checkout:
+        return RateLimit("checkout", settings.failures_per_checkout,
+                         first_checkout + RATE_WINDOW)
+    if client_ip and by_ip >= settings.failures_per_ip:
+        return RateLimit("client_ip", settings.failures_per_ip, first_ip + RATE_WINDOW)
+    return None
+
+
+def promoted_codes(channel_id, now) -> dict[str, PromotedCode]:
+    """The codes the store promotes in a channel now, by code."""
+    rows = PromotedCode.objects.filter(channel_id=channel_id).filter(
+        Q(promoted_until__isnull=True) | Q(promoted_until__gte=now)
+    )
+    return {row.code: row for row in rows}
+
+
+def check(context: CheckoutContext, code: str, *, client_ip, now, is_staff=False,
+          record=True) -> Answer:
+    """Explain ``code`` against the checkout without applying it.
+
+    A rejection is recorded (failure counts, rate limits, the shopper's history).
+    """
+    settings = context.settings.coupons
+    checkout = context.checkout
+    code = code.strip()
+    limit = rate_limit(checkout.token, client_ip, settings, now)
+    if limit is not None:
+        return Answer(Diagnosis(code, None), currency=checkout.currency, rate_limit=limit)
+    promoted = promoted_codes(checkout.channel_id, now)
+    facts = fetch.voucher_facts(
+        [code, *promoted], context.checkout_info.channel, context.facts.customer_email
+    )
+    voucher = facts.get(code)
+    diagnosis = rules.diagnose(voucher, context.facts, code, now)
+    if not is_staff:
+        diagnosis = rules.shown_to_shopper(diagnosis, is_promoted=code in promoted)
+    answer = Answer(diagnosis, currency=checkout.currency)
+    if diagnosis.is_valid:
+        return answer
+    answer.message = render_message(diagnosis, context.settings)
+    answer.suggestions = rules.rank_alternatives(
+        [(facts[c], True) for c in promoted if c in facts and c != diagnosis.code],
+        context.facts,
+        now,
+        settings.max_alternatives,
+    )
+    if record:
+        record_rejection(context, diagnosis, answer.message, client_ip=client_ip, now=now)
+    return answer
+
+
+def grace_candidate(context: CheckoutContext, code: str, now):
+    """The promoted code's row and facts when ``code`` is to be honored, else None."""
+    settings = context.settings.coupons
+    if not settings.is_grace_enabled or not context.facts.customer_email:
+        return None
+    row = promoted_codes(context.checkout.channel_id, now).get(code.strip())
+    if row is None:
+        return None
+    voucher = fetch.voucher_facts(
+        [row.code], context.checkout_info.channel, context.facts.customer_email
+    ).get(row.code)
+    if voucher is None:
+        return None
+    diagnosis = rules.diagnose(voucher, context.facts, row.code, now)
+    if not rules.is_within_grace(
+        voucher, context.facts, diagnosis, now, timedelta(hours=settings.grace_hours)
+    ):
+        return None
+    return row, diagnosis
+
+
+def honor(context: CheckoutContext, row: PromotedCode, diagnosis: Diagnosis, now) -> Honor | None:
+    """Issue a single-use replacement of ``row``'s code, bound to the shopper's e-mail.
+
+    Once per shopper and code, within the channel's daily cap; None when neither
+    allows it. The caller applies the replacement through Saleor.
+    """
+    settings = context.settings
+    email = context.facts.customer_email.lower()
+    local_today = now.astimezone(ZoneInfo(settings.time_zone)).date()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Serialises the daily count per channel between concurrent requests.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                [f"saleor-cs-honor:{row.channel_id}"],
+            )
+        if CouponHonor.objects.filter(promoted_code=row, customer_email=email).exists():
+            return None
+        issued = CouponHonor.objects.filter(
+            channel_id=row.channel_id, issued_on=local_today
+        ).count()
+        if issued >= settings.coupons.grace_per_day:
+            return None
+        original = VoucherCode.objects.select_related("voucher").get(code=row.code)
+        valid_until = now + timedelta(hours=settings.coupons.grace_code_valid_hours)
+        voucher = _replacement_voucher(original.voucher, row, email, now, valid_until)
+        replacement = f"{row.code[:40]}-{secrets.token_hex(4).upper()}"
+        VoucherCode.objects.create(voucher=voucher, code=replacement)
+        CouponHonor.objects.create(
+            promoted_code=row,
+            channel_id=row.channel_id,
+            customer_email=email,
+            voucher=voucher,
+            replacement_code=replacement,
+            valid_until=valid_until,
+            issued_on=local_today,
+        )
+        message = (
+            f"The code {row.code} ended just before you used it, so we honor it: "
+            f"{replacement} gives you the same discount, for you only, until "
+            f"{format_time(valid_until, settings.time_zone)}."
+        )
+        _history(
+            context,
+            EntryType.COUPON_HONORED,
+            message,
+            {
+                "code": row.code,
+                "reason": diagnosis.reason.value,
+                "replacement_code": replacement,
+                "valid_until": valid_until,
+            },
+            now,
+        )
+    return Honor(row.code, replacement, valid_until, message)
+
+
+def _replacement_voucher(original: Voucher, row, email, now, valid_until) -> Voucher:
+    voucher = Voucher.objects.create(
+        type=original.type,
+        name=original.name,
+        discount_value_type=original.discount_value_type,
+        apply_once_per_order=original.apply_once_per_order,
+        min_checkout_items_quantity=original.min_checkout_items_quantity,
+        countries=original.countries,
+        usage_limit=1,
+        single_use=True,
+        start_date=now,
+        end_date=valid_until,
+        metadata={fetch.BOUND_EMAIL_KEY: email, HONORED_CODE_KEY: row.code},
+    )
+    listing = VoucherChannelListing.objects.get(voucher=original, channel_id=row.channel_id)
+    VoucherChannelListing.objects.create(
+        voucher=voucher,
+        channel_id=row.channel_id,
+        discount_value=listing.discount_value,
+        currency=listing.currency,
+        min_spent_amount=listing.min_spent_amount,
+    )
+    for relation in ("products", "variants", "categories", "collections"):
+        getattr(voucher, relation).set(getattr(original, relation).all())
+    return voucher
+
+
+def record_rejection(context: CheckoutContext, diagnosis: Diagnosis, message: str, *,
+                     client_ip, now, details=None) -> None:
+    """A failed code: one row for the counts and limits, one history entry."""
+    checkout = context.checkout
+    CouponFailure.objects.create(
+        created_at=now,
+        code=diagnosis.code[:255],
+        reason=diagnosis.reason.value,
+        channel_id=checkout.channel_id,
+        checkout_token=checkout.token,
+        client_ip=client_ip or None,
+    )
+    _history(
+        context,
+        EntryType.COUPON_REJECTED,
+        message,
+        {"code": diagnosis.code, "reason": diagnosis.reason.value,
+         **diagnosis.details, **(details or {})},
+        now,
+    )
+
+
+def _history(context: CheckoutContext, entry_type, message, details, now) -> None:
+    checkout = context.checkout
+    ServiceHistoryEntry.objects.create(
+        created_at=now,
+        type=entry_type.value,
+        user_id=checkout.user_id,
+        customer_email=(context.facts.customer_email or checkout.email or "")[:254],
+        checkout_token=checkout.token,
+        contact_channel=ContactChannel.WEB.value,
+        actor=Actor.SYSTEM.value,
+        is_customer_visible=True,
+        message=message,
+        details=details,
+    )
+
+
+def render_message(diagnosis: Diagnosis, settings) -> str:
+    return rules.message(
+        diagnosis,
+        settings.coupons.messages,
+        format_money=format_money,
+        format_time=lambda moment: format_time(moment, settings.time_zone),
+    )
+
+
+def format_money(amount, currency: str) -> str:
+    return f"{amount:.2f} {currency}".strip()
+
+
+def format_time(moment: datetime, time_zone: str) -> str:
+    return moment.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+# Codes Saleor drops silently ----------------------------------------------------------
+
+
+def watch_checkout(checkout, manager_factory, now) -> None:
+    """Follow the checkout's voucher code; explain one that Saleor removed.
+
+    Called on every checkout update. While a code is set it is remembered (one
+    statement). When it is gone, the code is checked against the checkout as it is
+    now: if it no longer applies, Saleor dropped it, and the checkout carries the
+    reason until another code is set; if it still applies, the shopper removed it.
+    """
+    if checkout.voucher_code:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {CheckoutCouponWatch._meta.db_table}"
+                " (checkout_token, code, removed_code, removed_reason,"
+                " removed_message, removed_at, updated_at)"
+                " VALUES (%s, %s, '', '', '', NULL, %s)"
+                " ON CONFLICT (checkout_token) DO UPDATE SET code = EXCLUDED.code,"
+                " removed_code = '', removed_reason = '', removed_message = '',"
+                " removed_at = NULL, updated_at = EXCLUDED.updated_at"
+                f" WHERE {CheckoutCouponWatch._meta.db_table}.code"
+                " IS DISTINCT FROM EXCLUDED.code",
+                [checkout.token, checkout.voucher_code, now],
+            )
+        return
+    watch = (
+        CheckoutCouponWatch.objects.filter(checkout_token=checkout.token)
+        .exclude(code="")
+        .first()
+    )
+    if watch is None:
+        return
+    context = load_checkout(checkout, manager_factory())
+    facts = fetch.voucher_facts(
+        [watch.code], context.checkout_info.channel, context.facts.customer_email
+    )
+    diagnosis = rules.diagnose(facts.get(watch.code), context.facts, watch.code, now)
+    if diagnosis.is_valid:
+        CheckoutCouponWatch.objects.filter(pk=watch.pk, code=watch.code).update(
+            code="", updated_at=now
+        )
+        return
+    diagnosis = rules.shown_to_shopper(
+        diagnosis, is_promoted=watch.code in promoted_codes(checkout.channel_id, now)
+    )
+    message = "Your code was removed from the cart. " + render_message(
+        diagnosis, context.settings
+    )
+    updated = CheckoutCouponWatch.objects.filter(pk=watch.pk, code=watch.code).update(
+        code="",
+        removed_code=watch.code,
+        removed_reason=diagnosis.reason.value,
+        removed_message=message,
+        removed_at=now,
+        updated_at=now,
+    )
+    if updated:
+        _history(
+            context,
+            EntryType.COUPON_REJECTED,
+            message,
+            {"code": watch.code, "reason": diagnosis.reason.value, "removed": True,
+             **diagnosis.details},
+            now,
+        )
+
+
+def explain_current_code(checkout, manager, now) -> tuple[Diagnosis, str] | None:
+    """Why the checkout's own voucher code does not apply (for checkoutComplete)."""
+    if not checkout.voucher_code:
+        return None
+    context = load_checkout(checkout, manager)
+    if not context.is_plugin_active:
+        return None
+    facts = fetch.voucher_facts(
+        [checkout.voucher_code], context.checkout_info.channel,
+        context.facts.customer_email,
+    )
+    diagnosis = rules.diagnose(
+        facts.get(checkout.voucher_code), context.facts, checkout.voucher_code, now
+    )
+    if diagnosis.is_valid:
+        return None
+    diagnosis = rules.shown_to_shopper(
+        diagnosis,
+        is_promoted=checkout.voucher_code in promoted_codes(checkout.channel_id, now),
+    )
+    return diagnosis, render_message(diagnosis, context.settings)
+
+
+def bound_email_problem(checkout_info) -> str:
+    """A code the plugin issued to one shopper, used by another: the message, else ""."""
+    voucher = checkout_info.voucher
+    if voucher is None:
+        return ""
+    bound = str((voucher.metadata or {}).get(fetch.BOUND_EMAIL_KEY, "")).lower()
+    if not bound:
+        return ""
+    email = (fetch.get_customer_email_for_voucher_usage(checkout_info) or "").lower()
+    if email == bound:
+        return ""
+    code = checkout_info.checkout.voucher_code or ""
+    settings = fetch.channel_settings(checkout_info.channel.pk)
+    return render_message(Diagnosis(code, Reason.ISSUED_TO_ANOTHER_SHOPPER), settings)

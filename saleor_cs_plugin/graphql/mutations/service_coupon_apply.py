@@ -1,0 +1,152 @@
+"""``serviceCouponApply``: apply a promo code through Saleor's own voucher logic, and
+when it fails, say why and what to do instead."""
+
+import logging
+
+import graphene
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from saleor.core.db.connection import allow_writer
+from saleor.core.utils import get_client_ip
+from saleor.graphql.checkout.mutations.checkout_add_promo_code import (
+    CheckoutAddPromoCode,
+)
+from saleor.graphql.checkout.types import Checkout
+from saleor.graphql.core.mutations import BaseMutation
+from saleor.graphql.plugins.dataloaders import get_plugin_manager_promise
+from graphql.error import GraphQLError
+
+from ... import coupons
+from ...error_codes import CouponErrorCode
+from ..coupon_resolvers import checkout_from_id, is_discount_staff
+from ..coupon_types import ServiceCouponDiagnosis, ServiceCouponError, ServiceCouponHonor
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceCouponApply(BaseMutation):
+    checkout = graphene.Field(Checkout, description="The checkout, with the code applied.")
+    diagnosis = graphene.Field(
+        ServiceCouponDiagnosis,
+        description="Whether the code applies, and if not, why and what to try.",
+    )
+    honored = graphene.Field(
+        ServiceCouponHonor,
+        description=(
+            "Set when a promoted code that had just ended was honored with a "
+            "replacement code, applied instead."
+        ),
+    )
+
+    class Arguments:
+        id = graphene.ID(required=True, description="ID of the checkout.")
+        code = graphene.String(required=True, description="The promo code entered.")
+
+    class Meta:
+        description = (
+            "Applies a promo code to a checkout through Saleor's own voucher rules "
+            "(as checkoutAddPromoCode). When the code does not apply, the errors say "
+            "why in the shopper's terms, `diagnosis` gives the reason and its facts "
+            "(e.g. the shortfall), and suggests promoted codes that do apply. Within "
+            "the channel's grace window, a promoted code that just expired or ran out "
+            "is honored with a single-use replacement for this shopper. Failed "
+            "attempts are rate-limited per checkout and per client address."
+        )
+        error_type_class = ServiceCouponError
+
+    @classmethod
+    def perform_mutation(cls, _root, info, /, *, id, code):
+        code = (code or "").strip()
+        if not code:
+            raise ValidationError(
+                {"code": ValidationError("Enter a promo code; it is empty.",
+                                         code=CouponErrorCode.REQUIRED.value)}
+            )
+        try:
+            checkout = checkout_from_id(id)
+        except GraphQLError as error:
+            raise ValidationError(
+                {"id": ValidationError(str(error), code=CouponErrorCode.NOT_FOUND.value)}
+            ) from error
+        manager = get_plugin_manager_promise(info.context).get()
+        context = coupons.load_checkout(checkout, manager)
+        if not context.is_plugin_active:
+            return cls._apply_through_saleor(info, checkout, code)
+        now = timezone.now()
+        with allow_writer():
+            answer = coupons.check(
+                context,
+                code,
+                client_ip=get_client_ip(info.context),
+                now=now,
+                is_staff=is_discount_staff(info),
+                record=False,
+            )
+            if answer.rate_limit is not None:
+                diagnosis = ServiceCouponDiagnosis.from_answer(answer)
+                return cls(
+                    diagnosis=diagnosis,
+                    errors=[
+                        ServiceCouponError(
+                            field="code",
+                            message=diagnosis.message,
+                            code=CouponErrorCode.RATE_LIMITED.value,
+                        )
+                    ],
+                )
+            if answer.is_valid:
+                return cls._apply_through_saleor(
+                    info, checkout, code, diagnosis=ServiceCouponDiagnosis.from_answer(answer)
+                )
+            candidate = coupons.grace_candidate(context, code, now)
+            honor = candidate and coupons.honor(context, *candidate, now)
+            if honor:
+                payload = cls._apply_through_saleor(info, checkout, honor.replacement_code)
+                payload.honored = ServiceCouponHonor(
+                    original_code=honor.original_code,
+                    replacement_code=honor.replacement_code,
+                    valid_until=honor.valid_until,
+                    message=honor.message,
+                )
+                return payload
+            coupons.record_rejection(
+                context,
+                answer.diagnosis,
+                answer.message,
+                client_ip=get_client_ip(info.context),
+                now=now,
+            )
+        diagnosis = ServiceCouponDiagnosis.from_answer(answer)
+        return cls(
+            diagnosis=diagnosis,
+            errors=[
+                ServiceCouponError(
+                    field="code",
+                    message=diagnosis.message,
+                    code=CouponErrorCode.NOT_APPLICABLE.value,
+                )
+            ],
+        )
+
+    @classmethod
+    def _apply_through_saleor(cls, info, checkout, code, diagnosis=None):
+        """Saleor's checkoutAddPromoCode, as if the storefront had called it."""
+        try:
+            result = CheckoutAddPromoCode.perform_mutation(
+                None, info, id=graphene.Node.to_global_id("Checkout", checkout.token),
+                promo_code=code,
+            )
+        except ValidationError as error:
+            # Saleor refused what the rules accepted (a change in between, or a
+            # rule this Saleor has that the plugin does not know): its own error.
+            logger.warning("Saleor refused code %s on checkout %s: %s",
+                           code, checkout.token, error)
+            raise ValidationError(
+                {
+                    "code": ValidationError(
+                        "; ".join(error.messages),
+                        code=CouponErrorCode.NOT_APPLICABLE.value,
+                    )
+                }
+            ) from error
+        return cls(checkout=result.checkout, diagnosis=diagnosis)
