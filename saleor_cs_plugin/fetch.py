@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+from babel.numbers import get_currency_precision
 from django.db.models import Max, Sum
 from saleor.channel.models import Channel
 from saleor.checkout import base_calculations
@@ -100,6 +101,7 @@ def voucher_facts(codes, channel, customer_email: str = "") -> dict[str, Voucher
             discount_value=listing.discount_value,
             currency=listing.currency,
             min_spent=listing.min_spent_amount,
+            decimal_places=get_currency_precision(listing.currency),
         )
         for listing in VoucherChannelListing.objects.filter(
             voucher_id__in=voucher_ids, channel_id=channel.pk

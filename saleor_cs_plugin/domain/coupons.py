@@ -93,6 +93,8 @@ class ChannelListing:
     discount_value: Decimal
     currency: str
     min_spent: Decimal | None = None
+    # The currency's minor unit digits (2 for USD, 0 for JPY), as Saleor rounds.
+    decimal_places: int = 2
 
 
 @dataclass(frozen=True)
@@ -277,7 +279,8 @@ def _off(voucher: VoucherFacts, price: Decimal) -> Decimal:
     """Saleor's ``Voucher.get_discount_amount_for``: never more than the price."""
     value = voucher.listing.discount_value
     if voucher.is_percentage:
-        amount = (price * value / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        unit = Decimal(1).scaleb(-voucher.listing.decimal_places)
+        amount = (price * value / 100).quantize(unit, rounding=ROUND_HALF_UP)
     else:
         amount = value
     return min(max(amount, Decimal(0)), price)

@@ -1169,3 +1169,21 @@ def test_every_coupon_setting_error_is_named_at_once():
         "promoted_code_staff_email": "'nobody' is not an e-mail address; use e.g. "
         "'marketing@example.com', or leave it empty.",
     }
+
+
+@pytest.mark.parametrize(
+    ("currency", "decimal_places", "subtotal", "percent", "expected"),
+    [
+        ("JPY", 0, "999", "15", Decimal("150")),
+        ("KWD", 3, "1.235", "10", Decimal("0.124")),
+        ("USD", 2, "49.85", "10", Decimal("4.99")),
+    ],
+)
+def test_percentages_round_to_the_currencys_own_minor_unit(
+    currency, decimal_places, subtotal, percent, expected
+):
+    listing = replace(_listing(percent, currency=currency), decimal_places=decimal_places)
+    voucher = _voucher(listing=listing)
+    checkout = _checkout(lines=(_line(subtotal),), currency=currency)
+
+    assert diagnose(voucher, checkout, "SPRING10", NOW).discount == expected
