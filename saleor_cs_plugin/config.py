@@ -441,7 +441,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
             + ", ".join(r.value for r in Reason)
             + ". Placeholders: "
             + ", ".join(f"${v}" for v in MESSAGE_VARIABLES)
-            + "."
+            + "; write $$ for a dollar sign."
         ),
     ),
     FieldDefinition(

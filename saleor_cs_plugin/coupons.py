@@ -298,7 +298,7 @@ def _history(context: CheckoutContext, entry_type, message, details, now) -> Non
         customer_email=(context.facts.customer_email or checkout.email or "")[:254],
         checkout_token=checkout.token,
         contact_channel=ContactChannel.WEB.value,
-        actor=Actor.SYSTEM.value,
+        actor=Actor.PLUGIN.value,
         is_customer_visible=True,
         message=message,
         details=details,

@@ -438,7 +438,11 @@ def on_checkout_updated(checkout) -> None:
     with allow_writer():
         try:
             with transaction.atomic():
-                coupons.watch_checkout(checkout, get_plugins_manager, timezone.now())
+                coupons.watch_checkout(
+                    checkout,
+                    lambda: get_plugins_manager(allow_replica=False),
+                    timezone.now(),
+                )
         except Exception:  # noqa: BLE001 - a plugin fault must not fail the checkout
             logger.exception("Following the code of checkout %s failed.", checkout.token)
 

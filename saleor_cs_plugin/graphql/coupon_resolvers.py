@@ -9,6 +9,7 @@ from django.utils import timezone
 from graphql.error import GraphQLError
 from saleor.checkout.models import Checkout
 from saleor.core.db.connection import allow_writer
+from saleor.graphql.core.context import get_database_connection_name
 from saleor.core.utils import get_client_ip
 from saleor.graphql.plugins.dataloaders import get_plugin_manager_promise
 from saleor.permission.enums import DiscountPermissions
@@ -53,15 +54,16 @@ def resolve_coupon_check(_root, info, *, id, code):
     code = (code or "").strip()
     if not code:
         raise GraphQLError("code: enter a promo code; it is empty.")
-    checkout = checkout_from_id(id)
-    manager = get_plugin_manager_promise(info.context).get()
-    context = coupons.load_checkout(checkout, manager)
-    if not context.is_plugin_active:
-        raise GraphQLError(
-            "id: coupon help is not active in this checkout's channel "
-            f"'{checkout.channel.slug}'."
-        )
+    # The check reads the checkout as Saleor's mutations do, and records a rejection.
     with allow_writer():
+        checkout = checkout_from_id(id)
+        manager = get_plugin_manager_promise(info.context).get()
+        context = coupons.load_checkout(checkout, manager)
+        if not context.is_plugin_active:
+            raise GraphQLError(
+                "id: coupon help is not active in this checkout's channel "
+                f"'{checkout.channel.slug}'."
+            )
         answer = coupons.check(
             context,
             code,
@@ -73,8 +75,11 @@ def resolve_coupon_check(_root, info, *, id, code):
 
 
 def resolve_checkout_coupon_notice(root, _info):
+    # Saleor 3.23+ hands its Checkout type the checkout inside a context object.
+    root = getattr(root, "node", root)
     watch = (
-        CheckoutCouponWatch.objects.filter(checkout_token=root.token)
+        CheckoutCouponWatch.objects.using(get_database_connection_name(_info.context))
+        .filter(checkout_token=root.token)
         .exclude(removed_code="")
         .first()
     )
@@ -114,11 +119,12 @@ def _explain(payload, info, data):
     if not errors:
         return payload
     try:
-        checkout = _checkout_of_arguments(data)
-        if checkout is None:
-            return payload
-        manager = get_plugin_manager_promise(info.context).get()
-        explanation = coupons.explain_current_code(checkout, manager, timezone.now())
+        with allow_writer():
+            checkout = _checkout_of_arguments(data)
+            if checkout is None:
+                return payload
+            manager = get_plugin_manager_promise(info.context).get()
+            explanation = coupons.explain_current_code(checkout, manager, timezone.now())
     except Exception:  # noqa: BLE001 - Saleor's own answer must still reach the shopper
         logger.exception("Could not explain a refused voucher at checkout completion.")
         return payload

@@ -50,6 +50,21 @@ def signed_in_now(api_client):
 def place_order(api_client, *, channel, lines, shipping_method=None, email="shopper@example.com"):
     """Check out ``lines`` ([(variant, quantity)]) as a storefront does; the channel
     must allow unpaid orders. Returns the order's global id and number."""
+    checkout_id = start_checkout(
+        api_client, channel=channel, lines=lines, shipping_method=shipping_method,
+        email=email,
+    )
+    completed = get_graphql_content(
+        api_client.post_graphql(CHECKOUT_COMPLETE, {"id": checkout_id})
+    )["data"]["checkoutComplete"]
+    assert completed["errors"] == []
+    return completed["order"]
+
+
+def start_checkout(api_client, *, channel, lines, shipping_method=None,
+                   email="shopper@example.com", **post_kwargs):
+    """A checkout of ``lines`` with addresses and, if given, a delivery method.
+    Returns its global id."""
     signed_in_now(api_client)
     created = get_graphql_content(
         api_client.post_graphql(
@@ -71,6 +86,7 @@ def place_order(api_client, *, channel, lines, shipping_method=None, email="shop
                     "billingAddress": SHIPPING_ADDRESS,
                 }
             },
+            **post_kwargs,
         )
     )["data"]["checkoutCreate"]
     assert created["errors"] == []
@@ -88,8 +104,4 @@ def place_order(api_client, *, channel, lines, shipping_method=None, email="shop
             )
         )["data"]["checkoutDeliveryMethodUpdate"]
         assert updated["errors"] == []
-    completed = get_graphql_content(
-        api_client.post_graphql(CHECKOUT_COMPLETE, {"id": checkout_id})
-    )["data"]["checkoutComplete"]
-    assert completed["errors"] == []
-    return completed["order"]
+    return checkout_id
