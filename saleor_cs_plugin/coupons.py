@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.db.models import Q
 from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
-from saleor.discount import DiscountValueType
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 
 from . import fetch
@@ -35,15 +34,9 @@ HONORED_CODE_KEY = "saleor_cs_honored_code"
 class RateLimit:
     """Too many failed codes: which limit, and when trying again is allowed."""
 
-    field: str  # "checkout" or "client_ip"
+    scope: str  # "checkout" or "client_ip"
     limit: int
     retry_at: datetime
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    code: str
-    discount: object  # Money-like (amount, currency) for GraphQL
 
 
 @dataclass(frozen=True)

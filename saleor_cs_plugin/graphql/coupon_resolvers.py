@@ -10,6 +10,7 @@ from graphql.error import GraphQLError
 from saleor.checkout.models import Checkout
 from saleor.core.db.connection import allow_writer
 from saleor.graphql.core.context import get_database_connection_name
+from saleor.graphql.utils import get_user_or_app_from_context
 from saleor.core.utils import get_client_ip
 from saleor.graphql.plugins.dataloaders import get_plugin_manager_promise
 from saleor.permission.enums import DiscountPermissions
@@ -44,9 +45,10 @@ def checkout_from_id(checkout_id: str, field: str = "id"):
 
 
 def is_discount_staff(info) -> bool:
-    user = info.context.user
+    """Staff or an app with MANAGE_DISCOUNTS: they see every true reason."""
+    requestor = get_user_or_app_from_context(info.context)
     return bool(
-        user and user.is_staff and user.has_perm(DiscountPermissions.MANAGE_DISCOUNTS)
+        requestor and requestor.has_perm(DiscountPermissions.MANAGE_DISCOUNTS)
     )
 
 

@@ -145,7 +145,7 @@ class ServiceCouponDiagnosis(graphene.ObjectType):
             ],
             rate_limit=(
                 ServiceCouponRateLimit(
-                    scope=limit.field, limit=limit.limit, retry_at=limit.retry_at
+                    scope=limit.scope, limit=limit.limit, retry_at=limit.retry_at
                 )
                 if limit
                 else None

@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from prices import Money
 from saleor.checkout.models import Checkout
 from saleor.discount import DiscountValueType, VoucherType
 from saleor.discount.models import (
@@ -22,7 +21,7 @@ from saleor.discount.models import (
 from saleor.graphql.tests.utils import get_graphql_content
 from saleor.product.models import ProductVariant, ProductVariantChannelListing
 from saleor.warehouse.models import Stock
-from storefront import CHECKOUT_COMPLETE, signed_in_now, start_checkout
+from storefront import CHECKOUT_COMPLETE, start_checkout
 
 from saleor_cs_plugin.domain.history import EntryType
 from saleor_cs_plugin.models import (
@@ -284,18 +283,38 @@ def test_a_code_is_valid_exactly_when_saleors_checkout_add_promo_code_accepts_it
         assert diagnosis["message"] == ""
 
 
-def test_shoppers_learn_a_code_that_is_not_promoted_exists_only_once_it_works(
-    shop, api_client, staff_api_client, permission_manage_discounts, channel_USD, product
+@pytest.mark.parametrize(
+    ("client_name", "permission", "reason"),
+    [
+        ("api_client", None, "UNKNOWN_CODE"),
+        ("user_api_client", None, "UNKNOWN_CODE"),
+        ("staff_api_client", None, "UNKNOWN_CODE"),
+        ("staff_api_client", "permission_manage_discounts", "NOT_STARTED"),
+        ("app_api_client", None, "UNKNOWN_CODE"),
+        ("app_api_client", "permission_manage_discounts", "NOT_STARTED"),
+    ],
+)
+def test_only_discount_managers_learn_a_code_exists_before_it_starts(
+    client_name, permission, reason, shop, api_client, caller, channel_USD, product
 ):
     shop()
     _not_started(channel_USD)
     checkout_id = checkout_of(api_client, channel_USD, product)
-    staff_api_client.user.user_permissions.add(permission_manage_discounts)
 
-    assert check(api_client, checkout_id, "CODE")["reason"] == "UNKNOWN_CODE"
-    assert check(staff_api_client, checkout_id, "CODE")["reason"] == "NOT_STARTED"
+    assert check(caller(client_name, permission), checkout_id, "CODE")["reason"] == reason
+
+
+def test_shoppers_learn_a_promoted_code_has_not_started(shop, api_client, channel_USD,
+                                                        product):
+    shop()
+    _not_started(channel_USD)
     promote("CODE", channel_USD)
-    assert check(api_client, checkout_id, "CODE")["reason"] == "NOT_STARTED"
+    checkout_id = checkout_of(api_client, channel_USD, product)
+
+    diagnosis = check(api_client, checkout_id, "CODE")
+
+    assert diagnosis["reason"] == "NOT_STARTED"
+    assert diagnosis["message"].startswith("The code CODE can be used from ")
 
 
 def test_a_failed_code_is_explained_in_the_channels_words(shop, api_client, channel_USD,
