@@ -283,6 +283,46 @@ def test_a_code_is_valid_exactly_when_saleors_checkout_add_promo_code_accepts_it
         assert diagnosis["message"] == ""
 
 
+def _shipping_elsewhere(channel, **_):
+    make_voucher(channel, "CODE", type=VoucherType.SHIPPING, countries=["IS"])
+
+
+def _shipping_here(channel, **_):
+    make_voucher(channel, "CODE", type=VoucherType.SHIPPING, countries=["PL"], value=50)
+
+
+def _cheapest_item(channel, **_):
+    make_voucher(channel, "CODE", apply_once_per_order=True, value=50)
+
+
+DELIVERY_CASES = [
+    (_shipping_elsewhere, "SHIPPING_NOT_APPLICABLE", {"shippingCause": "country"}),
+    (_shipping_here, None, {}),
+    (_cheapest_item, None, {}),
+]
+
+
+@pytest.mark.parametrize(("set_up", "reason", "details"), DELIVERY_CASES,
+                         ids=[case[0].__name__.strip("_") for case in DELIVERY_CASES])
+def test_with_a_delivery_method_a_code_is_valid_exactly_when_saleor_accepts_it(
+    set_up, reason, details, shop, api_client, channel_USD, product, shipping_method
+):
+    shop()
+    set_up(channel_USD)
+    checkout_id = checkout_of(api_client, channel_USD, product, shipping_method)
+
+    diagnosis = check(api_client, checkout_id, "CODE")
+    saleor = saleor_add(api_client, checkout_id, "CODE")
+
+    assert diagnosis["reason"] == reason
+    assert (saleor["errors"] == []) is diagnosis["isValid"] is (reason is None)
+    for name, value in details.items():
+        assert diagnosis["details"][name] == value
+    if reason is None:
+        checkout = Checkout.objects.get()
+        assert diagnosis["discount"]["amount"] == float(checkout.discount_amount)
+
+
 @pytest.mark.parametrize(
     ("client_name", "permission", "reason"),
     [
