@@ -11,13 +11,10 @@ address and a delivery method untimed, then the two mutations are timed one by o
 serviceCouponCheck must make the same number of SQL queries for 1 and 20 lines.
 
 The benchmark settings pick up Saleor's restrict-writer middleware from its test
-settings (importing their RSA key runs ``MIDDLEWARE.insert``), so every request here
-fails on a read from the writer outside ``allow_writer``, as with Saleor's
-``ENABLE_RESTRICT_WRITER_MIDDLEWARE``. serviceCouponCheck is tried once that way and
-reported, then measured under Saleor's default middleware.
+settings (importing their RSA key runs ``MIDDLEWARE.insert``), as every benchmark here
+does; it costs little per query.
 """
 
-import logging
 import statistics
 import time
 import uuid
@@ -26,9 +23,8 @@ from decimal import Decimal
 
 import bench_support  # noqa: F401 (sets Django up)
 import graphene
-from django.conf import settings
 from django.db import connections
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from saleor.discount import DiscountValueType, VoucherType
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
@@ -54,7 +50,6 @@ WARM_UP = 5
 CHECK_ROUNDS = 30
 LARGE_CART = 20
 GOAL = 1.10
-RESTRICT_WRITER = "saleor.core.db.connection.restrict_writer_middleware"
 PERCENT_OFF = Decimal(10)
 UNIT_PRICE = Decimal(20)  # make_store's price
 
@@ -249,45 +244,13 @@ def compare_mutations(client, channel, method, variant, configuration, code):
     )
 
 
-def check_restricted(client, checkout_id, code) -> bool:
-    """One serviceCouponCheck under the restrict-writer middleware; reports an error."""
-    logging.disable(logging.ERROR)  # Saleor logs the failure's whole traceback
-    try:
-        response = client.post(
-            "/graphql/",
-            {
-                "query": SERVICE_COUPON_CHECK,
-                "variables": {"id": checkout_id, "code": code},
-            },
-            content_type="application/json",
-        ).json()
-    finally:
-        logging.disable(logging.NOTSET)
-    errors = response.get("errors")
-    if not errors:
-        print("serviceCouponCheck passes Saleor's restrict-writer middleware.")
-        return True
-    print(
-        "serviceCouponCheck FAILS under Saleor's restrict-writer middleware: "
-        f"{[e.get('extensions', {}).get('exception', {}).get('code') for e in errors]} "
-        f"{[e['message'] for e in errors]}; measured without that middleware."
-    )
-    return False
-
-
 def check_carts(client, channel, method, variants, configuration, code):
     set_active(configuration, True)
     carts = {
         1: new_checkout(client, channel, method, variants[:1]),
         LARGE_CART: new_checkout(client, channel, method, variants[:LARGE_CART]),
     }
-    check_restricted(client, carts[1], code)
-    # Saleor's default middleware; a client's handler loads it on its first request.
-    default_middleware = [
-        name for name in settings.MIDDLEWARE if name != RESTRICT_WRITER
-    ]
-    with override_settings(MIDDLEWARE=default_middleware):
-        measure_checks(Client(SERVER_NAME="127.0.0.1"), carts, code)
+    measure_checks(client, carts, code)
 
 
 def measure_checks(client, carts, code):
