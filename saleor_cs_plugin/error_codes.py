@@ -17,3 +17,10 @@ class StockShortageErrorCode(Enum):
     REQUIRED = "required"
     EXPIRED = "expired"
     ALREADY_USED = "already_used"
+
+
+class PromotedCodeErrorCode(Enum):
+    GRAPHQL_ERROR = "graphql_error"
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    REQUIRED = "required"

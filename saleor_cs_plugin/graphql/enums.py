@@ -2,10 +2,12 @@
 
 import graphene
 
+from ..domain.coupons import CodeHealth, Placement, Reason
 from ..domain.history import Actor, ContactChannel, EntryType
 from ..domain.notices import NoticeStatus, NoticeType, Transport
 from ..domain.promises import DelayStage, PromiseStatus
 from ..domain.shortages import Choice
+from ..error_codes import PromotedCodeErrorCode as PromotedCodeErrorCodeValues
 from ..error_codes import ServiceHistoryErrorCode as ErrorCodeValues
 from ..error_codes import StockShortageErrorCode as StockShortageErrorCodeValues
 
@@ -76,4 +78,31 @@ ServiceStockShortageErrorCode = _graphql_enum(
     StockShortageErrorCodeValues,
     "ServiceStockShortageErrorCode",
     "Error codes of the stock-shortage choice.",
+)
+
+
+# Promoted codes and coupon failures --------------------------------------------
+
+PromotedCodePlacementEnum = _graphql_enum(
+    Placement,
+    "PromotedCodePlacementEnum",
+    "Where the store shows a promoted code: a pop-up, an e-mail campaign, an "
+    "affiliate link, a social-media post, a banner, or elsewhere.",
+)
+PromotedCodeHealthEnum = _graphql_enum(
+    CodeHealth,
+    "PromotedCodeHealthEnum",
+    "How a promoted code stands in its channel: healthy, expiring soon, running out "
+    "soon, or not working (expired, used up, deactivated, not started, or not "
+    "available in the channel).",
+)
+CouponFailureReasonEnum = _graphql_enum(
+    Reason,
+    "CouponFailureReasonEnum",
+    "Why a promo code did not apply to a cart.",
+)
+PromotedCodeErrorCode = _graphql_enum(
+    PromotedCodeErrorCodeValues,
+    "PromotedCodeErrorCode",
+    "Error codes of the promoted-code mutations.",
 )

@@ -6,9 +6,11 @@ all apps are ready. So, from ``AppConfig.ready()``, this module adds
 
 - ``serviceHistory`` to Saleor's ``User`` and ``Order`` types,
   ``serviceNoticePreferences`` to ``User`` and ``deliveryPromise`` to ``Order``;
-- ``serviceNotices`` to the queries Saleor collects from ``AccountQueries``;
+- ``serviceNotices``, ``servicePromotedCodes`` and ``serviceCouponFailureStats`` to
+  the queries Saleor collects from ``AccountQueries``;
 - ``serviceContactLog``, ``serviceNoticeRetry``, ``serviceNoticePreferencesUpdate``,
-  ``serviceDeliveryConfirm`` and ``serviceStockShortageChoose`` to the mutations
+  ``serviceDeliveryConfirm``, ``serviceStockShortageChoose``,
+  ``servicePromotedCodeRegister`` and ``servicePromotedCodeRemove`` to the mutations
   Saleor collects from ``AccountMutations``,
 
 and nowhere else is Saleor's schema touched. Every assumption this relies on is checked:
@@ -25,15 +27,25 @@ from django.core.exceptions import ImproperlyConfigured
 from saleor.graphql.account.schema import AccountMutations, AccountQueries
 from saleor.graphql.account.types import User
 from saleor.graphql.core.fields import ConnectionField
+from saleor.graphql.core.scalars import DateTime
+from saleor.graphql.core.types import NonNullList
 from saleor.graphql.order.types import Order
 
+from .enums import PromotedCodeHealthEnum
 from .mutations.service_contact_log import ServiceContactLog
 from .mutations.service_delivery_confirm import ServiceDeliveryConfirm
 from .mutations.service_notice_preferences_update import (
     ServiceNoticePreferencesUpdate,
 )
 from .mutations.service_notice_retry import ServiceNoticeRetry
+from .mutations.service_promoted_code_register import ServicePromotedCodeRegister
+from .mutations.service_promoted_code_remove import ServicePromotedCodeRemove
 from .mutations.service_stock_shortage_choose import ServiceStockShortageChoose
+from .promoted_code_resolvers import (
+    resolve_coupon_failure_stats,
+    resolve_promoted_codes,
+)
+from .promoted_code_types import CouponFailureCount, PromotedCode
 from .resolvers import (
     resolve_order_delivery_promise,
     resolve_order_service_history,
@@ -64,6 +76,10 @@ MOUNTED_FIELDS = (
     ("Mutation", "serviceNoticePreferencesUpdate"),
     ("Mutation", "serviceDeliveryConfirm"),
     ("Mutation", "serviceStockShortageChoose"),
+    ("Query", "servicePromotedCodes"),
+    ("Query", "serviceCouponFailureStats"),
+    ("Mutation", "servicePromotedCodeRegister"),
+    ("Mutation", "servicePromotedCodeRemove"),
 )
 
 
@@ -160,6 +176,61 @@ def extend_saleor_schema() -> None:
         AccountMutations,
         "service_stock_shortage_choose",
         ServiceStockShortageChoose.Field(),
+    )
+    _mount_promoted_codes()
+
+
+def _mount_promoted_codes() -> None:
+    # The resolvers check MANAGE_DISCOUNTS themselves (see serviceNotices).
+    _add_root_field(
+        AccountQueries,
+        "service_promoted_codes",
+        NonNullList(
+            PromotedCode,
+            required=True,
+            channel=graphene.String(description="Only codes promoted in this channel."),
+            health=NonNullList(
+                PromotedCodeHealthEnum,
+                description="Only codes in one of these states.",
+            ),
+            include_ended=graphene.Boolean(
+                default_value=False,
+                description="Also codes whose promotion has ended.",
+            ),
+            description=(
+                "Promoted codes, by code and channel, with their health computed "
+                "now. Requires MANAGE_DISCOUNTS."
+            ),
+            resolver=resolve_promoted_codes,
+        ),
+    )
+    _add_root_field(
+        AccountQueries,
+        "service_coupon_failure_stats",
+        NonNullList(
+            CouponFailureCount,
+            required=True,
+            since=DateTime(required=True, description="Start of the period."),
+            until=DateTime(
+                description="End of the period (excluded); now when omitted."
+            ),
+            channel=graphene.String(description="Only failures in this channel."),
+            description=(
+                "How often promo codes failed in a period, by code and reason, the "
+                "most frequent first. Requires MANAGE_DISCOUNTS."
+            ),
+            resolver=resolve_coupon_failure_stats,
+        ),
+    )
+    _add_root_field(
+        AccountMutations,
+        "service_promoted_code_register",
+        ServicePromotedCodeRegister.Field(),
+    )
+    _add_root_field(
+        AccountMutations,
+        "service_promoted_code_remove",
+        ServicePromotedCodeRemove.Field(),
     )
 
 

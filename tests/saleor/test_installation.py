@@ -117,4 +117,8 @@ def test_schema_check_reports_missing_fields():
         "Mutation.serviceNoticePreferencesUpdate",
         "Mutation.serviceDeliveryConfirm",
         "Mutation.serviceStockShortageChoose",
+        "Query.servicePromotedCodes",
+        "Query.serviceCouponFailureStats",
+        "Mutation.servicePromotedCodeRegister",
+        "Mutation.servicePromotedCodeRemove",
     ]
