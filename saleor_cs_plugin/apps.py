@@ -11,6 +11,8 @@ SWEEP_PROMISES_BEAT_ENTRY = "saleor-cs-plugin-sweep-promises"
 SWEEP_PROMISES_EVERY = timedelta(minutes=5)
 SWEEP_STOCK_SHORTAGES_BEAT_ENTRY = "saleor-cs-plugin-sweep-stock-shortages"
 SWEEP_STOCK_SHORTAGES_EVERY = timedelta(minutes=5)
+SWEEP_PROMOTED_CODES_BEAT_ENTRY = "saleor-cs-plugin-sweep-promoted-codes"
+SWEEP_PROMOTED_CODES_EVERY = timedelta(minutes=15)
 
 
 class CustomerServiceConfig(AppConfig):
@@ -43,5 +45,12 @@ class CustomerServiceConfig(AppConfig):
             {
                 "task": "saleor_cs_plugin.sweep_stock_shortages",
                 "schedule": SWEEP_STOCK_SHORTAGES_EVERY,
+            },
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            SWEEP_PROMOTED_CODES_BEAT_ENTRY,
+            {
+                "task": "saleor_cs_plugin.sweep_promoted_codes",
+                "schedule": SWEEP_PROMOTED_CODES_EVERY,
             },
         )

@@ -27,3 +27,10 @@ class CouponErrorCode(Enum):
     # The code does not apply; the diagnosis says why.
     NOT_APPLICABLE = "not_applicable"
     RATE_LIMITED = "rate_limited"
+
+
+class PromotedCodeErrorCode(Enum):
+    GRAPHQL_ERROR = "graphql_error"
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    REQUIRED = "required"

@@ -86,13 +86,19 @@ def is_opted_out(email: str) -> bool:
     ).exists()
 
 
-def voucher_facts(codes, channel, customer_email: str = "") -> dict[str, VoucherFacts]:
+def voucher_facts(
+    codes, channel, customer_email: str = "", *, using: str = "default"
+) -> dict[str, VoucherFacts]:
     """The vouchers of the given codes as seen from one channel, by code.
 
-    A fixed number of queries whatever the number of codes; codes no voucher has are
-    left out.
+    A fixed number of queries whatever the number of codes, on the ``using``
+    connection; codes no voucher has are left out.
     """
-    code_rows = list(VoucherCode.objects.filter(code__in=set(codes)).select_related("voucher"))
+    code_rows = list(
+        VoucherCode.objects.using(using)
+        .filter(code__in=set(codes))
+        .select_related("voucher")
+    )
     voucher_ids = {row.voucher_id for row in code_rows}
     if not voucher_ids:
         return {}
@@ -103,12 +109,12 @@ def voucher_facts(codes, channel, customer_email: str = "") -> dict[str, Voucher
             min_spent=listing.min_spent_amount,
             decimal_places=get_currency_precision(listing.currency),
         )
-        for listing in VoucherChannelListing.objects.filter(
+        for listing in VoucherChannelListing.objects.using(using).filter(
             voucher_id__in=voucher_ids, channel_id=channel.pk
         )
     }
     used = dict(
-        VoucherCode.objects.filter(voucher_id__in=voucher_ids)
+        VoucherCode.objects.using(using).filter(voucher_id__in=voucher_ids)
         .order_by()
         .values("voucher_id")
         .annotate(total=Sum("used"))
@@ -117,18 +123,18 @@ def voucher_facts(codes, channel, customer_email: str = "") -> dict[str, Voucher
     used_by_customer = set()
     if customer_email:
         used_by_customer = set(
-            VoucherCustomer.objects.filter(
+            VoucherCustomer.objects.using(using).filter(
                 voucher_code__voucher_id__in=voucher_ids, customer_email=customer_email
             ).values_list("voucher_code__voucher_id", flat=True)
         )
     last_used = dict(
-        Order.objects.filter(voucher_id__in=voucher_ids)
+        Order.objects.using(using).filter(voucher_id__in=voucher_ids)
         .order_by()
         .values("voucher_id")
         .annotate(last=Max("created_at"))
         .values_list("voucher_id", "last")
     )
-    targets = _voucher_targets(voucher_ids)
+    targets = _voucher_targets(voucher_ids, using)
     facts = {}
     for row in code_rows:
         voucher = row.voucher
@@ -161,7 +167,7 @@ def voucher_facts(codes, channel, customer_email: str = "") -> dict[str, Voucher
     return facts
 
 
-def _voucher_targets(voucher_ids) -> dict:
+def _voucher_targets(voucher_ids, using: str = "default") -> dict:
     """{voucher id: ({kind: ids}, names)} of the products, variants, categories and
     collections a voucher is limited to (one query per kind)."""
     targets = defaultdict(lambda: (defaultdict(set), []))
@@ -173,8 +179,10 @@ def _voucher_targets(voucher_ids) -> dict:
     ]:
         through = getattr(Voucher, relation).through
         target = getattr(Voucher, relation).field.related_model._meta.model_name
-        rows = through.objects.filter(voucher_id__in=voucher_ids).values_list(
-            "voucher_id", f"{target}_id", f"{target}__{name_field}"
+        rows = (
+            through.objects.using(using)
+            .filter(voucher_id__in=voucher_ids)
+            .values_list("voucher_id", f"{target}_id", f"{target}__{name_field}")
         )
         for voucher_id, target_id, name in rows.order_by(f"{target}__{name_field}"):
             ids, names = targets[voucher_id]

@@ -16,7 +16,16 @@ from saleor.celeryconf import app
 from saleor.core.db.connection import allow_writer
 from saleor.plugins.manager import get_plugins_manager
 
-from . import coupons, events, fetch, outbox, promises, shortages, transport
+from . import (
+    coupons,
+    events,
+    fetch,
+    outbox,
+    promises,
+    promoted_codes,
+    shortages,
+    transport,
+)
 from .config import ChannelSettings, SettingsError
 from .domain.history import ContactChannel
 from .domain.notices import (
@@ -538,3 +547,19 @@ def _queue_check(task, object_id) -> None:
             task.run(object_id)
     except Exception:  # noqa: BLE001 - a hook must never raise into Saleor's flow
         logger.exception("Checking %s %s for stock shortages failed.", task.name, object_id)
+
+
+# Promoted codes ---------------------------------------------------------------
+
+
+@app.task(name="saleor_cs_plugin.sweep_promoted_codes")
+def sweep_promoted_codes_task():
+    """Check the health of every promoted code and alert staff once per change.
+
+    Two sweeps at once split the codes between them (rows locked with SKIP LOCKED);
+    each alert's notice has its own idempotency key besides.
+    """
+    with allow_writer():
+        sweep = promoted_codes.check_promoted_codes(timezone.now())
+        schedule_delivery(sweep.notice_ids)
+    return len(sweep.alerts)

@@ -20,6 +20,9 @@ class EntryType(StrEnum):
     CUSTOMER_CHOICE = "customer_choice"
     SURVEY_SENT = "survey_sent"
     SURVEY_ANSWERED = "survey_answered"
+    # For staff, about the store rather than a customer (e.g. a promoted code that
+    # stopped working).
+    STAFF_ALERT = "staff_alert"
 
 
 class ContactChannel(StrEnum):

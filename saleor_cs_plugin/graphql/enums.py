@@ -2,12 +2,13 @@
 
 import graphene
 
-from ..domain.coupons import Reason as CouponReason
+from ..domain.coupons import CodeHealth, Placement, Reason
 from ..domain.history import Actor, ContactChannel, EntryType
 from ..domain.notices import NoticeStatus, NoticeType, Transport
 from ..domain.promises import DelayStage, PromiseStatus
 from ..domain.shortages import Choice
 from ..error_codes import CouponErrorCode as CouponErrorCodeValues
+from ..error_codes import PromotedCodeErrorCode as PromotedCodeErrorCodeValues
 from ..error_codes import ServiceHistoryErrorCode as ErrorCodeValues
 from ..error_codes import StockShortageErrorCode as StockShortageErrorCodeValues
 
@@ -80,7 +81,7 @@ ServiceStockShortageErrorCode = _graphql_enum(
     "Error codes of the stock-shortage choice.",
 )
 ServiceCouponReasonEnum = _graphql_enum(
-    CouponReason,
+    Reason,
     "ServiceCouponReasonEnum",
     "Why a promo code does not apply to a checkout.",
 )
@@ -88,4 +89,26 @@ ServiceCouponErrorCode = _graphql_enum(
     CouponErrorCodeValues,
     "ServiceCouponErrorCode",
     "Error codes of the coupon mutations.",
+)
+
+
+# Promoted codes and coupon failures --------------------------------------------
+
+PromotedCodePlacementEnum = _graphql_enum(
+    Placement,
+    "PromotedCodePlacementEnum",
+    "Where the store shows a promoted code: a pop-up, an e-mail campaign, an "
+    "affiliate link, a social-media post, a banner, or elsewhere.",
+)
+PromotedCodeHealthEnum = _graphql_enum(
+    CodeHealth,
+    "PromotedCodeHealthEnum",
+    "How a promoted code stands in its channel: healthy, expiring soon, running out "
+    "soon, or not working (expired, used up, deactivated, not started, or not "
+    "available in the channel).",
+)
+PromotedCodeErrorCode = _graphql_enum(
+    PromotedCodeErrorCodeValues,
+    "PromotedCodeErrorCode",
+    "Error codes of the promoted-code mutations.",
 )

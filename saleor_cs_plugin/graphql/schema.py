@@ -6,11 +6,13 @@ all apps are ready. So, from ``AppConfig.ready()``, this module adds
 
 - ``serviceHistory`` to Saleor's ``User`` and ``Order`` types,
   ``serviceNoticePreferences`` to ``User`` and ``deliveryPromise`` to ``Order``;
-- ``serviceNotices`` to the queries Saleor collects from ``AccountQueries``;
-- ``serviceCouponNotice`` to ``Checkout`` and ``serviceCouponCheck`` to the queries;
+- ``serviceNotices``, ``serviceCouponCheck``, ``servicePromotedCodes`` and
+  ``serviceCouponFailureStats`` to the queries Saleor collects from
+  ``AccountQueries``, and ``serviceCouponNotice`` to ``Checkout``;
 - ``serviceContactLog``, ``serviceNoticeRetry``, ``serviceNoticePreferencesUpdate``,
-  ``serviceDeliveryConfirm``, ``serviceStockShortageChoose`` and ``serviceCouponApply``
-  to the mutations Saleor collects from ``AccountMutations``;
+  ``serviceDeliveryConfirm``, ``serviceStockShortageChoose``, ``serviceCouponApply``,
+  ``servicePromotedCodeRegister`` and ``servicePromotedCodeRemove`` to the mutations
+  Saleor collects from ``AccountMutations``;
 - and it wraps the resolver of Saleor's ``checkoutComplete`` so that its generic
   "Voucher not applicable" error says why (same field, same error code),
 
@@ -29,6 +31,8 @@ from saleor.graphql.account.schema import AccountMutations, AccountQueries
 from saleor.graphql.account.types import User
 from saleor.graphql.checkout.types import Checkout
 from saleor.graphql.core.fields import ConnectionField
+from saleor.graphql.core.scalars import DateTime
+from saleor.graphql.core.types import NonNullList
 from saleor.graphql.order.types import Order
 
 from .coupon_resolvers import (
@@ -37,6 +41,7 @@ from .coupon_resolvers import (
     resolve_coupon_check,
 )
 from .coupon_types import ServiceCouponDiagnosis, ServiceCouponNotice
+from .enums import PromotedCodeHealthEnum
 from .mutations.service_contact_log import ServiceContactLog
 from .mutations.service_coupon_apply import ServiceCouponApply
 from .mutations.service_delivery_confirm import ServiceDeliveryConfirm
@@ -44,7 +49,14 @@ from .mutations.service_notice_preferences_update import (
     ServiceNoticePreferencesUpdate,
 )
 from .mutations.service_notice_retry import ServiceNoticeRetry
+from .mutations.service_promoted_code_register import ServicePromotedCodeRegister
+from .mutations.service_promoted_code_remove import ServicePromotedCodeRemove
 from .mutations.service_stock_shortage_choose import ServiceStockShortageChoose
+from .promoted_code_resolvers import (
+    resolve_coupon_failure_stats,
+    resolve_promoted_codes,
+)
+from .promoted_code_types import CouponFailureCount, PromotedCode
 from .resolvers import (
     resolve_order_delivery_promise,
     resolve_order_service_history,
@@ -78,6 +90,10 @@ MOUNTED_FIELDS = (
     ("Checkout", "serviceCouponNotice"),
     ("Query", "serviceCouponCheck"),
     ("Mutation", "serviceCouponApply"),
+    ("Query", "servicePromotedCodes"),
+    ("Query", "serviceCouponFailureStats"),
+    ("Mutation", "servicePromotedCodeRegister"),
+    ("Mutation", "servicePromotedCodeRemove"),
 )
 
 
@@ -208,7 +224,62 @@ def extend_saleor_schema() -> None:
         ),
     )
     _add_root_field(AccountMutations, "service_coupon_apply", ServiceCouponApply.Field())
+    _mount_promoted_codes()
     _explain_checkout_complete()
+
+
+def _mount_promoted_codes() -> None:
+    # The resolvers check MANAGE_DISCOUNTS themselves (see serviceNotices).
+    _add_root_field(
+        AccountQueries,
+        "service_promoted_codes",
+        NonNullList(
+            PromotedCode,
+            required=True,
+            channel=graphene.String(description="Only codes promoted in this channel."),
+            health=NonNullList(
+                PromotedCodeHealthEnum,
+                description="Only codes in one of these states.",
+            ),
+            include_ended=graphene.Boolean(
+                default_value=False,
+                description="Also codes whose promotion has ended.",
+            ),
+            description=(
+                "Promoted codes, by code and channel, with their health computed "
+                "now. Requires MANAGE_DISCOUNTS."
+            ),
+            resolver=resolve_promoted_codes,
+        ),
+    )
+    _add_root_field(
+        AccountQueries,
+        "service_coupon_failure_stats",
+        NonNullList(
+            CouponFailureCount,
+            required=True,
+            since=DateTime(required=True, description="Start of the period."),
+            until=DateTime(
+                description="End of the period (excluded); now when omitted."
+            ),
+            channel=graphene.String(description="Only failures in this channel."),
+            description=(
+                "How often promo codes failed in a period, by code and reason, the "
+                "most frequent first. Requires MANAGE_DISCOUNTS."
+            ),
+            resolver=resolve_coupon_failure_stats,
+        ),
+    )
+    _add_root_field(
+        AccountMutations,
+        "service_promoted_code_register",
+        ServicePromotedCodeRegister.Field(),
+    )
+    _add_root_field(
+        AccountMutations,
+        "service_promoted_code_remove",
+        ServicePromotedCodeRemove.Field(),
+    )
 
 
 def _explain_checkout_complete() -> None:

@@ -120,4 +120,8 @@ def test_schema_check_reports_missing_fields():
         "Checkout.serviceCouponNotice",
         "Query.serviceCouponCheck",
         "Mutation.serviceCouponApply",
+        "Query.servicePromotedCodes",
+        "Query.serviceCouponFailureStats",
+        "Mutation.servicePromotedCodeRegister",
+        "Mutation.servicePromotedCodeRemove",
     ]

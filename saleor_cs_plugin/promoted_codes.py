@@ -1,0 +1,409 @@
+"""Promoted codes: staff register where a code is shown and until when; the health
+check tells staff when such a code stops working, or is about to, while it is still
+promoted.
+
+Health is read for any number of codes in a fixed number of queries. The check runs
+in one transaction that locks the rows it looks at (SKIP LOCKED), so two checks at
+once alert about each change of health once; it returns the ids of the notices it
+recorded, and the caller schedules their delivery after commit.
+"""
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from saleor.channel.models import Channel
+from saleor.discount.models import VoucherChannelListing, VoucherCode
+from saleor.order import OrderStatus
+from saleor.order.models import Order
+from saleor.plugins.models import PluginConfiguration
+
+from . import db, fetch, outbox
+from .config import PLUGIN_ID, ChannelSettings, CouponSettings, SettingsError
+from .domain.coupons import ChannelListing, HealthCheck, code_health
+from .domain.history import Actor, ContactChannel, EntryType, Problem
+from .domain.notices import NoticeType, idempotency_key
+from .domain.promotion import (
+    AlertText,
+    alert_decision,
+    alert_text,
+    check_registration,
+    is_promoted,
+    missing_channels_problem,
+)
+from .models import PromotedCode, ServiceHistoryEntry
+
+logger = logging.getLogger(__name__)
+
+# The pace at which a code is running out: its voucher's uses in this window.
+PACE_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class CodeStatus:
+    """A promoted code in one channel and how it stands now."""
+
+    promoted_code: PromotedCode
+    check: HealthCheck
+    is_promoted: bool
+
+
+def promoted(now: datetime) -> Q:
+    """Rows still promoted at ``now`` (a promotion ends at its ``promoted_until``)."""
+    return Q(promoted_until__isnull=True) | Q(promoted_until__gt=now)
+
+
+# ---------------------------------------------------------------------------
+# Registering
+
+
+class PromotionRejected(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+
+
+def register(
+    *,
+    code: str,
+    channel_slugs: list[str],
+    placements: list[str],
+    promoted_until: datetime | None,
+    note: str,
+    now: datetime,
+) -> list[PromotedCode]:
+    """Record that ``code`` is promoted in each channel (one row per channel; a code
+    registered again is updated). Raises ``PromotionRejected`` with every problem."""
+    code = code.strip()
+    note = note.strip()
+    slugs = list(dict.fromkeys(slug.strip() for slug in channel_slugs))
+    placements = list(dict.fromkeys(str(placement) for placement in placements))
+    channel_ids = dict(Channel.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+    problems = check_registration(
+        code=code,
+        code_exists=bool(code) and VoucherCode.objects.filter(code=code).exists(),
+        channel_slugs=slugs,
+        missing_channel_slugs=[slug for slug in slugs if slug not in channel_ids],
+        placements=placements,
+        note=note,
+        promoted_until=promoted_until,
+        now=now,
+    )
+    if problems:
+        raise PromotionRejected(problems)
+    rows = []
+    with transaction.atomic():
+        for slug in slugs:
+            row, created = PromotedCode.objects.select_for_update().get_or_create(
+                code=code,
+                channel_id=channel_ids[slug],
+                defaults={
+                    "placements": placements,
+                    "promoted_until": promoted_until,
+                    "note": note,
+                },
+            )
+            if not created:
+                if not is_promoted(row.promoted_until, now):
+                    # Promoted anew: its first problem is news again.
+                    row.alerted_health = ""
+                row.placements = placements
+                row.promoted_until = promoted_until
+                row.note = note
+                row.save()
+            rows.append(row)
+    return rows
+
+
+def stop_promoting(
+    *, code: str, channel_slugs: list[str] | None, now: datetime
+) -> list[PromotedCode]:
+    """End the promotion of ``code`` now, in the given channels or in all.
+
+    The rows stay (ended): codes honored after they stopped working keep counting
+    once per shopper if the code is promoted again. Raises ``PromotionRejected``.
+    """
+    code = code.strip()
+    rows = PromotedCode.objects.filter(promoted(now), code=code)
+    where = "any channel"
+    if channel_slugs is not None:
+        slugs = list(dict.fromkeys(slug.strip() for slug in channel_slugs))
+        known = set(
+            Channel.objects.filter(slug__in=slugs).values_list("slug", flat=True)
+        )
+        missing = [slug for slug in slugs if slug not in known]
+        if missing:
+            raise PromotionRejected([missing_channels_problem(missing)])
+        rows = rows.filter(channel__slug__in=slugs)
+        where = "the given channels"
+    with transaction.atomic():
+        ended = list(rows.select_for_update().order_by("pk"))
+        if not ended:
+            raise PromotionRejected(
+                [
+                    Problem(
+                        "code",
+                        "NOT_FOUND",
+                        f"The code '{code}' is not promoted in {where}.",
+                    )
+                ]
+            )
+        for row in ended:
+            row.promoted_until = now
+        db.update_rows(PromotedCode, ended, ["promoted_until", "updated_at"])
+    return ended
+
+
+# ---------------------------------------------------------------------------
+# Health
+
+
+def channel_plugins(channel_ids, *, using: str = "default") -> dict:
+    """{channel id: ``fetch.ChannelPlugin``} of the given channels, in one query;
+    channels without the plugin's configuration get the defaults, inactive. A channel
+    whose stored settings are invalid maps to the ``SettingsError``."""
+    plugins = {
+        channel_id: fetch.ChannelPlugin(
+            settings=ChannelSettings(), is_active=False, slug=None
+        )
+        for channel_id in channel_ids
+    }
+    rows = (
+        PluginConfiguration.objects.using(using)
+        .filter(identifier=PLUGIN_ID, channel_id__in=list(channel_ids))
+        .values_list("channel_id", "configuration", "active")
+    )
+    for channel_id, configuration, is_active in rows:
+        try:
+            plugins[channel_id] = fetch.ChannelPlugin(
+                settings=fetch.settings_of(configuration),
+                is_active=is_active,
+                slug=None,
+            )
+        except SettingsError as error:
+            plugins[channel_id] = error
+    return plugins
+
+
+def health_of(
+    rows: list[PromotedCode],
+    now: datetime,
+    plugins: dict | None = None,
+    *,
+    using: str = "default",
+) -> list[CodeStatus]:
+    """How each promoted code stands in its channel now, in a fixed number of
+    queries (on the ``using`` connection) whatever the number of codes and channels.
+
+    ``plugins``: ``channel_plugins`` of the rows' channels, if the caller has them;
+    their warning hours decide when a code expires or runs out "soon".
+    """
+    if not rows:
+        return []
+    channel_ids = {row.channel_id for row in rows}
+    if plugins is None:
+        plugins = channel_plugins(channel_ids, using=using)
+    codes = {row.code for row in rows}
+    # Any one channel: the listings of every channel are read below.
+    facts = fetch.voucher_facts(codes, Channel(pk=next(iter(channel_ids))), using=using)
+    pace = _uses_since(codes, now - PACE_WINDOW, using)
+    voucher_ids = {voucher_id for voucher_id, _ in pace.values()}
+    listings = {
+        (voucher_id, channel_id): ChannelListing(
+            discount_value=discount_value, currency=currency, min_spent=min_spent
+        )
+        for voucher_id, channel_id, discount_value, currency, min_spent in (
+            VoucherChannelListing.objects.using(using)
+            .filter(voucher_id__in=voucher_ids, channel_id__in=channel_ids)
+            .values_list(
+                "voucher_id",
+                "channel_id",
+                "discount_value",
+                "currency",
+                "min_spent_amount",
+            )
+        )
+    }
+    statuses = []
+    for row in rows:
+        voucher = facts.get(row.code)
+        voucher_id, uses_last_day = pace.get(row.code, (None, 0))
+        listing = listings.get((voucher_id, row.channel_id))
+        if voucher is not None:
+            voucher = replace(voucher, listing=listing)
+        plugin = plugins.get(row.channel_id)
+        coupon_settings = (
+            plugin.settings.coupons
+            if isinstance(plugin, fetch.ChannelPlugin)
+            else CouponSettings()
+        )
+        check = code_health(
+            voucher,
+            channel_is_listed=listing is not None,
+            uses_last_day=uses_last_day,
+            now=now,
+            warn=timedelta(hours=coupon_settings.warning_hours),
+        )
+        statuses.append(
+            CodeStatus(row, check, is_promoted=is_promoted(row.promoted_until, now))
+        )
+    return statuses
+
+
+def _uses_since(codes, since: datetime, using: str) -> dict:
+    """{code: (voucher id, orders that used any code of its voucher since ``since``)},
+    in one query. Saleor's usage limit counts the voucher's codes together."""
+    recent = (
+        Order.objects.filter(voucher_id=OuterRef("voucher_id"), created_at__gte=since)
+        .exclude(status=OrderStatus.DRAFT)
+        .order_by()
+        .values("voucher_id")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    rows = (
+        VoucherCode.objects.using(using)
+        .filter(code__in=codes)
+        .annotate(uses=Coalesce(Subquery(recent, output_field=IntegerField()), 0))
+        .values_list("code", "voucher_id", "uses")
+    )
+    return {code: (voucher_id, uses) for code, voucher_id, uses in rows}
+
+
+# ---------------------------------------------------------------------------
+# The periodic check
+
+
+@dataclass(frozen=True)
+class Alert:
+    promoted_code: PromotedCode
+    channel_slug: str
+    check: HealthCheck
+    text: AlertText
+    recipient_email: str
+
+
+@dataclass(frozen=True)
+class HealthSweep:
+    notice_ids: list
+    alerts: list[Alert]
+
+
+def check_promoted_codes(now: datetime, *, dry_run: bool = False) -> HealthSweep:
+    """Check every code still promoted where the plugin is active; alert staff once
+    per change of a code's health to a problem, or to a warning ahead of its end.
+
+    Each alert is a staff-alert entry in the service history, and a notice to the
+    channel's promoted-code staff address when one is set. With ``dry_run`` nothing
+    is written and the alerts are only returned.
+    """
+    with transaction.atomic():
+        rows = PromotedCode.objects.filter(promoted(now))
+        if not dry_run:
+            # A row another check holds is skipped: that check alerts about it.
+            rows = rows.select_for_update(skip_locked=True)
+        rows = list(rows.order_by("pk"))
+        plugins = channel_plugins({row.channel_id for row in rows})
+        slugs = dict(Channel.objects.filter(pk__in=plugins).values_list("pk", "slug"))
+        for channel_id, plugin in plugins.items():
+            if isinstance(plugin, SettingsError):
+                logger.warning(
+                    "Promoted codes of channel %s not checked: invalid settings (%s).",
+                    slugs.get(channel_id),
+                    plugin,
+                )
+        active = {
+            channel_id: plugin.settings
+            for channel_id, plugin in plugins.items()
+            if isinstance(plugin, fetch.ChannelPlugin) and plugin.is_active
+        }
+        rows = [row for row in rows if row.channel_id in active]
+        alerts, entries, notices = [], [], []
+        for status in health_of(rows, now, plugins):
+            row, check = status.promoted_code, status.check
+            settings = active[row.channel_id]
+            decision = alert_decision(
+                check.health,
+                alerted_health=row.alerted_health,
+                warning_hours=settings.coupons.warning_hours,
+            )
+            if decision.should_alert:
+                alert = Alert(
+                    promoted_code=row,
+                    channel_slug=slugs[row.channel_id],
+                    check=check,
+                    text=alert_text(
+                        row.code,
+                        slugs[row.channel_id],
+                        check,
+                        time_zone=settings.time_zone,
+                    ),
+                    recipient_email=settings.coupons.staff_email,
+                )
+                alerts.append(alert)
+                entries.append(_alert_entry(alert))
+                if alert.recipient_email:
+                    notices.append(_alert_notice(alert, settings))
+            row.health = check.health.value
+            row.health_checked_at = now
+            row.alerted_health = decision.alerted_health
+        if dry_run:
+            return HealthSweep(notice_ids=[], alerts=alerts)
+        ServiceHistoryEntry.objects.bulk_create(entries)
+        notice_ids = outbox.add_notices(notices)
+        db.update_rows(
+            PromotedCode,
+            rows,
+            ["health", "health_checked_at", "alerted_health", "updated_at"],
+        )
+    return HealthSweep(notice_ids=notice_ids, alerts=alerts)
+
+
+def _alert_details(alert: Alert) -> dict:
+    return {
+        "promotedCodeId": str(alert.promoted_code.pk),
+        "code": alert.promoted_code.code,
+        "channel": alert.channel_slug,
+        "health": alert.check.health.value,
+        "endsAt": alert.check.ends_at.isoformat() if alert.check.ends_at else None,
+        "remainingUses": alert.check.remaining_uses,
+    }
+
+
+def _alert_entry(alert: Alert) -> ServiceHistoryEntry:
+    return ServiceHistoryEntry(
+        type=EntryType.STAFF_ALERT,
+        contact_channel=ContactChannel.SYSTEM,
+        actor=Actor.PLUGIN,
+        is_customer_visible=False,
+        message=alert.text.message,
+        details=_alert_details(alert),
+    )
+
+
+def _alert_notice(alert: Alert, settings: ChannelSettings):
+    row = alert.promoted_code
+    return outbox.new_notice(
+        notice_type=NoticeType.STAFF_ALERT,
+        # One alert per episode: the previous check's time tells a new problem from
+        # the same one seen again, and is the same for two checks reading one row.
+        idempotency_key=idempotency_key(
+            NoticeType.STAFF_ALERT,
+            "promoted_code",
+            row.pk,
+            alert.check.health,
+            row.health_checked_at,
+        ),
+        notice_settings=settings.notices,
+        recipient_email=alert.recipient_email,
+        context={
+            "subject": alert.text.subject,
+            "message": alert.text.message,
+            "customer_name": "team",
+            "data": _alert_details(alert),
+        },
+        channel_id=row.channel_id,
+    )
