@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Q
 from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 
@@ -22,7 +21,14 @@ from .config import CouponSettings
 from .domain import coupons as rules
 from .domain.coupons import Diagnosis, Reason
 from .domain.history import Actor, ContactChannel, EntryType
-from .models import CheckoutCouponWatch, CouponFailure, CouponHonor, PromotedCode, ServiceHistoryEntry
+from .models import (
+    CheckoutCouponWatch,
+    CouponFailure,
+    CouponHonor,
+    PromotedCode,
+    ServiceHistoryEntry,
+)
+from .promoted_codes import promoted
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +120,7 @@ def rate_limit(checkout_token, client_ip, settings: CouponSettings, now) -> Rate
 
 def promoted_codes(channel_id, now) -> dict[str, PromotedCode]:
     """The codes the store promotes in a channel now, by code."""
-    rows = PromotedCode.objects.filter(channel_id=channel_id).filter(
-        Q(promoted_until__isnull=True) | Q(promoted_until__gte=now)
-    )
+    rows = PromotedCode.objects.filter(channel_id=channel_id).filter(promoted(now))
     return {row.code: row for row in rows}
 
 
