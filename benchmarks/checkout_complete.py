@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import bench_support  # noqa: F401 (sets Django up)
+import graphene
 from django.test import Client
 from saleor.account.models import Address
 from saleor.channel.models import Channel
@@ -113,9 +114,8 @@ def graphql(client, query, variables):
     return content["data"]
 
 
-def new_checkout(client, channel, method, variant) -> str:
-    import graphene
-
+def new_checkout(client, channel, method, variants) -> str:
+    """A checkout with one of each variant, an address and a delivery method."""
     created = graphql(
         client,
         CHECKOUT_CREATE,
@@ -125,9 +125,10 @@ def new_checkout(client, channel, method, variant) -> str:
                 "email": "shopper@example.com",
                 "lines": [
                     {
-                        "variantId": graphene.Node.to_global_id("ProductVariant", variant.pk),
+                        "variantId": graphene.Node.to_global_id("ProductVariant", v.pk),
                         "quantity": 1,
                     }
+                    for v in variants
                 ],
                 "shippingAddress": SHIPPING_ADDRESS,
                 "billingAddress": SHIPPING_ADDRESS,
@@ -158,7 +159,7 @@ def main():
         for is_active in modes:
             configuration.active = is_active
             configuration.save(update_fields=["active"])
-            checkout_id = new_checkout(client, channel, method, variant)
+            checkout_id = new_checkout(client, channel, method, [variant])
             begin = time.perf_counter()
             completed = graphql(client, CHECKOUT_COMPLETE, {"id": checkout_id})
             elapsed = time.perf_counter() - begin

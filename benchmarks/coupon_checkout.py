@@ -36,13 +36,10 @@ from saleor.product.models import (
 )
 from saleor.warehouse.models import Stock
 
-from checkout_complete import graphql, make_store
+from checkout_complete import graphql, make_store, new_checkout
 from saleor_cs_plugin.models import CheckoutCouponWatch, DeliveryPromise
 from storefront import (
     CHECKOUT_COMPLETE,
-    CHECKOUT_CREATE,
-    DELIVERY_METHOD_UPDATE,
-    SHIPPING_ADDRESS,
 )
 
 ROUNDS = 60
@@ -132,39 +129,6 @@ def add_products(channel, variant, count) -> list:
     return variants
 
 
-def new_checkout(client, channel, method, variants) -> str:
-    """A checkout with one of each variant, an address and a delivery method."""
-    created = graphql(
-        client,
-        CHECKOUT_CREATE,
-        {
-            "input": {
-                "channel": channel.slug,
-                "email": "shopper@example.com",
-                "lines": [
-                    {
-                        "variantId": graphene.Node.to_global_id("ProductVariant", v.pk),
-                        "quantity": 1,
-                    }
-                    for v in variants
-                ],
-                "shippingAddress": SHIPPING_ADDRESS,
-                "billingAddress": SHIPPING_ADDRESS,
-            }
-        },
-    )["checkoutCreate"]
-    assert created["errors"] == [], created
-    checkout_id = created["checkout"]["id"]
-    updated = graphql(
-        client,
-        DELIVERY_METHOD_UPDATE,
-        {
-            "id": checkout_id,
-            "deliveryMethodId": graphene.Node.to_global_id("ShippingMethod", method.pk),
-        },
-    )["checkoutDeliveryMethodUpdate"]
-    assert updated["errors"] == [], updated
-    return checkout_id
 
 
 def token_of(checkout_id: str) -> uuid.UUID:

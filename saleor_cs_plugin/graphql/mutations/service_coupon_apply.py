@@ -83,17 +83,7 @@ class ServiceCouponApply(BaseMutation):
                 record=False,
             )
             if answer.rate_limit is not None:
-                diagnosis = ServiceCouponDiagnosis.from_answer(answer)
-                return cls(
-                    diagnosis=diagnosis,
-                    errors=[
-                        ServiceCouponError(
-                            field="code",
-                            message=diagnosis.message,
-                            code=CouponErrorCode.RATE_LIMITED.value,
-                        )
-                    ],
-                )
+                return cls._refused(answer, CouponErrorCode.RATE_LIMITED)
             if answer.is_valid:
                 return cls._apply_through_saleor(
                     info, checkout, code, diagnosis=ServiceCouponDiagnosis.from_answer(answer)
@@ -116,14 +106,17 @@ class ServiceCouponApply(BaseMutation):
                 client_ip=get_client_ip(info.context),
                 now=now,
             )
+        return cls._refused(answer, CouponErrorCode.NOT_APPLICABLE)
+
+    @classmethod
+    def _refused(cls, answer, error_code: CouponErrorCode):
+        """The diagnosis, and an error on ``code`` that carries its message."""
         diagnosis = ServiceCouponDiagnosis.from_answer(answer)
         return cls(
             diagnosis=diagnosis,
             errors=[
                 ServiceCouponError(
-                    field="code",
-                    message=diagnosis.message,
-                    code=CouponErrorCode.NOT_APPLICABLE.value,
+                    field="code", message=diagnosis.message, code=error_code.value
                 )
             ],
         )
