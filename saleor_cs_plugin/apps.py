@@ -13,6 +13,10 @@ SWEEP_STOCK_SHORTAGES_BEAT_ENTRY = "saleor-cs-plugin-sweep-stock-shortages"
 SWEEP_STOCK_SHORTAGES_EVERY = timedelta(minutes=5)
 SWEEP_PROMOTED_CODES_BEAT_ENTRY = "saleor-cs-plugin-sweep-promoted-codes"
 SWEEP_PROMOTED_CODES_EVERY = timedelta(minutes=15)
+FORGET_COUPON_CLIENT_ADDRESSES_BEAT_ENTRY = (
+    "saleor-cs-plugin-forget-coupon-client-addresses"
+)
+FORGET_COUPON_CLIENT_ADDRESSES_EVERY = timedelta(minutes=15)
 
 
 class CustomerServiceConfig(AppConfig):
@@ -52,5 +56,12 @@ class CustomerServiceConfig(AppConfig):
             {
                 "task": "saleor_cs_plugin.sweep_promoted_codes",
                 "schedule": SWEEP_PROMOTED_CODES_EVERY,
+            },
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            FORGET_COUPON_CLIENT_ADDRESSES_BEAT_ENTRY,
+            {
+                "task": "saleor_cs_plugin.forget_coupon_client_addresses",
+                "schedule": FORGET_COUPON_CLIENT_ADDRESSES_EVERY,
             },
         )

@@ -118,6 +118,18 @@ def rate_limit(checkout_token, client_ip, settings: CouponSettings, now) -> Rate
     return None
 
 
+def forget_client_addresses(now) -> int:
+    """Erase the client address of the failed attempts the per-address limit no
+    longer counts; the code, reason, channel and checkout stay for the counts.
+
+    An address is personal data, and past ``RATE_WINDOW`` it serves nothing.
+    Returns how many attempts were made anonymous.
+    """
+    return CouponFailure.objects.filter(
+        created_at__lte=now - RATE_WINDOW, client_ip__isnull=False
+    ).update(client_ip=None)
+
+
 def promoted_codes(channel_id, now) -> dict[str, PromotedCode]:
     """The codes the store promotes in a channel now, by code."""
     rows = PromotedCode.objects.filter(channel_id=channel_id).filter(promoted(now))

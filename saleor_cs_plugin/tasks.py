@@ -563,3 +563,10 @@ def sweep_promoted_codes_task():
         sweep = promoted_codes.check_promoted_codes(timezone.now())
         schedule_delivery(sweep.notice_ids)
     return len(sweep.alerts)
+
+
+@app.task(name="saleor_cs_plugin.forget_coupon_client_addresses")
+def forget_coupon_client_addresses_task():
+    """Erase the client addresses of failed coupon attempts past the limit's window."""
+    with allow_writer():
+        return coupons.forget_client_addresses(timezone.now())

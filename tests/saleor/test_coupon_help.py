@@ -23,6 +23,8 @@ from saleor.product.models import ProductVariant, ProductVariantChannelListing
 from saleor.warehouse.models import Stock
 from storefront import CHECKOUT_COMPLETE, start_checkout
 
+from saleor_cs_plugin import tasks
+from saleor_cs_plugin.apps import FORGET_COUPON_CLIENT_ADDRESSES_BEAT_ENTRY
 from saleor_cs_plugin.domain.history import EntryType
 from saleor_cs_plugin.models import (
     CouponFailure,
@@ -464,6 +466,56 @@ def test_failed_codes_are_rate_limited_per_client_address(shop, api_client, chan
     assert list(CouponFailure.objects.order_by("id").values_list("client_ip", flat=True)) == [
         "203.0.113.7", "203.0.113.7", "198.51.100.1"
     ]
+
+
+def test_client_addresses_are_forgotten_once_the_limit_no_longer_counts_them(
+    shop, api_client, channel_USD, product
+):
+    shop(coupon_failures_per_ip="2", coupon_failures_per_checkout="10")
+    address = {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    checkout_id = checkout_of(api_client, channel_USD, product)
+    apply(api_client, checkout_id, "GUESS1", **address)
+    apply(api_client, checkout_id, "GUESS2", **address)
+    assert apply(api_client, checkout_id, "GUESS3", **address)["errors"][0]["code"] == (
+        "RATE_LIMITED"
+    )
+    now = timezone.now()
+    old, recent = CouponFailure.objects.order_by("id")
+    for failure, age in ((old, 61), (recent, 59)):
+        CouponFailure.objects.filter(pk=failure.pk).update(
+            created_at=now - timedelta(minutes=age)
+        )
+
+    # when
+    forgotten = tasks.forget_coupon_client_addresses_task()
+
+    # then
+    assert forgotten == 1
+    assert list(
+        CouponFailure.objects.order_by("id").values_list("code", "reason", "client_ip")
+    ) == [
+        ("GUESS1", "unknown_code", None),
+        ("GUESS2", "unknown_code", "203.0.113.7"),
+    ]
+    assert tasks.forget_coupon_client_addresses_task() == 0
+    # The recent attempt still counts; the forgotten one frees a try.
+    assert apply(api_client, checkout_id, "GUESS4", **address)["errors"][0]["code"] == (
+        "NOT_APPLICABLE"
+    )
+    assert apply(api_client, checkout_id, "GUESS5", **address)["errors"][0]["code"] == (
+        "RATE_LIMITED"
+    )
+
+
+def test_beat_forgets_client_addresses_every_quarter_hour():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE[FORGET_COUPON_CLIENT_ADDRESSES_BEAT_ENTRY]
+    assert entry == {
+        "task": "saleor_cs_plugin.forget_coupon_client_addresses",
+        "schedule": timedelta(minutes=15),
+    }
+    assert tasks.forget_coupon_client_addresses_task.name == entry["task"]
 
 
 def test_a_promoted_code_that_just_expired_is_honored_once_per_shopper(
