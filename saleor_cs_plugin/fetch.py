@@ -1,5 +1,6 @@
 """Reads Saleor and the plugin's tables into what the rules need (the read side)."""
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +20,7 @@ from saleor.discount.utils.voucher import get_customer_email_for_voucher_usage
 from saleor.order.models import Order
 from saleor.plugins.models import PluginConfiguration
 
-from .config import PLUGIN_ID, ChannelSettings, parse_channel_settings
+from .config import PLUGIN_ID, ChannelSettings, SettingsError, parse_channel_settings
 from .domain.coupons import (
     ChannelListing,
     CheckoutFacts,
@@ -28,6 +29,8 @@ from .domain.coupons import (
     VoucherType,
 )
 from .models import NoticePreference
+
+logger = logging.getLogger(__name__)
 
 # The voucher metadata key that binds a code the plugin issued to one shopper.
 BOUND_EMAIL_KEY = "saleor_cs_recipient_email"
@@ -63,6 +66,51 @@ def channel_plugin(channel_id) -> ChannelPlugin:
     return ChannelPlugin(
         settings=settings_of(configuration), is_active=is_active, slug=slug
     )
+
+
+def channel_plugins(channel_ids, *, using: str = "default") -> dict:
+    """{channel id: ``ChannelPlugin``} of the given channels, in one query; channels
+    without the plugin's configuration get the defaults, inactive (slugs are not read).
+    A channel whose stored settings are invalid maps to the ``SettingsError``."""
+    plugins = {
+        channel_id: ChannelPlugin(
+            settings=ChannelSettings(), is_active=False, slug=None
+        )
+        for channel_id in channel_ids
+    }
+    rows = (
+        PluginConfiguration.objects.using(using)
+        .filter(identifier=PLUGIN_ID, channel_id__in=list(channel_ids))
+        .values_list("channel_id", "configuration", "active")
+    )
+    for channel_id, configuration, is_active in rows:
+        try:
+            plugins[channel_id] = ChannelPlugin(
+                settings=settings_of(configuration), is_active=is_active, slug=None
+            )
+        except SettingsError as error:
+            plugins[channel_id] = error
+    return plugins
+
+
+def active_channel_settings(
+    channel_ids, *, unchecked: str
+) -> dict[int, ChannelSettings]:
+    """{channel id: settings} of the channels where the plugin is active, in one
+    query. A channel whose stored settings are invalid is left out with a warning
+    that its ``unchecked`` (e.g. "Stock shortages") are not checked."""
+    active = {}
+    for channel_id, plugin in channel_plugins(channel_ids).items():
+        if isinstance(plugin, SettingsError):
+            logger.warning(
+                "%s of channel %s not checked: invalid settings (%s).",
+                unchecked,
+                channel_id,
+                plugin,
+            )
+        elif plugin.is_active:
+            active[channel_id] = plugin.settings
+    return active
 
 
 def settings_of(configuration: list[dict]) -> ChannelSettings:

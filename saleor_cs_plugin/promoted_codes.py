@@ -8,7 +8,6 @@ once alert about each change of health once; it returns the ids of the notices i
 recorded, and the caller schedules their delivery after commit.
 """
 
-import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -19,10 +18,9 @@ from saleor.channel.models import Channel
 from saleor.discount.models import VoucherChannelListing, VoucherCode
 from saleor.order import OrderStatus
 from saleor.order.models import Order
-from saleor.plugins.models import PluginConfiguration
 
 from . import db, fetch, outbox
-from .config import PLUGIN_ID, ChannelSettings, CouponSettings, SettingsError
+from .config import ChannelSettings, CouponSettings
 from .domain.coupons import ChannelListing, HealthCheck, code_health
 from .domain.history import Actor, ContactChannel, EntryType, Problem
 from .domain.notices import NoticeType, idempotency_key
@@ -35,8 +33,6 @@ from .domain.promotion import (
     missing_channels_problem,
 )
 from .models import PromotedCode, ServiceHistoryEntry
-
-logger = logging.getLogger(__name__)
 
 # The pace at which a code is running out: its voucher's uses in this window.
 PACE_WINDOW = timedelta(hours=24)
@@ -161,51 +157,31 @@ def stop_promoting(
 # Health
 
 
-def channel_plugins(channel_ids, *, using: str = "default") -> dict:
-    """{channel id: ``fetch.ChannelPlugin``} of the given channels, in one query;
-    channels without the plugin's configuration get the defaults, inactive. A channel
-    whose stored settings are invalid maps to the ``SettingsError``."""
-    plugins = {
-        channel_id: fetch.ChannelPlugin(
-            settings=ChannelSettings(), is_active=False, slug=None
-        )
-        for channel_id in channel_ids
-    }
-    rows = (
-        PluginConfiguration.objects.using(using)
-        .filter(identifier=PLUGIN_ID, channel_id__in=list(channel_ids))
-        .values_list("channel_id", "configuration", "active")
-    )
-    for channel_id, configuration, is_active in rows:
-        try:
-            plugins[channel_id] = fetch.ChannelPlugin(
-                settings=fetch.settings_of(configuration),
-                is_active=is_active,
-                slug=None,
-            )
-        except SettingsError as error:
-            plugins[channel_id] = error
-    return plugins
-
-
 def health_of(
     rows: list[PromotedCode],
     now: datetime,
-    plugins: dict | None = None,
+    settings: dict[int, ChannelSettings] | None = None,
     *,
     using: str = "default",
 ) -> list[CodeStatus]:
     """How each promoted code stands in its channel now, in a fixed number of
     queries (on the ``using`` connection) whatever the number of codes and channels.
 
-    ``plugins``: ``channel_plugins`` of the rows' channels, if the caller has them;
-    their warning hours decide when a code expires or runs out "soon".
+    ``settings``: {channel id: settings} of the rows' channels, if the caller has
+    them (read otherwise); their warning hours decide when a code expires or runs out
+    "soon". A channel without valid settings uses the defaults.
     """
     if not rows:
         return []
     channel_ids = {row.channel_id for row in rows}
-    if plugins is None:
-        plugins = channel_plugins(channel_ids, using=using)
+    if settings is None:
+        settings = {
+            channel_id: plugin.settings
+            for channel_id, plugin in fetch.channel_plugins(
+                channel_ids, using=using
+            ).items()
+            if isinstance(plugin, fetch.ChannelPlugin)
+        }
     codes = {row.code for row in rows}
     # Any one channel: the listings of every channel are read below.
     facts = fetch.voucher_facts(codes, Channel(pk=next(iter(channel_ids))), using=using)
@@ -234,11 +210,9 @@ def health_of(
         listing = listings.get((voucher_id, row.channel_id))
         if voucher is not None:
             voucher = replace(voucher, listing=listing)
-        plugin = plugins.get(row.channel_id)
+        channel_settings = settings.get(row.channel_id)
         coupon_settings = (
-            plugin.settings.coupons
-            if isinstance(plugin, fetch.ChannelPlugin)
-            else CouponSettings()
+            channel_settings.coupons if channel_settings else CouponSettings()
         )
         check = code_health(
             voucher,
@@ -251,6 +225,17 @@ def health_of(
             CodeStatus(row, check, is_promoted=is_promoted(row.promoted_until, now))
         )
     return statuses
+
+
+def health_by_channel(rows: list[PromotedCode], now: datetime) -> list[CodeStatus]:
+    """How codes just registered or ended stand now, by channel slug (what the
+    mutations answer)."""
+    rows = (
+        PromotedCode.objects.filter(pk__in=[row.pk for row in rows])
+        .select_related("channel")
+        .order_by("channel__slug")
+    )
+    return health_of(list(rows), now)
 
 
 def _uses_since(codes, since: datetime, using: str) -> dict:
@@ -306,23 +291,13 @@ def check_promoted_codes(now: datetime, *, dry_run: bool = False) -> HealthSweep
             # A row another check holds is skipped: that check alerts about it.
             rows = rows.select_for_update(skip_locked=True)
         rows = list(rows.order_by("pk"))
-        plugins = channel_plugins({row.channel_id for row in rows})
-        slugs = dict(Channel.objects.filter(pk__in=plugins).values_list("pk", "slug"))
-        for channel_id, plugin in plugins.items():
-            if isinstance(plugin, SettingsError):
-                logger.warning(
-                    "Promoted codes of channel %s not checked: invalid settings (%s).",
-                    slugs.get(channel_id),
-                    plugin,
-                )
-        active = {
-            channel_id: plugin.settings
-            for channel_id, plugin in plugins.items()
-            if isinstance(plugin, fetch.ChannelPlugin) and plugin.is_active
-        }
+        active = fetch.active_channel_settings(
+            {row.channel_id for row in rows}, unchecked="Promoted codes"
+        )
+        slugs = dict(Channel.objects.filter(pk__in=active).values_list("pk", "slug"))
         rows = [row for row in rows if row.channel_id in active]
         alerts, entries, notices = [], [], []
-        for status in health_of(rows, now, plugins):
+        for status in health_of(rows, now, active):
             row, check = status.promoted_code, status.check
             settings = active[row.channel_id]
             decision = alert_decision(

@@ -177,7 +177,9 @@ def compose_notices(shortage_ids, now: datetime) -> list:
             )
             .order_by("pk")
         )
-        plugins = _active_channel_plugins({s.order.channel_id for s in shortages})
+        plugins = fetch.active_channel_settings(
+            {s.order.channel_id for s in shortages}, unchecked="Stock shortages"
+        )
         notice_ids = []
         for shortage in shortages:
             settings = plugins.get(shortage.order.channel_id)
@@ -350,7 +352,9 @@ def _review_lines(line_ids, now: datetime) -> Review:
             "variant__product",
         )
     )
-    plugins = _active_channel_plugins({line.order.channel_id for line in lines})
+    plugins = fetch.active_channel_settings(
+        {line.order.channel_id for line in lines}, unchecked="Stock shortages"
+    )
     lines = [line for line in lines if line.order.channel_id in plugins]
     if not lines:
         return Review(notice_ids=[], shortage_ids=[])
@@ -405,24 +409,6 @@ def _last_episodes(line_ids: list) -> dict:
         .annotate(last=Max("episode"))
         .values_list("order_line_id", "last")
     )
-
-
-def _active_channel_plugins(channel_ids) -> dict:
-    """Settings of the channels where the plugin is active."""
-    active = {}
-    for channel_id in channel_ids:
-        try:
-            plugin = fetch.channel_plugin(channel_id)
-        except SettingsError as error:
-            logger.warning(
-                "Stock shortages of channel %s not checked: invalid settings (%s).",
-                channel_id,
-                error,
-            )
-            continue
-        if plugin.is_active:
-            active[channel_id] = plugin.settings
-    return active
 
 
 def _line_snapshots(lines: list[OrderLine]) -> list[_Line]:

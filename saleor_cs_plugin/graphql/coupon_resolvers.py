@@ -9,10 +9,10 @@ from django.utils import timezone
 from graphql.error import GraphQLError
 from saleor.checkout.models import Checkout
 from saleor.core.db.connection import allow_writer
-from saleor.graphql.core.context import get_database_connection_name
-from saleor.graphql.utils import get_user_or_app_from_context
 from saleor.core.utils import get_client_ip
+from saleor.graphql.core.context import get_database_connection_name
 from saleor.graphql.plugins.dataloaders import get_plugin_manager_promise
+from saleor.graphql.utils import get_user_or_app_from_context
 from saleor.permission.enums import DiscountPermissions
 
 from .. import coupons
@@ -46,6 +46,7 @@ def checkout_from_id(checkout_id: str, field: str = "id"):
 
 def is_discount_staff(info) -> bool:
     """Staff or an app with MANAGE_DISCOUNTS: they see every true reason."""
+    # The requestor may be a lazy object around None: test its truth, not identity.
     requestor = get_user_or_app_from_context(info.context)
     return bool(
         requestor and requestor.has_perm(DiscountPermissions.MANAGE_DISCOUNTS)
@@ -76,11 +77,11 @@ def resolve_coupon_check(_root, info, *, id, code):
     return ServiceCouponDiagnosis.from_answer(answer)
 
 
-def resolve_checkout_coupon_notice(root, _info):
+def resolve_checkout_coupon_notice(root, info):
     # Saleor 3.23+ hands its Checkout type the checkout inside a context object.
     root = getattr(root, "node", root)
     watch = (
-        CheckoutCouponWatch.objects.using(get_database_connection_name(_info.context))
+        CheckoutCouponWatch.objects.using(get_database_connection_name(info.context))
         .filter(checkout_token=root.token)
         .exclude(removed_code="")
         .first()

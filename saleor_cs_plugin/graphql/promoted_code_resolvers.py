@@ -11,19 +11,17 @@ from graphql.error import GraphQLError
 from saleor.channel.models import Channel
 from saleor.core.exceptions import PermissionDenied
 from saleor.graphql.core.context import get_database_connection_name
-from saleor.graphql.utils import get_user_or_app_from_context
 from saleor.permission.enums import DiscountPermissions
 
 from .. import promoted_codes
 from ..domain.coupons import Reason
 from ..domain.history import check_date_range
 from ..models import CouponFailure, PromotedCode
+from .coupon_resolvers import is_discount_staff
 
 
 def require_manage_discounts(info) -> None:
-    # The requestor may be a lazy object around None: test its truth, not identity.
-    requestor = get_user_or_app_from_context(info.context)
-    if not (requestor and requestor.has_perm(DiscountPermissions.MANAGE_DISCOUNTS)):
+    if not is_discount_staff(info):
         raise PermissionDenied(permissions=[DiscountPermissions.MANAGE_DISCOUNTS])
 
 

@@ -6,10 +6,10 @@ from saleor.graphql.core.types import Error, NonNullList
 
 from ..promoted_codes import CodeStatus
 from .enums import (
-    ServiceCouponReasonEnum,
     PromotedCodeErrorCode,
     PromotedCodeHealthEnum,
     PromotedCodePlacementEnum,
+    ServiceCouponReasonEnum,
 )
 
 

@@ -6,6 +6,7 @@ import logging
 import graphene
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from graphql.error import GraphQLError
 from saleor.core.db.connection import allow_writer
 from saleor.core.utils import get_client_ip
 from saleor.graphql.checkout.mutations.checkout_add_promo_code import (
@@ -14,12 +15,15 @@ from saleor.graphql.checkout.mutations.checkout_add_promo_code import (
 from saleor.graphql.checkout.types import Checkout
 from saleor.graphql.core.mutations import BaseMutation
 from saleor.graphql.plugins.dataloaders import get_plugin_manager_promise
-from graphql.error import GraphQLError
 
 from ... import coupons
 from ...error_codes import CouponErrorCode
 from ..coupon_resolvers import checkout_from_id, is_discount_staff
-from ..coupon_types import ServiceCouponDiagnosis, ServiceCouponError, ServiceCouponHonor
+from ..coupon_types import (
+    ServiceCouponDiagnosis,
+    ServiceCouponError,
+    ServiceCouponHonor,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from saleor.permission.enums import DiscountPermissions
 
 from ... import promoted_codes
 from ...error_codes import PromotedCodeErrorCode
-from ...models import PromotedCode as PromotedCodeModel
 from ..promoted_code_types import (
     PromotedCode,
     PromotedCodeError,
@@ -74,11 +73,6 @@ class ServicePromotedCodeRegister(BaseMutation):
             )
         except promoted_codes.PromotionRejected as rejected:
             raise rejection_error(rejected) from rejected
-        rows = list(
-            PromotedCodeModel.objects.filter(pk__in=[row.pk for row in rows])
-            .select_related("channel")
-            .order_by("channel__slug")
-        )
         return ServicePromotedCodeRegister(
-            promoted_codes=promoted_codes.health_of(rows, now)
+            promoted_codes=promoted_codes.health_by_channel(rows, now)
         )

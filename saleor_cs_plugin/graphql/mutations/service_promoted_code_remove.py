@@ -8,7 +8,6 @@ from saleor.graphql.core.types import NonNullList
 from saleor.permission.enums import DiscountPermissions
 
 from ... import promoted_codes
-from ...models import PromotedCode as PromotedCodeModel
 from ..promoted_code_types import PromotedCode, PromotedCodeError
 from .service_promoted_code_register import rejection_error
 
@@ -45,11 +44,6 @@ class ServicePromotedCodeRemove(BaseMutation):
             )
         except promoted_codes.PromotionRejected as rejected:
             raise rejection_error(rejected) from rejected
-        rows = list(
-            PromotedCodeModel.objects.filter(pk__in=[row.pk for row in rows])
-            .select_related("channel")
-            .order_by("channel__slug")
-        )
         return ServicePromotedCodeRemove(
-            promoted_codes=promoted_codes.health_of(rows, now)
+            promoted_codes=promoted_codes.health_by_channel(rows, now)
         )
