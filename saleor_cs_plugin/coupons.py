@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
+from saleor.core.utils.promo_code import promo_code_is_gift_card
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 
 from . import fetch
@@ -63,10 +64,16 @@ class Answer:
     suggestions: list[Diagnosis] = field(default_factory=list)
     rate_limit: RateLimit | None = None
     honor: Honor | None = None
+    # The code is a gift card: Saleor's own flow, not a coupon the plugin explains.
+    is_gift_card: bool = False
 
     @property
     def is_valid(self) -> bool:
-        return self.rate_limit is None and self.diagnosis.is_valid
+        return (
+            self.rate_limit is None
+            and not self.is_gift_card
+            and self.diagnosis.is_valid
+        )
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,11 @@ def check(context: CheckoutContext, code: str, *, client_ip, now, is_staff=False
         [code, *promoted], context.checkout_info.channel, context.facts.customer_email
     )
     voucher = facts.get(code)
+    if voucher is None and promo_code_is_gift_card(code):
+        # Not a failed coupon: nothing to explain, record or count.
+        return Answer(
+            Diagnosis(code, None), currency=checkout.currency, is_gift_card=True
+        )
     diagnosis = rules.diagnose(voucher, context.facts, code, now)
     if not is_staff:
         diagnosis = rules.shown_to_shopper(diagnosis, is_promoted=code in promoted)

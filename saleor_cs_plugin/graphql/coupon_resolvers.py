@@ -74,6 +74,11 @@ def resolve_coupon_check(_root, info, *, id, code):
             now=timezone.now(),
             is_staff=is_discount_staff(info),
         )
+    if answer.is_gift_card:
+        raise GraphQLError(
+            f"code: '{code}' is a gift card, not a promo code; apply it with "
+            "serviceCouponApply or checkoutAddPromoCode."
+        )
     return ServiceCouponDiagnosis.from_answer(answer)
 
 

@@ -468,6 +468,33 @@ def test_failed_codes_are_rate_limited_per_client_address(shop, api_client, chan
     ]
 
 
+def test_a_gift_card_code_is_applied_by_saleor_not_explained(
+    shop, api_client, channel_USD, product, gift_card
+):
+    shop()
+    checkout_id = checkout_of(api_client, channel_USD, product)
+
+    checked = api_client.post_graphql(
+        CHECK, {"id": checkout_id, "code": gift_card.code}
+    ).json()
+    applied = apply(api_client, checkout_id, gift_card.code)
+
+    assert checked["errors"][0]["message"] == (
+        "code: 'never_expiry' is a gift card, not a promo code; apply it with "
+        "serviceCouponApply or checkoutAddPromoCode."
+    )
+    assert applied["errors"] == []
+    assert applied["diagnosis"] is None
+    assert applied["checkout"]["voucherCode"] is None
+    assert list(Checkout.objects.get().gift_cards.values_list("code", flat=True)) == [
+        "never_expiry"
+    ]
+    assert CouponFailure.objects.count() == 0
+    assert not ServiceHistoryEntry.objects.filter(
+        type=EntryType.COUPON_REJECTED
+    ).exists()
+
+
 def test_client_addresses_are_forgotten_once_the_limit_no_longer_counts_them(
     shop, api_client, channel_USD, product
 ):

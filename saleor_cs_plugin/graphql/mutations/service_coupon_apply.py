@@ -88,6 +88,8 @@ class ServiceCouponApply(BaseMutation):
             )
             if answer.rate_limit is not None:
                 return cls._refused(answer, CouponErrorCode.RATE_LIMITED)
+            if answer.is_gift_card:
+                return cls._apply_through_saleor(info, checkout, code)
             if answer.is_valid:
                 return cls._apply_through_saleor(
                     info, checkout, code, diagnosis=ServiceCouponDiagnosis.from_answer(answer)
@@ -134,8 +136,9 @@ class ServiceCouponApply(BaseMutation):
                 promo_code=code,
             )
         except ValidationError as error:
-            # Saleor refused what the rules accepted (a change in between, or a
-            # rule this Saleor has that the plugin does not know): its own error.
+            # Saleor refused a gift card, or what the rules accepted (a change in
+            # between, or a rule this Saleor has that the plugin does not know): its
+            # own error.
             logger.warning("Saleor refused code %s on checkout %s: %s",
                            code, checkout.token, error)
             raise ValidationError(
