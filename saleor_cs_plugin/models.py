@@ -1,7 +1,8 @@
 """The plugin's tables: the service history (append-only: rows are added, and only
 anonymization rewrites them), the notice outbox, customers' notice preferences,
-orders' delivery promises, stock shortages of order lines, and coupon help: promoted
-codes, failed attempts, honored codes and the codes watched on checkouts."""
+orders' delivery promises, stock shortages of order lines, coupon help (promoted
+codes, failed attempts, honored codes and the codes watched on checkouts) and the
+staff inbox."""
 
 import uuid
 
@@ -11,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from .domain.alerts import TITLE_MAX_LENGTH, AlertKind
 from .domain.coupons import Placement, Reason
 from .domain.history import Actor, ContactChannel, EntryType
 from .domain.notices import NoticeStatus, NoticeType, Transport
@@ -569,3 +571,81 @@ class CheckoutCouponWatch(models.Model):
 
     class Meta:
         ordering = ("checkout_token",)
+
+
+class StaffAlert(models.Model):
+    """Something staff should act on, raised by the plugin: the staff inbox.
+
+    ``cause_key`` names the cause; while an alert of that cause is open, the cause
+    seen again adds an occurrence to it instead of a new alert (a partial unique
+    index). Once staff mark it done, the next occurrence opens a new alert.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    kind = models.CharField(
+        max_length=32, choices=[(k.value, k.name) for k in AlertKind]
+    )
+    cause_key = models.CharField(max_length=255)
+    channel = models.ForeignKey(
+        "channel.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    order = models.ForeignKey(
+        "order.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    message = models.TextField(blank=True, default="")
+    details = models.JSONField(blank=True, default=dict, encoder=DjangoJSONEncoder)
+    occurrences = models.PositiveIntegerField(default=1)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_by_app = models.ForeignKey(
+        "app.App",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cause_key"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="cs_staff_alert_open_cause",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["kind", "channel", "-created_at"], name="cs_alert_kind_channel"
+            ),
+            models.Index(
+                fields=["channel", "-created_at"],
+                name="cs_alert_open",
+                condition=models.Q(resolved_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
