@@ -1,4 +1,5 @@
-"""The staff inbox: raise an alert once per cause, and mark one done.
+"""The staff inbox: raise an alert once per cause, mark one done, and the alerts a
+requestor may reach.
 
 Raising is one statement (an insert that, while an alert of the same cause is open,
 counts another occurrence instead), so two workers seeing the same cause at once
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Q, QuerySet
 
 from .domain.alerts import TITLE_MAX_LENGTH, AlertKind
 from .models import StaffAlert
@@ -83,3 +85,27 @@ def resolve(alert_id, *, now: datetime, user=None, app=None) -> bool:
             updated_at=now,
         )
     )
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The alerts a requestor may read and close: of these kinds, in these channels
+    (``channel_ids`` None: every channel), and those of no channel only when
+    ``includes_no_channel``."""
+
+    kinds: frozenset[AlertKind]
+    channel_ids: frozenset | None
+    includes_no_channel: bool
+
+
+def within(reach: Reach, *, using: str = "default") -> QuerySet:
+    """The alerts within ``reach``, newest first, on the ``using`` connection."""
+    alerts = StaffAlert.objects.using(using).filter(
+        kind__in=sorted(kind.value for kind in reach.kinds)
+    )
+    if reach.channel_ids is not None:
+        where = Q(channel_id__in=sorted(reach.channel_ids))
+        if reach.includes_no_channel:
+            where |= Q(channel_id__isnull=True)
+        alerts = alerts.filter(where)
+    return alerts

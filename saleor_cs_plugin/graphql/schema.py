@@ -7,12 +7,13 @@ all apps are ready. So, from ``AppConfig.ready()``, this module adds
 - ``serviceHistory`` to Saleor's ``User`` and ``Order`` types,
   ``serviceNoticePreferences`` to ``User`` and ``deliveryPromise`` to ``Order``;
 - ``serviceNotices``, ``serviceCouponCheck``, ``servicePromotedCodes`` and
-  ``serviceCouponFailureStats`` to the queries Saleor collects from
-  ``AccountQueries``, and ``serviceCouponNotice`` to ``Checkout``;
+  ``serviceCouponFailureStats`` and ``serviceStaffAlerts`` to the queries Saleor
+  collects from ``AccountQueries``, and ``serviceCouponNotice`` to ``Checkout``;
 - ``serviceContactLog``, ``serviceNoticeRetry``, ``serviceNoticePreferencesUpdate``,
   ``serviceDeliveryConfirm``, ``serviceStockShortageChoose``, ``serviceCouponApply``,
-  ``servicePromotedCodeRegister`` and ``servicePromotedCodeRemove`` to the mutations
-  Saleor collects from ``AccountMutations``;
+  ``servicePromotedCodeRegister``, ``servicePromotedCodeRemove`` and
+  ``serviceStaffAlertResolve`` to the mutations Saleor collects from
+  ``AccountMutations``;
 - and it wraps the resolver of Saleor's ``checkoutComplete`` so that its generic
   "Voucher not applicable" error says why (same field, same error code),
 
@@ -51,6 +52,7 @@ from .mutations.service_notice_preferences_update import (
 from .mutations.service_notice_retry import ServiceNoticeRetry
 from .mutations.service_promoted_code_register import ServicePromotedCodeRegister
 from .mutations.service_promoted_code_remove import ServicePromotedCodeRemove
+from .mutations.service_staff_alert_resolve import ServiceStaffAlertResolve
 from .mutations.service_stock_shortage_choose import ServiceStockShortageChoose
 from .promoted_code_resolvers import (
     resolve_coupon_failure_stats,
@@ -63,6 +65,11 @@ from .resolvers import (
     resolve_service_notices,
     resolve_user_notice_preferences,
     resolve_user_service_history,
+)
+from .staff_alert_resolvers import resolve_staff_alerts
+from .staff_alert_types import (
+    ServiceStaffAlertCountableConnection,
+    ServiceStaffAlertFilterInput,
 )
 from .types import (
     DeliveryPromise,
@@ -94,6 +101,8 @@ MOUNTED_FIELDS = (
     ("Query", "serviceCouponFailureStats"),
     ("Mutation", "servicePromotedCodeRegister"),
     ("Mutation", "servicePromotedCodeRemove"),
+    ("Query", "serviceStaffAlerts"),
+    ("Mutation", "serviceStaffAlertResolve"),
 )
 
 
@@ -225,6 +234,7 @@ def extend_saleor_schema() -> None:
     )
     _add_root_field(AccountMutations, "service_coupon_apply", ServiceCouponApply.Field())
     _mount_promoted_codes()
+    _mount_staff_inbox()
     _explain_checkout_complete()
 
 
@@ -279,6 +289,31 @@ def _mount_promoted_codes() -> None:
         AccountMutations,
         "service_promoted_code_remove",
         ServicePromotedCodeRemove.Field(),
+    )
+
+
+def _mount_staff_inbox() -> None:
+    # The resolver checks the requestor's permissions itself (see serviceNotices).
+    _add_root_field(
+        AccountQueries,
+        "service_staff_alerts",
+        ConnectionField(
+            ServiceStaffAlertCountableConnection,
+            filter=ServiceStaffAlertFilterInput(description="Filtering options."),
+            description=(
+                "The staff inbox: alerts the plugin raised for staff, newest first. "
+                "Each kind needs its permission: MANAGE_DISCOUNTS for promoted codes, "
+                "MANAGE_ORDERS for stock-shortage choices, MANAGE_PLUGINS for failing "
+                "notices; one of them is required. Staff of permission groups "
+                "restricted to some channels see the alerts of those channels only."
+            ),
+            resolver=resolve_staff_alerts,
+        ),
+    )
+    _add_root_field(
+        AccountMutations,
+        "service_staff_alert_resolve",
+        ServiceStaffAlertResolve.Field(),
     )
 
 
