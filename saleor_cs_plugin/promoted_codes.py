@@ -4,11 +4,13 @@ promoted.
 
 Health is read for any number of codes in a fixed number of queries. The check runs
 in one transaction that locks the rows it looks at (SKIP LOCKED), so two checks at
-once alert about each change of health once; it returns the ids of the notices it
-recorded, and the caller schedules their delivery after commit.
+once alert about each change of health once. Alerts go to the staff inbox; a new one
+is also e-mailed to the channel's promoted-code staff address when one is set. The
+check returns the ids of the notices it recorded, and the caller schedules their
+delivery after commit.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -19,10 +21,11 @@ from saleor.discount.models import VoucherChannelListing, VoucherCode
 from saleor.order import OrderStatus
 from saleor.order.models import Order
 
-from . import db, fetch, outbox
+from . import db, fetch, outbox, staff_alerts
 from .config import ChannelSettings, CouponSettings
+from .domain.alerts import AlertKind
 from .domain.coupons import ChannelListing, HealthCheck, code_health
-from .domain.history import Actor, ContactChannel, EntryType, Problem
+from .domain.history import Problem
 from .domain.notices import NoticeType, idempotency_key
 from .domain.promotion import (
     AlertText,
@@ -32,7 +35,7 @@ from .domain.promotion import (
     is_promoted,
     missing_channels_problem,
 )
-from .models import PromotedCode, ServiceHistoryEntry
+from .models import PromotedCode
 
 # The pace at which a code is running out: its voucher's uses in this window.
 PACE_WINDOW = timedelta(hours=24)
@@ -269,19 +272,24 @@ class Alert:
     check: HealthCheck
     text: AlertText
     recipient_email: str
+    # The episode: the code's row, its health and the previous check's time, the same
+    # for two checks reading one row, new once the code recovered and broke again.
+    cause_key: str
 
 
 @dataclass(frozen=True)
 class HealthSweep:
     notice_ids: list
     alerts: list[Alert]
+    # The inbox alerts raised or seen again, in the order of ``alerts``.
+    alert_ids: list = field(default_factory=list)
 
 
 def check_promoted_codes(now: datetime, *, dry_run: bool = False) -> HealthSweep:
     """Check every code still promoted where the plugin is active; alert staff once
     per change of a code's health to a problem, or to a warning ahead of its end.
 
-    Each alert is a staff-alert entry in the service history, and a notice to the
+    Each alert goes to the staff inbox, and a new one is also a notice to the
     channel's promoted-code staff address when one is set. With ``dry_run`` nothing
     is written and the alerts are only returned.
     """
@@ -296,7 +304,7 @@ def check_promoted_codes(now: datetime, *, dry_run: bool = False) -> HealthSweep
         )
         slugs = dict(Channel.objects.filter(pk__in=active).values_list("pk", "slug"))
         rows = [row for row in rows if row.channel_id in active]
-        alerts, entries, notices = [], [], []
+        alerts, notices = [], {}
         for status in health_of(rows, now, active):
             row, check = status.promoted_code, status.check
             settings = active[row.channel_id]
@@ -317,24 +325,49 @@ def check_promoted_codes(now: datetime, *, dry_run: bool = False) -> HealthSweep
                         time_zone=settings.time_zone,
                     ),
                     recipient_email=settings.coupons.staff_email,
+                    cause_key=_cause_key(row, check),
                 )
                 alerts.append(alert)
-                entries.append(_alert_entry(alert))
                 if alert.recipient_email:
-                    notices.append(_alert_notice(alert, settings))
+                    notices[alert.cause_key] = _alert_notice(alert, settings)
             row.health = check.health.value
             row.health_checked_at = now
             row.alerted_health = decision.alerted_health
         if dry_run:
             return HealthSweep(notice_ids=[], alerts=alerts)
-        ServiceHistoryEntry.objects.bulk_create(entries)
-        notice_ids = outbox.add_notices(notices)
+        alert_ids = []
+        new_notices = []
+        for alert in alerts:
+            raised = _raise(alert, now)
+            alert_ids.append(raised.alert_id)
+            # E-mail tells staff of a new alert, not of one they already have.
+            if raised.is_new and alert.cause_key in notices:
+                new_notices.append(notices[alert.cause_key])
+        notice_ids = outbox.add_notices(new_notices)
         db.update_rows(
             PromotedCode,
             rows,
             ["health", "health_checked_at", "alerted_health", "updated_at"],
         )
-    return HealthSweep(notice_ids=notice_ids, alerts=alerts)
+    return HealthSweep(notice_ids=notice_ids, alerts=alerts, alert_ids=alert_ids)
+
+
+def _cause_key(row: PromotedCode, check: HealthCheck) -> str:
+    # Read before the check records its own time on the row.
+    previous = row.health_checked_at.isoformat() if row.health_checked_at else "never"
+    return f"{AlertKind.PROMOTED_CODE}:{row.pk}:{check.health.value}:{previous}"
+
+
+def _raise(alert: Alert, now: datetime) -> staff_alerts.Raised:
+    return staff_alerts.raise_alert(
+        kind=AlertKind.PROMOTED_CODE,
+        cause_key=alert.cause_key,
+        title=alert.text.subject,
+        message=alert.text.message,
+        details=_alert_details(alert),
+        channel_id=alert.promoted_code.channel_id,
+        now=now,
+    )
 
 
 def _alert_details(alert: Alert) -> dict:
@@ -346,17 +379,6 @@ def _alert_details(alert: Alert) -> dict:
         "endsAt": alert.check.ends_at.isoformat() if alert.check.ends_at else None,
         "remainingUses": alert.check.remaining_uses,
     }
-
-
-def _alert_entry(alert: Alert) -> ServiceHistoryEntry:
-    return ServiceHistoryEntry(
-        type=EntryType.STAFF_ALERT,
-        contact_channel=ContactChannel.SYSTEM,
-        actor=Actor.PLUGIN,
-        is_customer_visible=False,
-        message=alert.text.message,
-        details=_alert_details(alert),
-    )
 
 
 def _alert_notice(alert: Alert, settings: ChannelSettings):

@@ -11,9 +11,8 @@ from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 
 from peers import drop_channel, webhook_channel
 from saleor_cs_plugin import promoted_codes
-from saleor_cs_plugin.domain.history import EntryType
 from saleor_cs_plugin.domain.notices import NoticeType
-from saleor_cs_plugin.models import Notice, PromotedCode, ServiceHistoryEntry
+from saleor_cs_plugin.models import Notice, PromotedCode, StaffAlert
 
 # Committed data on separate connections, as in the notice-worker tests.
 from test_notice_worker import (  # noqa: F401 - fixtures
@@ -51,7 +50,7 @@ def expired_codes(db_access, receiver):
         vouchers.append(voucher)
     yield channel
     PromotedCode.objects.filter(channel=channel).delete()
-    ServiceHistoryEntry.objects.filter(type=EntryType.STAFF_ALERT).delete()
+    StaffAlert.objects.filter(channel=channel).delete()
     # Saleor's apps are left out of this test's app registry (available_apps), so
     # deleting a voucher would not cascade: its rows go first.
     VoucherChannelListing.objects.filter(voucher__in=vouchers).delete()
@@ -84,9 +83,10 @@ def test_two_checks_racing_on_their_own_connections_alert_once(expired_codes):
     alerted = [alert.promoted_code.code for result in results for alert in result.alerts]
     assert len(alerted) == CODES
     assert len(set(alerted)) == CODES
-    entries = ServiceHistoryEntry.objects.filter(type=EntryType.STAFF_ALERT)
-    assert entries.count() == CODES
-    assert len({entry.details["code"] for entry in entries}) == CODES
+    alerts = StaffAlert.objects.filter(channel=expired_codes)
+    assert alerts.count() == CODES
+    assert len({alert.details["code"] for alert in alerts}) == CODES
+    assert {alert.occurrences for alert in alerts} == {1}
     notices = Notice.objects.filter(
         channel=expired_codes, notice_type=NoticeType.STAFF_ALERT
     )

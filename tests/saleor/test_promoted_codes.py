@@ -18,15 +18,16 @@ from saleor.order.models import Order
 from storefront import signed_in_now
 
 from conftest import WEBHOOK_SECRET
-from saleor_cs_plugin import promoted_codes, tasks
+from saleor_cs_plugin import promoted_codes, staff_alerts, tasks
 from saleor_cs_plugin.apps import SWEEP_PROMOTED_CODES_BEAT_ENTRY
-from saleor_cs_plugin.domain.history import Actor, ContactChannel, EntryType
+from saleor_cs_plugin.domain.alerts import AlertKind
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType
 from saleor_cs_plugin.models import (
     CouponFailure,
     Notice,
     PromotedCode,
     ServiceHistoryEntry,
+    StaffAlert,
 )
 
 pytestmark = pytest.mark.django_db
@@ -560,11 +561,7 @@ def watched(plugin_configuration, channel_USD):
 
 
 def _alerts():
-    return list(
-        ServiceHistoryEntry.objects.filter(type=EntryType.STAFF_ALERT).order_by(
-            "created_at"
-        )
-    )
+    return list(StaffAlert.objects.order_by("created_at"))
 
 
 def _alert_notices():
@@ -582,7 +579,7 @@ def test_an_expired_promoted_code_alerts_staff_once(watched, channel_USD):
     first = promoted_codes.check_promoted_codes(NOW)
     second = promoted_codes.check_promoted_codes(NOW + 15 * timedelta(minutes=1))
 
-    # then one entry in the service history, and one notice for staff
+    # then one alert in the staff inbox, and one notice for staff
     message = (
         "The promoted code SPRING expired on 2030-03-04 09:00 (UTC). Shoppers in the "
         "channel 'main' still see it where it is promoted. Extend or fix the voucher, "
@@ -596,15 +593,24 @@ def test_an_expired_promoted_code_alerts_staff_once(watched, channel_USD):
         "endsAt": (NOW - HOUR).isoformat(),
         "remainingUses": None,
     }
-    (entry,) = _alerts()
-    assert (entry.actor, entry.contact_channel, entry.is_customer_visible) == (
-        Actor.PLUGIN,
-        ContactChannel.SYSTEM,
-        False,
+    (alert,) = _alerts()
+    assert (alert.kind, alert.cause_key, alert.channel_id, alert.order_id) == (
+        "promoted_code",
+        f"promoted_code:{row.pk}:expired:never",
+        channel_USD.pk,
+        None,
     )
-    assert (entry.user_id, entry.customer_email, entry.order_id) == (None, "", None)
-    assert entry.message == message
-    assert entry.details == details
+    assert (alert.title, alert.message, alert.details) == (
+        "Promoted code SPRING: expired",
+        message,
+        details,
+    )
+    assert (alert.created_at, alert.last_seen_at, alert.occurrences) == (NOW, NOW, 1)
+    assert alert.resolved_at is None
+    assert first.alert_ids == [alert.pk]
+    assert second.alert_ids == []
+    # Staff alerts are no longer written into the customers' service history.
+    assert ServiceHistoryEntry.objects.exists() is False
     (notice,) = _alert_notices()
     assert first.notice_ids == [notice.pk]
     assert second.notice_ids == []
@@ -644,6 +650,7 @@ def test_a_code_that_recovers_and_breaks_again_alerts_again(watched, channel_USD
     assert recovered.alerts == []
     assert [a.check.health.value for a in broken.alerts] == ["expired"]
     assert [e.details["health"] for e in _alerts()] == ["expired", "expired"]
+    assert [e.resolved_at for e in _alerts()] == [None, None]
     assert len(_alert_notices()) == 2
     assert len({n.idempotency_key for n in _alert_notices()}) == 2
 
@@ -671,6 +678,37 @@ def test_each_new_problem_alerts(watched, channel_USD):
     ]
 
 
+def test_an_alert_already_open_for_the_cause_is_not_e_mailed_again(
+    watched, channel_USD
+):
+    # given the inbox already holds the alert of this episode
+    row = watched()
+    _voucher("SPRING", [channel_USD], end_date=NOW - HOUR)
+    open_alert = staff_alerts.raise_alert(
+        kind=AlertKind.PROMOTED_CODE,
+        cause_key=f"promoted_code:{row.pk}:expired:never",
+        title="Promoted code SPRING: expired",
+        message="Seen before.",
+        channel_id=channel_USD.pk,
+        now=NOW - HOUR,
+    )
+
+    sweep = promoted_codes.check_promoted_codes(NOW)
+
+    # then it counts another occurrence, and nobody is e-mailed about it again
+    assert [a.check.health.value for a in sweep.alerts] == ["expired"]
+    assert sweep.alert_ids == [open_alert.alert_id]
+    assert sweep.notice_ids == []
+    assert Notice.objects.exists() is False
+    (alert,) = _alerts()
+    assert (alert.occurrences, alert.created_at, alert.last_seen_at) == (
+        2,
+        NOW - HOUR,
+        NOW,
+    )
+    assert alert.message.startswith("The promoted code SPRING expired on ")
+
+
 def test_no_warning_without_warning_hours(watched, channel_USD):
     watched(promoted_code_warning_hours="0")
     _voucher("SPRING", [channel_USD], end_date=NOW + HOUR)
@@ -682,7 +720,7 @@ def test_no_warning_without_warning_hours(watched, channel_USD):
     assert PromotedCode.objects.get().health == "healthy"
 
 
-def test_without_a_staff_address_the_alert_is_only_in_the_history(
+def test_without_a_staff_address_the_alert_is_only_in_the_inbox(
     watched, channel_USD
 ):
     watched(promoted_code_staff_email="")
