@@ -10,8 +10,10 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_currency, get_currency_precision
 from django.db import connection, transaction
 from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
 from saleor.core.utils.promo_code import promo_code_is_gift_card
@@ -35,6 +37,13 @@ logger = logging.getLogger(__name__)
 
 RATE_WINDOW = timedelta(hours=1)
 HONORED_CODE_KEY = "saleor_cs_honored_code"
+# The longest code Saleor holds (a voucher's; gift card codes are shorter): a longer
+# one can be no store's code, and is refused before it is checked or recorded.
+CODE_MAX_LENGTH = VoucherCode._meta.get_field("code").max_length
+# The plugin's messages are written in English, amounts with English separators.
+MONEY_LOCALE = "en"
+# The amount in the currency's own minor unit, then its ISO code: "1,997 JPY".
+MONEY_PATTERN = "#,##0.00 ¤¤"
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,11 @@ def load_checkout(checkout, manager) -> CheckoutContext:
         settings=plugin.settings,
         is_plugin_active=plugin.is_active,
     )
+
+
+def code_problem(code: str) -> str:
+    """Why ``code`` (as entered, stripped) is refused before any check, else ""."""
+    return rules.code_length_problem(code, CODE_MAX_LENGTH)
 
 
 def rate_limit(checkout_token, client_ip, settings: CouponSettings, now) -> RateLimit | None:
@@ -292,9 +306,12 @@ def record_rejection(context: CheckoutContext, diagnosis: Diagnosis, message: st
                      client_ip, now, details=None) -> None:
     """A failed code: one row for the counts and limits, one history entry."""
     checkout = context.checkout
+    # Never more of a code than Saleor could hold (the entry points refuse longer
+    # ones before this).
+    code = diagnosis.code[:CODE_MAX_LENGTH]
     CouponFailure.objects.create(
         created_at=now,
-        code=diagnosis.code[:255],
+        code=code,
         reason=diagnosis.reason.value,
         channel_id=checkout.channel_id,
         checkout_token=checkout.token,
@@ -304,7 +321,7 @@ def record_rejection(context: CheckoutContext, diagnosis: Diagnosis, message: st
         context,
         EntryType.COUPON_REJECTED,
         message,
-        {"code": diagnosis.code, "reason": diagnosis.reason.value,
+        {"code": code, "reason": diagnosis.reason.value,
          **diagnosis.details, **(details or {})},
         now,
     )
@@ -336,7 +353,20 @@ def render_message(diagnosis: Diagnosis, settings) -> str:
 
 
 def format_money(amount, currency: str) -> str:
-    return f"{amount:.2f} {currency}".strip()
+    """An amount as the plugin's messages print it, in the currency's own minor unit
+    (JPY 0 digits, USD 2, KWD 3), rounded half up as Saleor rounds prices:
+    "1,997 JPY", "70.00 USD", "1.500 KWD"."""
+    digits = get_currency_precision(currency)
+    amount = Decimal(str(amount)).quantize(
+        Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP
+    )
+    return format_currency(
+        amount,
+        currency,
+        format=MONEY_PATTERN,
+        locale=MONEY_LOCALE,
+        currency_digits=True,
+    ).strip()
 
 
 def format_time(moment: datetime, time_zone: str) -> str:

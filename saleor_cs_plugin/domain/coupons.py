@@ -75,6 +75,25 @@ MESSAGE_VARIABLES = (
     "cause",
 )
 
+# How much of a code too long to be any store's code a message repeats.
+CODE_PREFIX_SHOWN = 20
+
+
+def code_length_problem(code: str, max_length: int) -> str:
+    """Why ``code`` is refused before any check: it is longer than any code the store
+    can hold (``max_length``, Saleor's limit). Empty when it is not.
+
+    The message repeats only the code's beginning: what was pasted may be anything.
+    """
+    if len(code) <= max_length:
+        return ""
+    return (
+        f"A promo code has at most {max_length} characters; the one entered has "
+        f"{len(code)} (it begins \"{code[:CODE_PREFIX_SHOWN]}…\"). Enter the "
+        "code alone."
+    )
+
+
 SHIPPING_CAUSES = {
     "no_shipping": "nothing in your cart needs shipping",
     "no_delivery_method": "choose a delivery method first",

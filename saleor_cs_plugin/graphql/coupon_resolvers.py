@@ -57,6 +57,9 @@ def resolve_coupon_check(_root, info, *, id, code):
     code = (code or "").strip()
     if not code:
         raise GraphQLError("code: enter a promo code; it is empty.")
+    problem = coupons.code_problem(code)
+    if problem:
+        raise GraphQLError(f"code: {problem}")
     # The check reads the checkout as Saleor's mutations do, and records a rejection.
     with allow_writer():
         checkout = checkout_from_id(id)

@@ -4,6 +4,7 @@ listings, built with Saleor's models as its own fixtures build them."""
 from decimal import Decimal
 
 from django.utils import timezone
+from saleor.plugins.models import PluginConfiguration
 from saleor.product.models import (
     Product,
     ProductChannelListing,
@@ -13,8 +14,10 @@ from saleor.product.models import (
 from saleor.warehouse.models import Stock
 
 from saleor_cs_plugin import shortages
+from saleor_cs_plugin.domain import items
 from saleor_cs_plugin.domain.notices import NoticeType
 from saleor_cs_plugin.models import Notice
+from saleor_cs_plugin.plugin import CustomerServicePlugin
 
 STOREFRONT = "https://shop.example.com"
 
@@ -26,6 +29,19 @@ def shortage_settings(**extra):
         "quiet_hours": "",
         **extra,
     }
+
+
+def configure_channel(channel, active=True, **values):
+    """The plugin in another channel than USD (``plugin_configuration`` is USD's)."""
+    return PluginConfiguration.objects.create(
+        identifier=CustomerServicePlugin.PLUGIN_ID,
+        channel=channel,
+        active=active,
+        configuration=[
+            {"name": item["name"], "value": values.get(item["name"], item["value"])}
+            for item in CustomerServicePlugin.DEFAULT_CONFIGURATION
+        ],
+    )
 
 
 def make_product(
@@ -96,7 +112,8 @@ def other_line(order):
 
 
 def item_name(line):
-    return f"{line.product_name} ({line.variant_name})" if line.variant_name else line.product_name
+    """How the plugin names a line of Saleor's fixtures (their variants have names)."""
+    return items.item_name(line.product_name, line.variant_name, line.product_sku or "")
 
 
 def run_sweep():

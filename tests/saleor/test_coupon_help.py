@@ -21,9 +21,10 @@ from saleor.discount.models import (
 from saleor.graphql.tests.utils import get_graphql_content
 from saleor.product.models import ProductVariant, ProductVariantChannelListing
 from saleor.warehouse.models import Stock
+from shortage_support import configure_channel
 from storefront import CHECKOUT_COMPLETE, start_checkout
 
-from saleor_cs_plugin import tasks
+from saleor_cs_plugin import coupons, tasks
 from saleor_cs_plugin.apps import FORGET_COUPON_CLIENT_ADDRESSES_BEAT_ENTRY
 from saleor_cs_plugin.domain.history import EntryType
 from saleor_cs_plugin.models import (
@@ -428,6 +429,104 @@ def test_apply_explains_a_failed_code_and_records_it(shop, user_api_client, chan
     )
     assert entry.details["code"] == "CODE"
     assert entry.details["reason"] == "minimum_spend_not_met"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        (Decimal("1997"), "JPY", "1,997 JPY"),
+        (Decimal("1997.000"), "JPY", "1,997 JPY"),
+        (Decimal("70"), "USD", "70.00 USD"),
+        (Decimal("1234.5"), "USD", "1,234.50 USD"),
+        (Decimal("0.125"), "USD", "0.13 USD"),
+        (Decimal("1.5"), "KWD", "1.500 KWD"),
+    ],
+)
+def test_money_is_printed_in_the_currencys_minor_unit(amount, currency, expected):
+    assert coupons.format_money(amount, currency) == expected
+
+
+def test_a_yen_shortfall_is_said_in_whole_yen(
+    api_client, channel_JPY, product_in_channel_JPY, shipping_zone_JPY
+):
+    # given a yen cart of 3 units at 1,200 JPY (3,600 JPY) and a code from 5,597 JPY
+    configure_channel(channel_JPY)
+    make_voucher(channel_JPY, "CODE", min_spent=Decimal("5597"))
+    checkout_id = checkout_of(api_client, channel_JPY, product_in_channel_JPY)
+
+    # when
+    checked = check(api_client, checkout_id, "CODE")
+    applied = apply(api_client, checkout_id, "CODE")
+
+    # then
+    message = (
+        "The code CODE needs an order of at least 5,597 JPY; add 1,997 JPY more to "
+        "use it."
+    )
+    assert checked["message"] == message
+    assert checked["details"]["shortfall"] == {"amount": 1997.0}
+    assert applied["errors"] == [
+        {"field": "code", "code": "NOT_APPLICABLE", "message": message}
+    ]
+    assert list(
+        ServiceHistoryEntry.objects.filter(type=EntryType.COUPON_REJECTED).values_list(
+            "message", flat=True
+        )
+    ) == [message, message]
+
+
+LONG_CODE = "SPRING10-" + "x" * 247  # 256 characters, one more than Saleor holds
+LONG_CODE_MESSAGE = (
+    "A promo code has at most 255 characters; the one entered has 256 (it begins "
+    '"SPRING10-xxxxxxxxxxx…"). Enter the code alone.'
+)
+
+
+def test_apply_refuses_a_code_longer_than_saleor_holds_and_keeps_nothing(
+    shop, api_client, channel_USD, product
+):
+    shop()
+    checkout_id = checkout_of(api_client, channel_USD, product)
+
+    result = apply(api_client, checkout_id, LONG_CODE)
+
+    assert result["errors"] == [
+        {"field": "code", "code": "INVALID", "message": LONG_CODE_MESSAGE}
+    ]
+    assert (result["checkout"], result["diagnosis"]) == (None, None)
+    assert CouponFailure.objects.exists() is False
+    assert ServiceHistoryEntry.objects.exists() is False
+    assert Checkout.objects.get().voucher_code is None
+
+
+def test_check_refuses_a_code_longer_than_saleor_holds_and_keeps_nothing(
+    shop, api_client, channel_USD, product
+):
+    shop()
+    checkout_id = checkout_of(api_client, channel_USD, product)
+
+    response = api_client.post_graphql(CHECK, {"id": checkout_id, "code": LONG_CODE})
+
+    content = response.json()
+    assert content["data"]["serviceCouponCheck"] is None
+    assert [error["message"] for error in content["errors"]] == [
+        f"code: {LONG_CODE_MESSAGE}"
+    ]
+    assert CouponFailure.objects.exists() is False
+    assert ServiceHistoryEntry.objects.exists() is False
+
+
+def test_a_code_as_long_as_saleor_holds_is_checked_and_counted_whole(
+    shop, api_client, channel_USD, product
+):
+    shop()
+    checkout_id = checkout_of(api_client, channel_USD, product)
+    code = LONG_CODE[:255]
+
+    result = apply(api_client, checkout_id, code)
+
+    assert result["errors"][0]["code"] == "NOT_APPLICABLE"
+    assert CouponFailure.objects.get().code == code
 
 
 def test_failed_codes_are_rate_limited_per_checkout(shop, api_client, channel_USD, product):

@@ -17,6 +17,7 @@ from saleor_cs_plugin.config import (
     parse_channel_settings,
 )
 from saleor_cs_plugin.domain.coupons import (
+    CODE_PREFIX_SHOWN,
     ChannelListing,
     CheckoutFacts,
     Diagnosis,
@@ -24,6 +25,7 @@ from saleor_cs_plugin.domain.coupons import (
     Reason,
     VoucherFacts,
     VoucherType,
+    code_length_problem,
     diagnose,
     discount_amount,
     is_within_grace,
@@ -806,6 +808,54 @@ def test_message_of_a_diagnosis_uses_the_passed_formatters():
         "The code SPRING10 needs an order of at least 120.00 usd; add 20.00 usd "
         "more to use it."
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("", ""),
+        ("A" * 255, ""),
+        (
+            "SPRING10-" + "x" * 247,
+            'A promo code has at most 255 characters; the one entered has 256 (it '
+            'begins "SPRING10-xxxxxxxxxxx…"). Enter the code alone.',
+        ),
+        (
+            "Dear shopper, your code is SPRING10 " * 100,
+            "A promo code has at most 255 characters; the one entered has 3600 (it "
+            'begins "Dear shopper, your c…"). Enter the code alone.',
+        ),
+    ],
+)
+def test_a_code_longer_than_saleor_holds_is_refused_by_its_beginning(code, expected):
+    assert code_length_problem(code, 255) == expected
+    assert CODE_PREFIX_SHOWN == 20
+
+
+@pytest.mark.parametrize(
+    ("currency", "min_spent", "subtotal", "expected"),
+    [
+        ("JPY", "2000", "3", "at least JPY 2000; add JPY 1997 more"),
+        ("USD", "120", "100", "at least USD 120.00; add USD 20.00 more"),
+        ("KWD", "12.5", "10.25", "at least KWD 12.500; add KWD 2.250 more"),
+    ],
+)
+def test_minimum_spend_amounts_go_to_the_formatter_with_their_currency(
+    currency, min_spent, subtotal, expected
+):
+    digits = {"JPY": 0, "USD": 2, "KWD": 3}
+    voucher = _voucher(listing=_listing(min_spent=min_spent, currency=currency))
+    checkout = replace(_checkout(), currency=currency, subtotal=Decimal(subtotal))
+    diagnosis = diagnose(voucher, checkout, "SPRING10", NOW)
+
+    text = message(
+        diagnosis,
+        {},
+        format_money=lambda amount, code: f"{code} {amount:.{digits[code]}f}",
+        format_time=lambda moment: "never",
+    )
+
+    assert text == f"The code SPRING10 needs an order of {expected} to use it."
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,13 @@ class ServiceCouponApply(BaseMutation):
 
     class Arguments:
         id = graphene.ID(required=True, description="ID of the checkout.")
-        code = graphene.String(required=True, description="The promo code entered.")
+        code = graphene.String(
+            required=True,
+            description=(
+                "The promo code entered; a code longer than any Saleor holds "
+                f"({coupons.CODE_MAX_LENGTH} characters) is refused."
+            ),
+        )
 
     class Meta:
         description = (
@@ -65,6 +71,11 @@ class ServiceCouponApply(BaseMutation):
             raise ValidationError(
                 {"code": ValidationError("Enter a promo code; it is empty.",
                                          code=CouponErrorCode.REQUIRED.value)}
+            )
+        problem = coupons.code_problem(code)
+        if problem:
+            raise ValidationError(
+                {"code": ValidationError(problem, code=CouponErrorCode.INVALID.value)}
             )
         try:
             checkout = checkout_from_id(id)
