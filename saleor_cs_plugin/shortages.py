@@ -25,8 +25,11 @@ from saleor.order.models import OrderLine
 from saleor.product.models import Product, ProductVariant, ProductVariantChannelListing
 from saleor.warehouse.models import Allocation, Stock
 
-from . import db, events, fetch, outbox
+from . import db, events, fetch, outbox, staff_alerts
 from .config import ChannelSettings, SettingsError
+from .coupons import format_money
+from .domain import items
+from .domain.alerts import AlertKind
 from .domain.history import Problem
 from .domain.notices import NoticeType, idempotency_key
 from .domain.shortages import (
@@ -42,6 +45,7 @@ from .domain.shortages import (
     ShortageStatus,
     Step,
     check_choice,
+    choice_alert_title,
     choice_note,
     line_shortage,
     next_step,
@@ -214,7 +218,8 @@ def record_choice(
     token: str, *, choice: str, alternative_id: str | None, now: datetime
 ) -> ChoiceOutcome:
     """The customer answered through their link: record it once, note it in the
-    order's timeline and the service history, and alert staff.
+    order's timeline and the service history, and put it in the staff inbox (and
+    the channel's staff e-mail, when one is set).
 
     Raises ``ChoiceRejected`` with every problem, each naming its field.
     """
@@ -317,7 +322,18 @@ def record_choice(
         order_events.order_note_added_event(
             order=order, user=None, app=None, message=note
         )
-        notice_ids = _alert_staff(shortage, order, note)
+        notice_ids = _alert_staff(
+            shortage,
+            order,
+            note,
+            title=choice_alert_title(
+                order_number=str(order.number),
+                item_name=item_name,
+                choice=choice,
+                alternative_name=alternative_name,
+            ),
+            now=now,
+        )
     return ChoiceOutcome(
         shortage=shortage,
         item_name=item_name,
@@ -524,7 +540,10 @@ def _free_quantity(variant_id, channel_id) -> int:
 
 
 def _line_name(line: OrderLine) -> str:
-    return f"{line.product_name} ({line.variant_name})" if line.variant_name else line.product_name
+    """The line as customers and staff read it: a variant Saleor knows only by a
+    stand-in name is named by its SKU (the line's, else the variant's), or not."""
+    sku = line.product_sku or (line.variant.sku if line.variant is not None else "")
+    return items.item_name(line.product_name, line.variant_name or "", sku or "")
 
 
 def _alternatives(
@@ -606,6 +625,7 @@ CANDIDATE_COLUMNS = (
     "variant_id",
     "price_amount",
     "variant__name",
+    "variant__sku",
     "variant__track_inventory",
     "variant__product_id",
     "variant__product__name",
@@ -622,10 +642,10 @@ def _candidate_snapshots(listings: list[dict]) -> list[ItemSnapshot]:
             category_id=row["variant__product__category_id"],
             product_type_id=row["variant__product__product_type_id"],
             price=row["price_amount"],
-            name=(
-                f"{row['variant__product__name']} ({row['variant__name']})"
-                if row["variant__name"]
-                else row["variant__product__name"]
+            name=items.item_name(
+                row["variant__product__name"],
+                row["variant__name"] or "",
+                row["variant__sku"] or "",
             ),
             available_quantity=(
                 row["free"] if row["variant__track_inventory"] else UNLIMITED
@@ -744,6 +764,7 @@ def _compose_notice(
         estimate=estimate,
         alternatives=[OfferedAlternative(a.name, a.price) for a in alternatives],
         link=link,
+        format_money=format_money,
     )
     notice, created = outbox.enqueue_notice(
         notice_type=NoticeType.STOCK_SHORTAGE,
@@ -838,11 +859,41 @@ def _end_shortage(
     return [notice.pk] if created else []
 
 
-def _alert_staff(shortage: StockShortage, order, note: str) -> list:
+def _alert_staff(
+    shortage: StockShortage, order, note: str, *, title: str, now: datetime
+) -> list:
+    """Put the customer's choice in the staff inbox, and e-mail it to the channel's
+    staff address when one is set and the alert is new."""
+    message = (
+        f"Order #{order.number}: {note} Please act on it in the Dashboard; the "
+        "order was not changed."
+    )
+    data = {
+        "shortageId": str(shortage.pk),
+        "orderLineId": str(shortage.order_line_id),
+        "choice": shortage.choice,
+        "alternativeVariantId": (
+            graphene.Node.to_global_id("ProductVariant", shortage.chosen_variant_id)
+            if shortage.chosen_variant_id
+            else None
+        ),
+    }
+    raised = staff_alerts.raise_alert(
+        kind=AlertKind.SHORTAGE_CHOICE,
+        cause_key=f"shortage_choice:{shortage.order_line_id}:{shortage.episode}",
+        title=title,
+        message=message,
+        now=now,
+        details=data,
+        channel_id=order.channel_id,
+        order_id=order.pk,
+    )
+    if not raised.is_new:
+        return []
     try:
         settings = fetch.channel_settings(order.channel_id)
     except SettingsError as error:
-        logger.warning("No staff alert for shortage %s: %s", shortage.pk, error)
+        logger.warning("No staff e-mail for shortage %s: %s", shortage.pk, error)
         return []
     if not settings.shortages.staff_email:
         return []
@@ -859,22 +910,10 @@ def _alert_staff(shortage: StockShortage, order, note: str) -> list:
         context={
             "subject": f"Order #{order.number}: the customer answered about a "
             "short item",
-            "message": f"Order #{order.number}: {note} Please act on it in the "
-            "Dashboard; the order was not changed.",
+            "message": message,
             "customer_name": "team",
             "order_number": str(order.number),
-            "data": {
-                "shortageId": str(shortage.pk),
-                "orderLineId": str(shortage.order_line_id),
-                "choice": shortage.choice,
-                "alternativeVariantId": (
-                    graphene.Node.to_global_id(
-                        "ProductVariant", shortage.chosen_variant_id
-                    )
-                    if shortage.chosen_variant_id
-                    else None
-                ),
-            },
+            "data": data,
         },
         channel=order.channel,
         order=order,

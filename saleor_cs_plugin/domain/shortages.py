@@ -5,6 +5,7 @@ Nothing here reads a clock or a database: ``now``, ``today`` and every quantity 
 parameters.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -340,8 +341,13 @@ def shortage_message(
     estimate: date | None,
     alternatives: list[OfferedAlternative],
     link: str,
+    format_money: Callable[[Decimal, str], str],
 ) -> tuple[str, str]:
-    """Subject and text of the notice that tells a customer an item is short."""
+    """Subject and text of the notice that tells a customer an item is short.
+
+    ``format_money(amount, currency)`` prints a price (in the currency's own minor
+    unit: the caller knows it).
+    """
     subject = f"We are sorry: {item_name} is not in stock"
     missing = (
         "it is"
@@ -365,7 +371,9 @@ def shortage_message(
     if alternatives:
         paragraphs.append(
             "Alternatives in stock now:\n"
-            + "\n".join(f"- {a.name}: {a.price:.2f} {currency}" for a in alternatives)
+            + "\n".join(
+                f"- {a.name}: {format_money(a.price, currency)}" for a in alternatives
+            )
         )
     if link:
         paragraphs.append(f"Tell us what you prefer here: {link}")
@@ -394,3 +402,20 @@ def choice_note(*, item_name: str, choice: str, alternative_name: str = "") -> s
     """The sentence recorded in the history and the order's timeline."""
     words = CHOICE_WORDS[Choice(choice)].format(alternative=alternative_name)
     return f"The customer chose {words} ({item_name} is out of stock)."
+
+
+ALERT_WORDS = {
+    Choice.WAIT: "to wait for {item}",
+    Choice.SWITCH: "to switch from {item} to {alternative}",
+    Choice.CANCEL: "to cancel {item}",
+}
+
+
+def choice_alert_title(
+    *, order_number: str, item_name: str, choice: str, alternative_name: str = ""
+) -> str:
+    """The title of the staff alert about a customer's choice."""
+    words = ALERT_WORDS[Choice(choice)].format(
+        item=item_name, alternative=alternative_name
+    )
+    return f"Order #{order_number}: the customer chose {words}"

@@ -12,9 +12,11 @@ from saleor.order.models import Order, OrderLine
 from saleor.celeryconf import app as celery_app
 from saleor.plugins.manager import get_plugins_manager
 from saleor.warehouse.models import Allocation, Stock
+from storefront import place_order
 from shortage_support import (
     run_sweep,
     STOREFRONT,
+    configure_channel,
     item_name,
     other_line,
     short_line,
@@ -447,3 +449,251 @@ def test_beat_runs_the_shortage_sweep():
     entry = settings.CELERY_BEAT_SCHEDULE[SWEEP_STOCK_SHORTAGES_BEAT_ENTRY]
     assert entry["task"] == "saleor_cs_plugin.sweep_stock_shortages"
     assert entry["schedule"] == timedelta(minutes=5)
+
+
+CHANNEL_LISTING_UPDATE = """
+mutation ($id: ID!, $input: ProductChannelListingUpdateInput!) {
+  productChannelListingUpdate(id: $id, input: $input) {
+    errors { field code message }
+  }
+}
+"""
+
+STOCKS_UPDATE = """
+mutation ($variantId: ID!, $stocks: [StockInput!]!) {
+  productVariantStocksUpdate(variantId: $variantId, stocks: $stocks) {
+    errors { field code message }
+  }
+}
+"""
+
+ORDER_FULFILL = """
+mutation ($order: ID!, $input: OrderFulfillInput!) {
+  orderFulfill(order: $order, input: $input) {
+    errors { field code message }
+  }
+}
+"""
+
+
+@pytest.fixture
+def linen_shirt(channel_USD, warehouse, product_type, category):
+    """A variant with a stock of 2, in a channel that takes unpaid orders."""
+    channel_USD.allow_unpaid_orders = True
+    channel_USD.save(update_fields=["allow_unpaid_orders"])
+    product = make_product(
+        "Linen shirt", channel=channel_USD, product_type=product_type, category=category
+    )
+    return make_variant(
+        product,
+        channel=channel_USD,
+        warehouse=warehouse,
+        price="30",
+        stock=2,
+        sku="LINEN-BL-M",
+        name="Blue / M",
+    )
+
+
+def _post(client, query, variables, name):
+    content = get_graphql_content(client.post_graphql(query, variables))
+    return content["data"][name]
+
+
+def test_a_variant_removed_from_the_channel_is_short_only_once_its_stock_is_gone(
+    plugin_configuration,
+    linen_shirt,
+    api_client,
+    staff_in_group,
+    permission_manage_products,
+    permission_manage_orders,
+    channel_USD,
+    warehouse,
+    shipping_method,
+):
+    # given a customer ordered 2 units, both allocated
+    plugin_configuration(**shortage_settings())
+    placed = place_order(
+        api_client,
+        channel=channel_USD,
+        lines=[(linen_shirt, 2)],
+        shipping_method=shipping_method,
+    )
+    line = OrderLine.objects.get(order_id=graphene.Node.from_global_id(placed["id"])[1])
+    assert Allocation.objects.get(order_line=line).quantity_allocated == 2
+    staff = staff_in_group(permission_manage_products, permission_manage_orders)
+    variant_id = graphene.Node.to_global_id("ProductVariant", linen_shirt.pk)
+    warehouse_id = graphene.Node.to_global_id("Warehouse", warehouse.pk)
+
+    # when staff remove the variant from the channel
+    removed = _post(
+        staff,
+        CHANNEL_LISTING_UPDATE,
+        {
+            "id": graphene.Node.to_global_id("Product", linen_shirt.product_id),
+            "input": {
+                "updateChannels": [
+                    {
+                        "channelId": graphene.Node.to_global_id("Channel", channel_USD.pk),
+                        "removeVariants": [variant_id],
+                    }
+                ]
+            },
+        },
+        "productChannelListingUpdate",
+    )
+
+    # then Saleor keeps the allocation on the stock that still covers it: not short
+    assert removed["errors"] == []
+    assert linen_shirt.channel_listings.exists() is False
+    assert Allocation.objects.get(order_line=line).quantity_allocated == 2
+    assert run_sweep() == []
+    assert StockShortage.objects.exists() is False
+
+    # when staff then set the stock to 0
+    updated = _post(
+        staff,
+        STOCKS_UPDATE,
+        {"variantId": variant_id, "stocks": [{"warehouse": warehouse_id, "quantity": 0}]},
+        "productVariantStocksUpdate",
+    )
+
+    # then Saleor still keeps the allocation, on a stock that no longer covers it, and
+    # refuses to fulfil the line from it: the customer is told
+    assert updated["errors"] == []
+    stock = Stock.objects.get(product_variant=linen_shirt)
+    assert (stock.quantity, stock.quantity_allocated) == (0, 2)
+    assert Allocation.objects.get(order_line=line).quantity_allocated == 2
+    fulfil = _post(
+        staff,
+        ORDER_FULFILL,
+        {
+            "order": placed["id"],
+            "input": {
+                "lines": [
+                    {
+                        "orderLineId": graphene.Node.to_global_id("OrderLine", line.pk),
+                        "stocks": [{"quantity": 2, "warehouse": warehouse_id}],
+                    }
+                ],
+                "notifyCustomer": False,
+            },
+        },
+        "orderFulfill",
+    )
+    assert [error["code"] for error in fulfil["errors"]] == ["INSUFFICIENT_STOCK"]
+    notice_ids = run_sweep()
+    shortage = StockShortage.objects.get()
+    assert (shortage.order_line_id, shortage.quantity_short) == (line.pk, 2)
+    assert shortage.short_by_warehouse == {str(warehouse.pk): 2}
+    (notice,) = shortage_notices()
+    assert notice_ids == [notice.pk]
+    assert notice.context["subject"] == "We are sorry: Linen shirt (Blue / M) is not in stock"
+    assert notice.context["data"]["quantityShort"] == 2
+
+
+def test_a_variant_known_by_a_stand_in_name_is_named_by_its_sku_or_not_at_all(
+    plugin_configuration,
+    api_client,
+    channel_USD,
+    warehouse,
+    shipping_method,
+    product_type,
+    category,
+):
+    # given Apple Juice variants whose names are their GraphQL IDs, as in Saleor's
+    # demo data; one has a SKU, one has none
+    channel_USD.allow_unpaid_orders = True
+    channel_USD.save(update_fields=["allow_unpaid_orders"])
+    plugin_configuration(**shortage_settings())
+    juice = make_product(
+        "Apple Juice", channel=channel_USD, product_type=product_type, category=category
+    )
+    kwargs = {"channel": channel_USD, "warehouse": warehouse}
+    litre = make_variant(juice, price="4", stock=1, sku="JUICE-1L", **kwargs)
+    unnamed = make_variant(juice, price="3", stock=1, sku=None, **kwargs)
+    carton = make_variant(juice, price="4.5", stock=9, sku="JUICE-2L", **kwargs)
+    for variant in (litre, unnamed, carton):
+        variant.name = graphene.Node.to_global_id("ProductVariant", variant.pk)
+        variant.save(update_fields=["name"])
+    placed = place_order(
+        api_client,
+        channel=channel_USD,
+        lines=[(litre, 1), (unnamed, 1)],
+        shipping_method=shipping_method,
+    )
+    order_id = graphene.Node.from_global_id(placed["id"])[1]
+    # Saleor keeps the stand-in on the order line, with the SKU beside it
+    assert sorted(
+        OrderLine.objects.filter(order_id=order_id).values_list(
+            "variant_name", "product_sku"
+        ),
+        key=lambda row: row[0],
+    ) == sorted(
+        [(litre.name, "JUICE-1L"), (unnamed.name, None)], key=lambda row: row[0]
+    )
+    Stock.objects.filter(product_variant__in=[litre, unnamed]).update(quantity=0)
+
+    # when
+    run_sweep()
+
+    # then
+    subjects = sorted(notice.context["subject"] for notice in shortage_notices())
+    assert subjects == [
+        "We are sorry: Apple Juice (JUICE-1L) is not in stock",
+        "We are sorry: Apple Juice is not in stock",
+    ]
+    notice = next(
+        n for n in shortage_notices() if n.context["data"]["item"] != "Apple Juice"
+    )
+    assert notice.context["data"]["item"] == "Apple Juice (JUICE-1L)"
+    assert notice.context["data"]["alternatives"][0]["name"] == "Apple Juice (JUICE-2L)"
+    assert "- Apple Juice (JUICE-2L): 4.50 USD" in notice.context["message"]
+    for notice in shortage_notices():
+        assert "UHJvZHVjdFZhcmlhbnQ6" not in notice.context["message"]
+
+
+def test_alternatives_prices_use_the_currencys_minor_unit(
+    api_client, channel_JPY, product_in_channel_JPY, warehouse_JPY, shipping_zone_JPY
+):
+    # given a yen order of 2 units at 1,200 JPY, and a sibling at 1,100 JPY in stock
+    channel_JPY.allow_unpaid_orders = True
+    channel_JPY.save(update_fields=["allow_unpaid_orders"])
+    configure_channel(channel_JPY, **shortage_settings())
+    variant = product_in_channel_JPY.variants.get()
+    sibling = make_variant(
+        product_in_channel_JPY,
+        channel=channel_JPY,
+        warehouse=warehouse_JPY,
+        price="1100",
+        stock=5,
+        sku="BIG-JPY",
+        name="Big",
+    )
+    place_order(
+        api_client,
+        channel=channel_JPY,
+        lines=[(variant, 2)],
+        shipping_method=shipping_zone_JPY.shipping_methods.get(),
+    )
+    Stock.objects.filter(warehouse=warehouse_JPY, product_variant=variant).update(
+        quantity=0
+    )
+
+    # when
+    run_sweep()
+
+    # then
+    (notice,) = shortage_notices()
+    assert (
+        f"Alternatives in stock now:\n- {product_in_channel_JPY.name} (Big): 1,100 JPY"
+        in notice.context["message"]
+    )
+    assert notice.context["data"]["alternatives"] == [
+        {
+            "variantId": graphene.Node.to_global_id("ProductVariant", sibling.pk),
+            "name": f"{product_in_channel_JPY.name} (Big)",
+            "price": "1100.000",
+            "currency": "JPY",
+        }
+    ]

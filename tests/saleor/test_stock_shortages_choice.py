@@ -21,9 +21,10 @@ from shortage_support import (
 )
 
 from saleor_cs_plugin import shortages
+from saleor_cs_plugin.domain.alerts import AlertKind
 from saleor_cs_plugin.domain.history import Actor, ContactChannel, EntryType
 from saleor_cs_plugin.domain.notices import NoticeType
-from saleor_cs_plugin.models import ServiceHistoryEntry, StockShortage
+from saleor_cs_plugin.models import ServiceHistoryEntry, StaffAlert, StockShortage
 
 pytestmark = pytest.mark.django_db
 
@@ -129,13 +130,38 @@ def test_switching_records_the_choice_everywhere_and_alerts_staff(
     event = OrderEvent.objects.get(order=order_with_lines, type=OrderEvents.NOTE_ADDED)
     assert event.parameters["message"] == note
     assert (event.user_id, event.app_id) == (None, None)
-    # staff are alerted
-    (alert,) = shortage_notices(NoticeType.STAFF_ALERT)
-    assert alert.recipient_email == "orders@example.com"
-    assert alert.context["subject"] == (
+    # staff are alerted in the inbox
+    alert = StaffAlert.objects.get(kind=AlertKind.SHORTAGE_CHOICE)
+    data = {
+        "shortageId": str(shortage.pk),
+        "orderLineId": str(line.pk),
+        "choice": "switch",
+        "alternativeVariantId": alternative_id,
+    }
+    assert (alert.kind, alert.cause_key, alert.channel_id, alert.order_id) == (
+        AlertKind.SHORTAGE_CHOICE,
+        f"shortage_choice:{line.pk}:1",
+        order_with_lines.channel_id,
+        order_with_lines.pk,
+    )
+    assert alert.title == (
+        f"Order #{order_with_lines.number}: the customer chose to switch from "
+        f"{item_name(line)} to {line.variant.product.name} (Blue)"
+    )
+    assert alert.message == (
+        f"Order #{order_with_lines.number}: {note} Please act on it in the "
+        "Dashboard; the order was not changed."
+    )
+    assert alert.details == data
+    assert (alert.occurrences, alert.resolved_at) == (1, None)
+    # and by e-mail, the channel having a staff address
+    (email,) = shortage_notices(NoticeType.STAFF_ALERT)
+    assert email.recipient_email == "orders@example.com"
+    assert email.context["subject"] == (
         f"Order #{order_with_lines.number}: the customer answered about a short item"
     )
-    assert alert.context["data"]["choice"] == "switch"
+    assert email.context["message"] == alert.message
+    assert email.context["data"] == data
     # and the order itself is unchanged
     line.refresh_from_db()
     assert (line.quantity, line.variant_id) == (2, StockShortage.objects.get().variant_id)
@@ -161,6 +187,11 @@ def test_a_used_link_is_rejected(api_client, shortage_link):
     assert StockShortage.objects.get().choice == "cancel"
     assert ServiceHistoryEntry.objects.filter(type=EntryType.CUSTOMER_CHOICE).count() == 1
     assert len(shortage_notices(NoticeType.STAFF_ALERT)) == 1
+    assert list(
+        StaffAlert.objects.filter(kind=AlertKind.SHORTAGE_CHOICE).values_list(
+            "occurrences", flat=True
+        )
+    ) == [1]
 
 
 def test_an_expired_link_is_rejected(api_client, shortage_link):
@@ -283,3 +314,75 @@ def test_a_customer_who_cancelled_gets_no_good_news(api_client, shortage_link, o
 
     assert shortage_notices(NoticeType.STOCK_RESTORED) == []
     assert StockShortage.objects.get().status == "restored"
+
+
+def test_without_a_staff_address_the_choice_is_in_the_staff_inbox(
+    api_client, plugin_configuration, order_with_lines
+):
+    # given a channel with no shortage_staff_email
+    plugin_configuration(**shortage_settings())
+    line = short_line(order_with_lines)
+    set_stock(line, 0)
+    run_sweep()
+    (notice,) = shortage_notices()
+
+    # when the customer cancels the item
+    result = _choose(api_client, notice.context["data"]["choiceToken"], "CANCEL")
+
+    # then the alert is in the inbox, and no e-mail is queued
+    assert result["errors"] == []
+    alert = StaffAlert.objects.get(kind=AlertKind.SHORTAGE_CHOICE)
+    shortage = StockShortage.objects.get()
+    assert (alert.kind, alert.cause_key, alert.channel_id, alert.order_id) == (
+        AlertKind.SHORTAGE_CHOICE,
+        f"shortage_choice:{line.pk}:1",
+        order_with_lines.channel_id,
+        order_with_lines.pk,
+    )
+    assert alert.title == (
+        f"Order #{order_with_lines.number}: the customer chose to cancel "
+        "Test product 2 (SKU_B)"
+    )
+    assert alert.message == (
+        f"Order #{order_with_lines.number}: The customer chose to cancel the item "
+        "(Test product 2 (SKU_B) is out of stock). Please act on it in the "
+        "Dashboard; the order was not changed."
+    )
+    assert alert.details == {
+        "shortageId": str(shortage.pk),
+        "orderLineId": str(line.pk),
+        "choice": "cancel",
+        "alternativeVariantId": None,
+    }
+    assert (alert.occurrences, alert.resolved_at) == (1, None)
+    assert shortage_notices(NoticeType.STAFF_ALERT) == []
+
+
+def test_a_line_known_by_a_stand_in_name_is_noted_by_its_variants_sku(
+    api_client, plugin_configuration, order_with_lines
+):
+    # given a line that kept Saleor's stand-in for its variant's name and no SKU of
+    # its own; its variant has the SKU SKU_B
+    plugin_configuration(**shortage_settings())
+    line = short_line(order_with_lines)
+    line.variant_name = graphene.Node.to_global_id("ProductVariant", line.variant_id)
+    line.product_sku = None
+    line.save(update_fields=["variant_name", "product_sku"])
+    set_stock(line, 0)
+    run_sweep()
+    (notice,) = shortage_notices()
+
+    # when
+    result = _choose(api_client, notice.context["data"]["choiceToken"], "WAIT")
+
+    # then the notice, the answer, the timeline and the inbox name it by the SKU
+    note = "The customer chose to wait for the item (Test product 2 (SKU_B) is out of stock)."
+    assert notice.context["subject"] == "We are sorry: Test product 2 (SKU_B) is not in stock"
+    assert result["result"]["item"] == "Test product 2 (SKU_B)"
+    event = OrderEvent.objects.get(order=order_with_lines, type=OrderEvents.NOTE_ADDED)
+    assert event.parameters["message"] == note
+    assert ServiceHistoryEntry.objects.get(type=EntryType.CUSTOMER_CHOICE).message == note
+    assert StaffAlert.objects.get(kind=AlertKind.SHORTAGE_CHOICE).title == (
+        f"Order #{order_with_lines.number}: the customer chose to wait for "
+        "Test product 2 (SKU_B)"
+    )

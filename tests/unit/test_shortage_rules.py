@@ -19,6 +19,7 @@ from saleor_cs_plugin.domain.shortages import (
     Similarity,
     Step,
     check_choice,
+    choice_alert_title,
     choice_note,
     line_shortage,
     next_step,
@@ -33,6 +34,12 @@ from saleor_cs_plugin.domain.shortages import (
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+# Minor unit digits of a few currencies, as the caller's formatter knows them.
+DIGITS = {"USD": 2, "JPY": 0, "KWD": 3}
+
+
+def _money(amount, currency):
+    return f"{amount:.{DIGITS[currency]}f} {currency}"
 
 
 def _allocation(line, days_ago, quantity):
@@ -338,6 +345,7 @@ def test_shortage_message_apologises_estimates_and_offers_options():
         estimate=date(2026, 12, 1),
         alternatives=[OfferedAlternative("Mug (Red)", Decimal("9.5"))],
         link="https://shop.example.com/stock-shortage?token=abc",
+        format_money=_money,
     )
     assert subject == "We are sorry: Mug (Blue) is not in stock"
     assert message == (
@@ -361,6 +369,7 @@ def test_shortage_message_without_estimate_alternatives_or_link():
         estimate=None,
         alternatives=[],
         link="",
+        format_money=_money,
     )
     assert message.split("\n\n")[1:] == [
         "We do not know yet when it will be back in stock.",
@@ -368,6 +377,59 @@ def test_shortage_message_without_estimate_alternatives_or_link():
         "Reply to this message to tell us what you prefer.",
     ]
     assert "it is missing" in message
+
+
+@pytest.mark.parametrize(
+    ("currency", "prices", "expected"),
+    [
+        ("JPY", ["1997", "2480.000"], ["- Tea (Green): 1997 JPY", "- Tea (Black): 2480 JPY"]),
+        ("USD", ["19.9", "24.000"], ["- Tea (Green): 19.90 USD", "- Tea (Black): 24.00 USD"]),
+        ("KWD", ["1.5", "2.125"], ["- Tea (Green): 1.500 KWD", "- Tea (Black): 2.125 KWD"]),
+    ],
+)
+def test_alternatives_prices_are_printed_by_the_callers_formatter(
+    currency, prices, expected
+):
+    _, message = shortage_message(
+        item_name="Tea (White)",
+        quantity_short=1,
+        quantity_ordered=1,
+        currency=currency,
+        estimate=None,
+        alternatives=[
+            OfferedAlternative("Tea (Green)", Decimal(prices[0])),
+            OfferedAlternative("Tea (Black)", Decimal(prices[1])),
+        ],
+        link="",
+        format_money=_money,
+    )
+    assert message.split("\n\n")[3] == "Alternatives in stock now:\n" + "\n".join(
+        expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("choice", "alternative", "expected"),
+    [
+        ("wait", "", "Order #1042: the customer chose to wait for Mug (Blue)"),
+        (
+            "switch",
+            "Mug (Red)",
+            "Order #1042: the customer chose to switch from Mug (Blue) to Mug (Red)",
+        ),
+        ("cancel", "", "Order #1042: the customer chose to cancel Mug (Blue)"),
+    ],
+)
+def test_choice_alert_title(choice, alternative, expected):
+    assert (
+        choice_alert_title(
+            order_number="1042",
+            item_name="Mug (Blue)",
+            choice=choice,
+            alternative_name=alternative,
+        )
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
