@@ -10,6 +10,7 @@ import graphene
 import pytest
 from django.apps import apps as django_apps
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from freezegun import freeze_time
 from prices import Money
@@ -297,6 +298,39 @@ def test_the_inbox_pages_forwards_and_backwards(everything, inbox):
     assert third == ["promoted_code main"]
     assert third_info["hasNextPage"] is False
     assert before == ["promoted_code none", "notice_delivery c-pln"]
+
+
+def test_the_number_of_queries_does_not_grow_with_the_page(
+    everything, staff_user, order, channel_USD, channel_PLN
+):
+    def queries_for_page():
+        with CaptureQueriesContext(connection) as queries:
+            content = get_graphql_content(
+                everything.post_graphql(ALERTS, {"first": 20})
+            )
+        return len(content["data"]["serviceStaffAlerts"]["edges"]), len(queries)
+
+    def raise_some(start):
+        for number in range(start, start + 3):
+            raised = _raise(
+                f"Alert {number}",
+                kind=AlertKind.SHORTAGE_CHOICE,
+                channel=channel_USD if number % 2 else channel_PLN,
+                order=order,
+                at=NOW + number * MINUTE,
+            )
+            staff_alerts.resolve(raised.alert_id, now=NOW, user=staff_user)
+
+    raise_some(0)
+    # The first request of a test reads what Saleor caches for later ones.
+    queries_for_page()
+    three, queries_for_three = queries_for_page()
+    raise_some(3)
+
+    six, queries_for_six = queries_for_page()
+
+    assert (three, six) == (3, 6)
+    assert queries_for_six == queries_for_three
 
 
 # Who reads which alerts ---------------------------------------------------------
