@@ -22,26 +22,47 @@ otherwise.
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-
+from datetime import timedelta
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import graphene
 import pytest
+from django.utils import timezone
 from graphql.language import ast
 from graphql.language.parser import parse
-from saleor.graphql.tests.utils import get_graphql_content
 from saleor.discount import DiscountValueType, VoucherType
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
+from saleor.graphql.tests.utils import get_graphql_content
 from saleor.plugins.models import PluginConfiguration
+from saleor.warehouse.models import Stock
+from shortage_support import (
+    item_name,
+    make_variant,
+    run_sweep,
+    set_stock,
+    short_line,
+    shortage_notices,
+    shortage_settings,
+)
 from storefront import place_order, start_checkout
 
-from saleor_cs_plugin import events
+from conftest import WEBHOOK_SECRET
+from saleor_cs_plugin import events, fetch, outbox, tasks
 from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.domain.history import ContactChannel
-from saleor_cs_plugin.models import DeliveryPromise, PromotedCode, ServiceHistoryEntry
+from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
+from saleor_cs_plugin.models import (
+    DeliveryPromise,
+    NoticePreference,
+    PromotedCode,
+    ServiceHistoryEntry,
+    StockShortage,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -347,9 +368,9 @@ def shop(fixture, **settings):
     return channel
 
 
-def demo_vouchers(channel):
-    """Two vouchers of Saleor's demo data: DISCOUNT, 25 off orders of at least 200,
-    and VCO9KV98LC, 5 % off."""
+def demo_vouchers(*channels):
+    """Two vouchers of Saleor's demo data, listed in ``channels``: DISCOUNT, 25 off
+    orders of at least 200, and VCO9KV98LC, 5 % off."""
     for code, value_type, value, min_spent in (
         ("DISCOUNT", DiscountValueType.FIXED, 25, Decimal(200)),
         ("VCO9KV98LC", DiscountValueType.PERCENTAGE, 5, None),
@@ -358,13 +379,14 @@ def demo_vouchers(channel):
             name=code, type=VoucherType.ENTIRE_ORDER, discount_value_type=value_type
         )
         VoucherCode.objects.create(code=code, voucher=voucher)
-        VoucherChannelListing.objects.create(
-            voucher=voucher,
-            channel=channel,
-            discount_value=value,
-            currency=channel.currency_code,
-            min_spent_amount=min_spent,
-        )
+        for channel in channels:
+            VoucherChannelListing.objects.create(
+                voucher=voucher,
+                channel=channel,
+                discount_value=value,
+                currency=channel.currency_code,
+                min_spent_amount=min_spent,
+            )
 
 
 def checkout_of_three(fixture, client, channel, *, with_delivery=False):
@@ -415,6 +437,447 @@ def _check_code(fixture):
     PromotedCode.objects.create(code="VCO9KV98LC", channel=channel, placements=["popup"])
     client = fixture("api_client")
     return Prepared(client, {"checkout": checkout_of_three(fixture, client, channel)})
+
+
+# docs/service-history.md -------------------------------------------------------------
+
+
+@example("LogGuestChat")
+def _log_guest_chat(fixture):
+    fixture("plugin_configuration")()
+
+    def check(_data):
+        entry = ServiceHistoryEntry.objects.get()
+        assert (entry.user_id, entry.order_id, entry.actor) == (None, None, "staff")
+
+    return Prepared(staff_with(fixture, "permission_manage_users"), check=check)
+
+
+@example("CustomerServiceHistory")
+def _customer_history(fixture):
+    fixture("plugin_configuration")()
+    customer = fixture("customer_user")
+    contact(customer, summary="Asked about delivery times.")
+    contact(customer, summary="Staff only: prefers calls after 5 pm.",
+            is_customer_visible=False)
+
+    def check(data):
+        history = data["user"]["serviceHistory"]
+        assert history["totalCount"] == 2
+        assert [
+            (edge["node"]["message"], edge["node"]["isCustomerVisible"])
+            for edge in history["edges"]
+        ] == [
+            ("Staff only: prefers calls after 5 pm.", False),
+            ("Asked about delivery times.", True),
+        ]
+
+    return Prepared(
+        staff_with(fixture, "permission_manage_users"),
+        {"customer": global_id("User", customer.pk)},
+        check=check,
+    )
+
+
+@example("OrderServiceHistory")
+def _order_history(fixture):
+    fixture("plugin_configuration")()
+    customer, order = fixture("customer_user"), fixture("order_with_lines")
+    contact(customer, order, summary="Called about the parcel; it left today.")
+
+    def check(data):
+        assert data["order"] == {
+            "number": str(order.number),
+            "serviceHistory": {
+                "edges": [
+                    {
+                        "node": {
+                            "type": "CONTACT",
+                            "contactChannel": "PHONE",
+                            "actor": "STAFF",
+                            "message": "Called about the parcel; it left today.",
+                            "isCustomerVisible": True,
+                        }
+                    }
+                ]
+            },
+        }
+
+    return Prepared(
+        staff_with(fixture, "permission_manage_orders"),
+        {"order": global_id("Order", order.pk)},
+        check=check,
+    )
+
+
+# docs/notices.md ---------------------------------------------------------------------
+
+
+class GoneReceiver:
+    """A webhook receiver that is gone: it answers 410."""
+
+    def __init__(self):
+        self.posts = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802 (http.server API)
+                self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.posts += 1
+                self.send_response(410)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/notices"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def gone_receiver():
+    receiver = GoneReceiver()
+    yield receiver
+    receiver.stop()
+
+
+def failed_delay_notice(fixture):
+    """A delay notice that the channel's webhook refused for good."""
+    receiver = fixture("gone_receiver")
+    fixture("plugin_configuration")(
+        notice_transports="*=webhook",
+        webhook_url=receiver.url,
+        webhook_secret=WEBHOOK_SECRET,
+        quiet_hours="",
+    )
+    channel = fixture("channel_USD")
+    notice, _ = outbox.enqueue_notice(
+        notice_type=NoticeType.ORDER_DELAY,
+        idempotency_key=idempotency_key(NoticeType.ORDER_DELAY, "documented"),
+        notice_settings=fetch.channel_settings(channel.pk).notices,
+        recipient_email="ann@example.com",
+        context={"subject": "Order #1042 is late", "message": "We are sorry."},
+        channel=channel,
+    )
+    assert tasks.deliver_notice(notice.pk) == "failed"
+    return notice
+
+
+@example("FailedNotices")
+def _failed_notices(fixture):
+    failed_delay_notice(fixture)
+    return Prepared(
+        staff_with(fixture, "permission_manage_orders"),
+        varying=frozenset({"serviceNotices.edges.*.node.id"}),
+    )
+
+
+@example("RetryNotice")
+def _retry_notice(fixture):
+    notice = failed_delay_notice(fixture)
+
+    def check(_data):
+        # Delivered again after commit (Saleor's test settings run tasks at once),
+        # to a receiver that is still gone.
+        assert fixture("gone_receiver").posts == 2
+        notice.refresh_from_db()
+        assert (notice.status, notice.attempts) == (NoticeStatus.FAILED, 1)
+
+    return Prepared(
+        staff_with(fixture, "permission_manage_orders"),
+        {"notice": global_id("ServiceNotice", notice.pk)},
+        check=check,
+    )
+
+
+@example("KeepOnlyEssentialNotices")
+def _opt_out(fixture):
+    fixture("plugin_configuration")()
+    customer = fixture("customer_user")
+
+    def check(_data):
+        assert NoticePreference.objects.get(email=customer.email).is_opted_out_of_non_essential
+
+    return Prepared(fixture("user_api_client"), check=check)
+
+
+@example("MyNoticePreferences")
+def _my_preferences(fixture):
+    fixture("plugin_configuration")()
+    return Prepared(fixture("user_api_client"))
+
+
+# docs/delivery-promises.md -----------------------------------------------------------
+
+
+def placed_order(fixture):
+    channel = shop(fixture)
+    placed = place_order(
+        fixture("user_api_client"),
+        channel=channel,
+        lines=[(fixture("product").variants.get(), 2)],
+        shipping_method=fixture("shipping_method"),
+    )
+    return placed, DeliveryPromise.objects.get()
+
+
+@example("OrderDeliveryPromise")
+def _order_promise(fixture):
+    placed, promise = placed_order(fixture)
+    line = promise.lines.get()
+
+    def check(data):
+        assert data["order"] == {
+            "number": placed["number"],
+            "deliveryPromise": {
+                "status": "ON_TRACK",
+                "shippingMethodName": fixture("shipping_method").name,
+                "shipBy": promise.ship_by.isoformat(),
+                "deliverFrom": promise.deliver_from.isoformat(),
+                "deliverBy": promise.deliver_by.isoformat(),
+                "estimatedShipBy": None,
+                "estimatedDeliverBy": None,
+                "notifiedStage": None,
+                "shippedAt": None,
+                "deliveredAt": None,
+                "isDeliveredOnTime": None,
+                "closedAt": None,
+                "lines": [
+                    {
+                        "productName": line.product_name,
+                        "variantName": line.variant_name,
+                        "quantity": 2,
+                        "shippedAt": None,
+                        "isShippedOnTime": None,
+                    }
+                ],
+            },
+        }
+
+    return Prepared(
+        staff_with(fixture, "permission_manage_orders"),
+        {"order": placed["id"]},
+        check=check,
+    )
+
+
+@example("ConfirmDelivery")
+def _confirm_delivery(fixture):
+    placed, promise = placed_order(fixture)
+    now = timezone.now()
+    DeliveryPromise.objects.filter(pk=promise.pk).update(
+        status="shipped_on_time", shipped_at=now, closed_at=now, review_at=None
+    )
+
+    def check(_data):
+        promise.refresh_from_db()
+        assert (promise.status, promise.delivered_at) == ("delivered", now)
+
+    return Prepared(
+        staff_with(fixture, "permission_manage_orders"),
+        {"order": placed["id"], "deliveredAt": now.isoformat()},
+        check=check,
+    )
+
+
+# docs/stock-shortages.md -------------------------------------------------------------
+
+
+@example("AnswerStockShortage")
+def _answer_shortage(fixture):
+    order, channel = fixture("order_with_lines"), fixture("channel_USD")
+    fixture("plugin_configuration")(**shortage_settings())
+    line = short_line(order)
+    alternative = make_variant(
+        line.variant.product,
+        channel=channel,
+        warehouse=fixture("warehouse"),
+        price="21",
+        stock=9,
+        sku="B-ALT",
+        name="Blue",
+    )
+    set_stock(line, 0)
+    run_sweep()
+    (notice,) = shortage_notices()
+
+    def check(data):
+        result = data["serviceStockShortageChoose"]
+        assert result["errors"] == []
+        assert {**result["result"], "chosenAt": None} == {
+            "choice": "SWITCH",
+            "item": item_name(line),
+            "alternative": f"{line.variant.product.name} (Blue)",
+            "orderNumber": str(order.number),
+            "chosenAt": None,
+        }
+        assert StockShortage.objects.get().chosen_variant_id == alternative.pk
+
+    return Prepared(
+        fixture("api_client"),
+        {
+            "token": notice.context["data"]["choiceToken"],
+            "alternative": global_id("ProductVariant", alternative.pk),
+        },
+        check=check,
+    )
+
+
+# docs/coupons.md ---------------------------------------------------------------------
+
+
+def coupon_shop(fixture):
+    """The shop with Saleor's demo vouchers, VCO9KV98LC promoted."""
+    channel = shop(fixture)
+    demo_vouchers(channel)
+    PromotedCode.objects.create(code="VCO9KV98LC", channel=channel, placements=["popup"])
+    return channel
+
+
+@example("CheckPromoCodeInFull")
+def _check_code_in_full(fixture):
+    channel = coupon_shop(fixture)
+    client = fixture("api_client")
+    return Prepared(client, {"checkout": checkout_of_three(fixture, client, channel)})
+
+
+@example("ApplyPromoCode")
+def _apply_code(fixture):
+    channel = coupon_shop(fixture)
+    client = fixture("api_client")
+    return Prepared(client, {"checkout": checkout_of_three(fixture, client, channel)})
+
+
+SALEOR_ADD_PROMO_CODE = """
+mutation ($id: ID!, $code: String!) {
+  checkoutAddPromoCode(id: $id, promoCode: $code) { errors { field code message } }
+}
+"""
+
+SALEOR_LINES_UPDATE = """
+mutation ($id: ID!, $lines: [CheckoutLineUpdateInput!]!) {
+  checkoutLinesUpdate(id: $id, lines: $lines) { errors { field code message } }
+}
+"""
+
+
+@example("DroppedPromoCode")
+def _dropped_code(fixture):
+    channel = coupon_shop(fixture)
+    client = fixture("api_client")
+    variant = fixture("product").variants.get()
+    Stock.objects.filter(product_variant=variant).update(quantity=100)
+    checkout = start_checkout(client, channel=channel, lines=[(variant, 20)])
+    for query, variables in (
+        (SALEOR_ADD_PROMO_CODE, {"id": checkout, "code": "DISCOUNT"}),
+        (
+            SALEOR_LINES_UPDATE,
+            {
+                "id": checkout,
+                "lines": [
+                    {"variantId": global_id("ProductVariant", variant.pk), "quantity": 3}
+                ],
+            },
+        ),
+    ):
+        answer = get_graphql_content(client.post_graphql(query, variables))["data"]
+        assert next(iter(answer.values()))["errors"] == []
+    return Prepared(client, {"checkout": checkout})
+
+
+def promoted_shop(fixture):
+    """Saleor's demo vouchers in the channels named as in Saleor's demo data."""
+    shop(fixture)
+    channels = [
+        as_slug(fixture("channel_USD"), "default-channel"),
+        as_slug(fixture("channel_PLN"), "channel-pln"),
+    ]
+    demo_vouchers(*channels)
+    return channels
+
+
+@example("RegisterPromotedCode")
+def _register_code(fixture):
+    promoted_shop(fixture)
+
+    def check(_data):
+        assert PromotedCode.objects.filter(code="VCO9KV98LC").count() == 2
+
+    return Prepared(
+        staff_with(fixture, "permission_manage_discounts"),
+        {"promotedUntil": (timezone.now() + timedelta(days=30)).isoformat()},
+        check=check,
+    )
+
+
+@example("EndPromotedCode")
+def _end_code(fixture):
+    for channel in promoted_shop(fixture):
+        PromotedCode.objects.create(
+            code="VCO9KV98LC", channel=channel, placements=["popup", "email"]
+        )
+
+    def check(_data):
+        assert sorted(
+            PromotedCode.objects.filter(promoted_until__isnull=True).values_list(
+                "channel__slug", flat=True
+            )
+        ) == ["default-channel"]
+
+    return Prepared(staff_with(fixture, "permission_manage_discounts"), check=check)
+
+
+@example("PromotedCodesNeedingAttention")
+def _codes_needing_attention(fixture):
+    usd, _ = promoted_shop(fixture)
+    ended = timezone.now() - timedelta(hours=2)
+    Voucher.objects.filter(codes__code="DISCOUNT").update(end_date=ended)
+    for code in ("DISCOUNT", "VCO9KV98LC"):
+        PromotedCode.objects.create(
+            code=code, channel=usd, placements=["banner"], note="Winter sale"
+        )
+
+    def check(data):
+        (code,) = data["servicePromotedCodes"]
+        assert {**code, "checkedAt": None} == {
+            "code": "DISCOUNT",
+            "channelSlug": "default-channel",
+            "placements": ["BANNER"],
+            "promotedUntil": None,
+            "isPromoted": True,
+            "note": "Winter sale",
+            "health": "EXPIRED",
+            "endsAt": ended.isoformat(),
+            "remainingUses": None,
+            "checkedAt": None,
+        }
+
+    return Prepared(staff_with(fixture, "permission_manage_discounts"), check=check)
+
+
+SERVICE_COUPON_CHECK = """
+query ($id: ID!, $code: String!) { serviceCouponCheck(id: $id, code: $code) { reason } }
+"""
+
+
+@example("CouponFailureStats")
+def _failure_stats(fixture):
+    usd, _ = promoted_shop(fixture)
+    shopper = fixture("api_client")
+    checkout = checkout_of_three(fixture, shopper, usd)
+    for code in ("DISCOUNT", "SPRING25", "DISCOUNT"):
+        get_graphql_content(
+            shopper.post_graphql(SERVICE_COUPON_CHECK, {"id": checkout, "code": code})
+        )
+    return Prepared(staff_with(fixture, "permission_manage_discounts"))
 
 
 def assert_documented_answer(documented, actual, varying, replacements, path=()):
