@@ -52,7 +52,7 @@ from shortage_support import (
 from storefront import place_order, start_checkout
 
 from conftest import WEBHOOK_SECRET
-from saleor_cs_plugin import events, fetch, outbox, tasks
+from saleor_cs_plugin import config, events, fetch, outbox, tasks
 from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.domain.history import ContactChannel
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
@@ -437,6 +437,28 @@ def _check_code(fixture):
     PromotedCode.objects.create(code="VCO9KV98LC", channel=channel, placements=["popup"])
     client = fixture("api_client")
     return Prepared(client, {"checkout": checkout_of_three(fixture, client, channel)})
+
+
+# docs/settings.md --------------------------------------------------------------------
+
+
+@example("RejectedSetting")
+def _rejected_setting(fixture):
+    channel = fixture("channel_USD")
+    fixture("plugin_configuration")()
+
+    def check(_data):
+        configuration = PluginConfiguration.objects.get(
+            identifier=PLUGIN_ID, channel=channel
+        )
+        values = {item["name"]: item["value"] for item in configuration.configuration}
+        assert values["time_zone"] == "UTC"
+
+    return Prepared(
+        staff_with(fixture, "permission_manage_plugins"),
+        {"channelId": global_id("Channel", channel.pk)},
+        check=check,
+    )
 
 
 # docs/service-history.md -------------------------------------------------------------
@@ -949,6 +971,27 @@ def test_documented_example_works(documented, request):
         )
     if prepared.check is not None:
         prepared.check(content["data"])
+
+
+def test_every_setting_is_documented():
+    # docs/settings.md has a row of each setting with its label (after its group)
+    # and default, and names the notices whose texts can be written.
+    text = (REPOSITORY / "docs" / "settings.md").read_text()
+    undocumented = []
+    for definition in config.FIELDS:
+        group, _, label = definition.label.partition(" · ")
+        if group == "Notice texts":
+            notice = definition.name.partition("_")[2]
+            if f"`{notice}`" not in text:
+                undocumented.append(definition.name)
+            continue
+        if definition.kind == config.FieldKind.OUTPUT:
+            default = "read-only"
+        else:
+            default = f"`{definition.default}`" if definition.default else "empty"
+        if f"| {label} | `{definition.name}` | {default} |" not in text:
+            undocumented.append(definition.name)
+    assert undocumented == []
 
 
 def test_every_registered_example_is_documented():
