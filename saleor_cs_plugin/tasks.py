@@ -9,7 +9,7 @@ import random
 from datetime import timedelta
 
 import graphene
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 from saleor.celeryconf import app
@@ -24,12 +24,15 @@ from . import (
     promises,
     promoted_codes,
     shortages,
+    staff_alerts,
     transport,
 )
-from .config import ChannelSettings, SettingsError
+from .config import FIELDS, ChannelSettings, SettingsError
+from .domain.alerts import AlertKind, notice_delivery_alert
 from .domain.history import ContactChannel
 from .domain.notices import (
     Action,
+    DeliveryCause,
     TemplateError,
     Transport,
     decide_dispatch,
@@ -44,6 +47,8 @@ logger = logging.getLogger(__name__)
 SWEEP_BATCH = 1000
 SWEEP_TASK_SIZE = 50
 MAX_RETRY_DELAY = timedelta(hours=6)
+# Staff alerts name settings as the Dashboard shows them.
+SETTING_LABELS = {field.name: field.label for field in FIELDS}
 
 
 @app.task(name="saleor_cs_plugin.deliver_notice")
@@ -180,7 +185,12 @@ def _deliver_claimed(
             settings_by_channel[notice.channel_id] = error
     loaded = settings_by_channel[notice.channel_id]
     if isinstance(loaded, SettingsError):
-        return _fail(notice, f"The channel's saved settings are invalid: {loaded}", None)
+        return _fail(
+            notice,
+            f"The channel's saved settings are invalid: {loaded}",
+            None,
+            cause=DeliveryCause.SETTINGS_INVALID,
+        )
     channel_settings, channel_slug = loaded.settings, loaded.slug
     settings = channel_settings.notices
     if notice.attempts > settings.max_attempts:
@@ -188,6 +198,7 @@ def _deliver_claimed(
             notice,
             f"Abandoned after {notice.attempts - 1} attempts that stopped unexpectedly.",
             channel_settings,
+            cause=DeliveryCause.ABANDONED,
         )
     skip_reason = _skip_reason(notice, loaded)
     if skip_reason:
@@ -232,7 +243,7 @@ def _deliver_claimed(
         _send(notice, channel_settings, channel_slug, http_session)
     except transport.RetryableDeliveryError as error:
         if notice.attempts >= settings.max_attempts:
-            return _fail(notice, str(error), channel_settings)
+            return _fail(notice, str(error), channel_settings, cause=error.cause)
         delay = retry_delay(
             notice.attempts,
             base_seconds=settings.retry_base_seconds,
@@ -244,8 +255,12 @@ def _deliver_claimed(
                 (str(notice.pk),), countdown=delay.total_seconds()
             )
         return "retry"
-    except (transport.TerminalDeliveryError, TemplateError) as error:
-        return _fail(notice, str(error), channel_settings)
+    except transport.TerminalDeliveryError as error:
+        return _fail(notice, str(error), channel_settings, cause=error.cause)
+    except TemplateError as error:
+        return _fail(
+            notice, str(error), channel_settings, cause=DeliveryCause.TEMPLATE_INVALID
+        )
     # Recorded right after sending, for every transport: a worker that dies now
     # leaves one notice claimed and sent, which goes again (with the same
     # idempotency key and Message-ID) once its claim runs out. A webhook receiver
@@ -272,9 +287,15 @@ def _skip_reason(notice: Notice, channel_plugin: fetch.ChannelPlugin) -> str:
     return ""
 
 
-def _fail(notice: Notice, error: str, channel_settings: ChannelSettings | None) -> str:
+def _fail(
+    notice: Notice,
+    error: str,
+    channel_settings: ChannelSettings | None,
+    *,
+    cause: DeliveryCause = DeliveryCause.UNKNOWN,
+) -> str:
     logger.warning("Notice %s failed: %s", notice.pk, error)
-    outbox.mark_failed(
+    is_marked = outbox.mark_failed(
         notice,
         error,
         events.notice_entry(
@@ -283,7 +304,42 @@ def _fail(notice: Notice, error: str, channel_settings: ChannelSettings | None) 
             error=error,
         ),
     )
+    if is_marked:
+        _alert_merchant(notice, error, cause)
     return "failed"
+
+
+def _alert_merchant(notice: Notice, error: str, cause: DeliveryCause) -> None:
+    """Raise (or count one more occurrence of) the staff alert of a failure only the
+    merchant can fix, once the notice is marked failed.
+
+    The alert is in the inbox only: e-mail to staff may be what fails.
+    It never undoes the failure mark: it is written after it, in its own
+    transaction (or savepoint), and a fault is logged, not raised.
+    """
+    draft = notice_delivery_alert(
+        cause=cause,
+        transport=notice.transport,
+        channel_id=notice.channel_id,
+        last_error=error,
+        notice_type=notice.notice_type,
+        labels=SETTING_LABELS,
+    )
+    if draft is None or notice.channel_id is None:
+        return
+    try:
+        with transaction.atomic():
+            staff_alerts.raise_alert(
+                kind=AlertKind.NOTICE_DELIVERY,
+                cause_key=draft.cause_key,
+                title=draft.title,
+                message=draft.message,
+                details=draft.details,
+                channel_id=notice.channel_id,
+                now=timezone.now(),
+            )
+    except DatabaseError:
+        logger.exception("Raising the staff alert of notice %s failed.", notice.pk)
 
 
 def _contact_channel(notice: Notice, channel_settings) -> ContactChannel:

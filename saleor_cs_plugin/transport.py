@@ -22,6 +22,7 @@ from saleor.webhook.event_types import WebhookEventAsyncType
 from saleor.webhook.utils import get_webhooks_for_event
 
 from .config import SmtpSettings
+from .domain.notices import DeliveryCause
 
 SIGNATURE_HEADER = "X-Saleor-CS-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -29,7 +30,12 @@ NOTIFY_EVENT_PREFIX = "saleor_cs_plugin."
 
 
 class DeliveryError(Exception):
-    pass
+    """A failed delivery; ``cause`` says why in terms the rules of staff alerts know
+    (``domain.notices.DeliveryCause``)."""
+
+    def __init__(self, message: str, *, cause: DeliveryCause = DeliveryCause.UNKNOWN):
+        super().__init__(message)
+        self.cause = cause
 
 
 class RetryableDeliveryError(DeliveryError):
@@ -76,26 +82,66 @@ def send_email(
             connection.send_message(message)
     except smtplib.SMTPRecipientsRefused as error:
         codes = {code for code, _ in error.recipients.values()}
+        cause = DeliveryCause.SMTP_RECIPIENT_REFUSED
         if all(400 <= code < 500 for code in codes):
-            raise RetryableDeliveryError(f"SMTP: recipient deferred {sorted(codes)}") from error
-        raise TerminalDeliveryError(f"SMTP: recipient refused {sorted(codes)}") from error
+            raise RetryableDeliveryError(
+                f"SMTP: recipient deferred {sorted(codes)}", cause=cause
+            ) from error
+        raise TerminalDeliveryError(
+            f"SMTP: recipient refused {sorted(codes)}", cause=cause
+        ) from error
     except smtplib.SMTPAuthenticationError as error:
         raise TerminalDeliveryError(
-            f"SMTP: authentication failed ({error.smtp_code})"
+            f"SMTP: authentication failed ({error.smtp_code})",
+            cause=DeliveryCause.SMTP_AUTH_FAILED,
         ) from error
+    except smtplib.SMTPSenderRefused as error:
+        description = (
+            f"SMTP: sender refused ({error.smtp_code} {_text(error.smtp_error)})"
+        )
+        # 530: the server wants a login before it takes any sender.
+        cause = (
+            DeliveryCause.SMTP_AUTH_FAILED
+            if error.smtp_code == 530
+            else DeliveryCause.SMTP_SENDER_REFUSED
+        )
+        if 400 <= error.smtp_code < 500:
+            raise RetryableDeliveryError(description, cause=cause) from error
+        raise TerminalDeliveryError(description, cause=cause) from error
     except smtplib.SMTPResponseException as error:
         description = f"SMTP: {error.smtp_code} {_text(error.smtp_error)}"
+        cause = (
+            DeliveryCause.SMTP_AUTH_FAILED
+            if error.smtp_code == 530
+            else DeliveryCause.SMTP_REFUSED
+        )
         if 400 <= error.smtp_code < 500:
-            raise RetryableDeliveryError(description) from error
-        raise TerminalDeliveryError(description) from error
+            raise RetryableDeliveryError(description, cause=cause) from error
+        raise TerminalDeliveryError(description, cause=cause) from error
     except smtplib.SMTPNotSupportedError as error:
-        raise TerminalDeliveryError(f"SMTP: {error}") from error
+        # The server offers no STARTTLS, or no login, as the settings ask.
+        raise TerminalDeliveryError(
+            f"SMTP: {error}", cause=DeliveryCause.SMTP_SECURITY
+        ) from error
+    except ssl.SSLError as error:
+        # A handshake that failed (often SSL against a STARTTLS port, or the
+        # reverse) or a certificate that does not verify (also a ValueError, hence
+        # caught first). Tried again, as a network fault looks alike; the
+        # merchant's to fix if it lasts to the final attempt.
+        raise RetryableDeliveryError(
+            f"SMTP: TLS: {error}", cause=DeliveryCause.SMTP_SECURITY
+        ) from error
     except (UnicodeError, ValueError) as error:
         # A host name that cannot be encoded (e.g. "smtp..example.com").
-        raise TerminalDeliveryError(f"SMTP: bad server address: {error}") from error
+        raise TerminalDeliveryError(
+            f"SMTP: bad server address: {error}", cause=DeliveryCause.SMTP_HOST_INVALID
+        ) from error
     except (smtplib.SMTPException, OSError) as error:
-        # Connection refused or dropped, timeouts, TLS failures: try again later.
-        raise RetryableDeliveryError(f"SMTP: {type(error).__name__}: {error}") from error
+        # Connection refused or dropped, host not found, timeouts: try again later.
+        raise RetryableDeliveryError(
+            f"SMTP: {type(error).__name__}: {error}",
+            cause=DeliveryCause.SMTP_UNREACHABLE,
+        ) from error
 
 
 def _message_id_local_part(idempotency_key: str) -> str:
@@ -141,18 +187,33 @@ def post_webhook(
         send = session.request if session is not None else HTTPClient.send_request
         response = send("POST", url, data=body, headers=headers, timeout=timeout)
     except (requests.ConnectionError, requests.Timeout) as error:
-        raise RetryableDeliveryError(f"Webhook: {type(error).__name__}") from error
+        raise RetryableDeliveryError(
+            f"Webhook: {type(error).__name__}", cause=DeliveryCause.WEBHOOK_UNREACHABLE
+        ) from error
     except requests.RequestException as error:
         # Refused before sending (e.g. the address is not allowed): not transient.
         # The message would repeat the URL, which may carry a token.
-        raise TerminalDeliveryError(f"Webhook: {type(error).__name__}") from error
+        raise TerminalDeliveryError(
+            f"Webhook: {type(error).__name__}",
+            cause=DeliveryCause.WEBHOOK_ADDRESS_REFUSED,
+        ) from error
     status = response.status_code
     if 200 <= status < 300:
         return
     description = f"Webhook: HTTP {status} {_text(response.text)[:200]}".rstrip()
     if status >= 500 or status in {408, 429}:
-        raise RetryableDeliveryError(description)
-    raise TerminalDeliveryError(description)
+        raise RetryableDeliveryError(
+            description, cause=DeliveryCause.WEBHOOK_SERVER_ERROR
+        )
+    raise TerminalDeliveryError(description, cause=_webhook_refusal_cause(status))
+
+
+def _webhook_refusal_cause(status: int) -> DeliveryCause:
+    if status in {401, 403}:
+        return DeliveryCause.WEBHOOK_UNAUTHORIZED
+    if status in {404, 410}:
+        return DeliveryCause.WEBHOOK_NOT_FOUND
+    return DeliveryCause.WEBHOOK_REFUSED
 
 
 def notify_saleor(manager, *, notice_type: str, payload: dict, channel_slug) -> None:
@@ -164,8 +225,8 @@ def notify_saleor(manager, *, notice_type: str, payload: dict, channel_slug) -> 
     """
     if not get_webhooks_for_event(WebhookEventAsyncType.NOTIFY_USER).exists():
         raise TerminalDeliveryError(
-            "Saleor notify: no app receives Saleor's notifications (NOTIFY_USER "
-            "webhook); choose the email or webhook transport, or install such an app."
+            "Saleor notify: no app receives Saleor's notifications (NOTIFY_USER)",
+            cause=DeliveryCause.NOTIFY_NO_APP,
         )
     manager.notify(
         NOTIFY_EVENT_PREFIX + notice_type,

@@ -40,6 +40,41 @@ class NoticeStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class DeliveryCause(StrEnum):
+    """Why a delivery attempt failed, as the transport saw it. The rules of staff
+    alerts (``domain.alerts``) tell from it whether only the merchant can fix it."""
+
+    UNKNOWN = ""
+    # Saleor's notifications: no app subscribed to NOTIFY_USER.
+    NOTIFY_NO_APP = "notify_no_app"
+    SMTP_AUTH_FAILED = "smtp_auth_failed"
+    # Connection refused, host not found, timed out or dropped.
+    SMTP_UNREACHABLE = "smtp_unreachable"
+    # The TLS or SSL handshake failed, or the server lacks STARTTLS or AUTH.
+    SMTP_SECURITY = "smtp_security"
+    SMTP_HOST_INVALID = "smtp_host_invalid"
+    SMTP_SENDER_REFUSED = "smtp_sender_refused"
+    SMTP_RECIPIENT_REFUSED = "smtp_recipient_refused"
+    # Any other refusal of the message (a temporary or permanent reply).
+    SMTP_REFUSED = "smtp_refused"
+    # HTTP 401 or 403.
+    WEBHOOK_UNAUTHORIZED = "webhook_unauthorized"
+    # HTTP 404 or 410.
+    WEBHOOK_NOT_FOUND = "webhook_not_found"
+    # Refused before sending: an address Saleor does not post to, or no valid URL.
+    WEBHOOK_ADDRESS_REFUSED = "webhook_address_refused"
+    # Connection refused, host not found, timed out.
+    WEBHOOK_UNREACHABLE = "webhook_unreachable"
+    # HTTP 5xx, 408 or 429.
+    WEBHOOK_SERVER_ERROR = "webhook_server_error"
+    # Any other HTTP 4xx: the receiver refused this notice.
+    WEBHOOK_REFUSED = "webhook_refused"
+    SETTINGS_INVALID = "settings_invalid"
+    TEMPLATE_INVALID = "template_invalid"
+    # Claimed more often than the attempts allow by workers that stopped.
+    ABANDONED = "abandoned"
+
+
 # Notices about an order the customer is waiting for: they reach the customer even
 # at night, past the daily cap, and after an opt-out from non-essential messages.
 DEFAULT_ESSENTIAL_TYPES = frozenset(
@@ -187,3 +222,52 @@ def render_html(template: str, context: dict[str, object]) -> str:
     text = render(html.escape(template, quote=False), escaped)
     paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
     return "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs)
+
+
+# Order notes ---------------------------------------------------------------------
+
+# The key of a notice's context naming, for the order's timeline, what the notice is
+# about (e.g. "Delivery promise at risk"). A notice of an order with it gets ONE note
+# on the order once it is sent, or once it will not be sent; retries and waits add
+# none.
+ORDER_NOTE_KEY = "orderNote"
+# A note quotes at most this much of an error.
+NOTE_REASON_MAX_LENGTH = 300
+
+_QUEUED_BY = {
+    Transport.EMAIL: "e-mail",
+    Transport.WEBHOOK: "webhook",
+    Transport.SALEOR_NOTIFY: "Saleor's notifications",
+}
+_SENT_BY = {
+    Transport.EMAIL: "by e-mail",
+    Transport.WEBHOOK: "by webhook",
+    Transport.SALEOR_NOTIFY: "through Saleor's notifications",
+}
+
+
+def decided_note(topic: str, transport: str, facts: str = "") -> str:
+    """The order note of a notice just decided: queued (by which transport), or not
+    to be sent at all. Never says the customer knows: that is for ``sent_note``."""
+    if transport in _QUEUED_BY:
+        head = f"{topic}: notice to the customer queued ({_QUEUED_BY[transport]})."
+    else:
+        head = not_sent_note(
+            topic, "the transport of this notice type is 'off'"
+        )
+    return f"{head} {facts}".strip()
+
+
+def sent_note(topic: str, transport: str) -> str:
+    """The order note of a notice that went out."""
+    by = _SENT_BY.get(transport, f"by {transport}")
+    return f"{topic}: notice sent to the customer {by}."
+
+
+def not_sent_note(topic: str, reason: str) -> str:
+    """The order note of a notice that failed for good or will not be sent."""
+    reason = " ".join(reason.split()).rstrip(". ") or "no reason recorded"
+    if len(reason) > NOTE_REASON_MAX_LENGTH:
+        reason = reason[: NOTE_REASON_MAX_LENGTH - 1].rstrip() + "…"
+    return f"{topic}: notice NOT sent: {reason}; the customer was not told."
+

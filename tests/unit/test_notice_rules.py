@@ -11,11 +11,15 @@ from saleor_cs_plugin.domain.notices import (
     NoticeType,
     QuietHours,
     TemplateError,
+    Transport,
     decide_dispatch,
+    decided_note,
     idempotency_key,
+    not_sent_note,
     render,
     render_html,
     retry_delay,
+    sent_note,
 )
 
 NIGHT = QuietHours(21, 8)
@@ -178,3 +182,91 @@ def test_html_part_escapes_customer_data_and_keeps_paragraphs():
         "<p>Your note: &quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;<br>"
         "Thanks &amp; bye</p>"
     )
+
+
+FACTS = "Promised ship-by 2026-03-03. Waiting: 2 × Mug."
+
+
+@pytest.mark.parametrize(
+    ("transport", "note"),
+    [
+        (
+            Transport.EMAIL,
+            "Delivery promise late: notice to the customer queued (e-mail). "
+            "Promised ship-by 2026-03-03. Waiting: 2 × Mug.",
+        ),
+        (
+            Transport.WEBHOOK,
+            "Delivery promise late: notice to the customer queued (webhook). "
+            "Promised ship-by 2026-03-03. Waiting: 2 × Mug.",
+        ),
+        (
+            Transport.SALEOR_NOTIFY,
+            "Delivery promise late: notice to the customer queued (Saleor's "
+            "notifications). Promised ship-by 2026-03-03. Waiting: 2 × Mug.",
+        ),
+        (
+            Transport.OFF,
+            "Delivery promise late: notice NOT sent: the transport of this notice "
+            "type is 'off'; the customer was not told. Promised ship-by 2026-03-03. "
+            "Waiting: 2 × Mug.",
+        ),
+    ],
+)
+def test_a_decided_notice_is_noted_as_queued_never_as_told(transport, note):
+    assert decided_note("Delivery promise late", transport, FACTS) == note
+    assert "was told" not in note
+
+
+def test_a_decided_notice_without_facts():
+    assert decided_note("Delayed order shipped", Transport.EMAIL) == (
+        "Delayed order shipped: notice to the customer queued (e-mail)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("transport", "note"),
+    [
+        (Transport.EMAIL, "Delivery promise at risk: notice sent to the customer by e-mail."),
+        (Transport.WEBHOOK, "Delivery promise at risk: notice sent to the customer by webhook."),
+        (
+            Transport.SALEOR_NOTIFY,
+            "Delivery promise at risk: notice sent to the customer through Saleor's "
+            "notifications.",
+        ),
+    ],
+)
+def test_sent_note_names_the_transport(transport, note):
+    assert sent_note("Delivery promise at risk", transport) == note
+
+
+@pytest.mark.parametrize(
+    ("reason", "note"),
+    [
+        (
+            "SMTP: authentication failed (535)",
+            "Delivery promise at risk: notice NOT sent: SMTP: authentication failed "
+            "(535); the customer was not told.",
+        ),
+        (
+            "The plugin is not active in the channel 'main'.",
+            "Delivery promise at risk: notice NOT sent: The plugin is not active in "
+            "the channel 'main'; the customer was not told.",
+        ),
+        (
+            "Webhook: HTTP 401\n  unauthorized",
+            "Delivery promise at risk: notice NOT sent: Webhook: HTTP 401 "
+            "unauthorized; the customer was not told.",
+        ),
+        ("", "Delivery promise at risk: notice NOT sent: no reason recorded; the customer was not told."),
+        (
+            "x" * 400,
+            "Delivery promise at risk: notice NOT sent: "
+            + "x" * 299
+            + "…; the customer was not told.",
+        ),
+    ],
+)
+def test_not_sent_note_says_why_and_that_the_customer_was_not_told(reason, note):
+    assert not_sent_note("Delivery promise at risk", reason) == note
+
