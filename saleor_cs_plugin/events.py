@@ -1,7 +1,10 @@
 """Writers of service-history entries, Saleor's sense of "events": every touchpoint
-with a customer is recorded through here."""
+with a customer is recorded through here; and the order notes of notices' outcomes,
+on Saleor's order timeline."""
 
 from django.db import connection
+from saleor.order import OrderEvents
+from saleor.order.models import OrderEvent
 
 from .domain.history import Actor, ContactChannel, EntryType
 from .domain.notices import NoticeType
@@ -100,6 +103,31 @@ def insert_entry_sql(entry: ServiceHistoryEntry, *, source: str) -> tuple[str, l
         f"INSERT INTO {ServiceHistoryEntry._meta.db_table} ({columns}) "
         f"SELECT {placeholders} FROM {source}",
         params,
+    )
+
+
+def order_note_sql(message: str, *, date, source: str) -> tuple[str, list]:
+    """SQL that adds ``message`` as a note to the timeline of the order of each row of
+    ``source`` (a CTE of the same statement with an ``order_id`` column, one row or
+    none) that still has an order, and its parameters.
+
+    The note is the one Saleor's ``order_note_added_event`` writes when neither staff
+    nor an app wrote it. ``order_id`` comes from the row the statement changed, so an
+    order deleted meanwhile gets no note (its notices lost their order first).
+    """
+    meta = OrderEvent._meta
+    columns = ", ".join(
+        connection.ops.quote_name(meta.get_field(name).column)
+        for name in ("date", "type", "parameters", "order")
+    )
+    parameters = meta.get_field("parameters").get_db_prep_save(
+        {"message": message}, connection
+    )
+    return (
+        f"INSERT INTO {meta.db_table} ({columns}) "
+        f"SELECT %s, %s, %s, {source}.order_id FROM {source} "
+        f"WHERE {source}.order_id IS NOT NULL",
+        [date, OrderEvents.NOTE_ADDED, parameters],
     )
 
 

@@ -3,8 +3,10 @@ what came of it.
 
 Every state change is one conditional statement, so two workers (or a worker and
 the sweep) can never both hold a notice: the one whose UPDATE matched owns it until
-its claim expires. An outcome that goes into the service history is written by the
-same statement as the notice's new state, so one never exists without the other.
+its claim expires. An outcome that goes into the service history, or onto the
+order's timeline (a notice whose context names its note, ``ORDER_NOTE_KEY``: one
+note once it is sent, failed for good or skipped), is written by the same statement
+as the notice's new state, so one never exists without the other.
 """
 
 import uuid
@@ -19,7 +21,14 @@ from django.utils import timezone
 
 from . import db, events
 from .config import NoticeSettings
-from .domain.notices import NoticeStatus, NoticeType, Transport
+from .domain.notices import (
+    ORDER_NOTE_KEY,
+    NoticeStatus,
+    NoticeType,
+    Transport,
+    not_sent_note,
+    sent_note,
+)
 from .models import Notice, ServiceHistoryEntry
 
 DEFAULT_CLAIM_SECONDS = 300
@@ -225,6 +234,7 @@ def _finish(
     notice: Notice,
     entry: ServiceHistoryEntry | None = None,
     *,
+    note: str = "",
     synchronous_commit: bool = True,
     **values,
 ) -> bool:
@@ -232,8 +242,9 @@ def _finish(
 
     Each claim sets its own ``claimed_until``; a worker whose claim ran out and was
     taken over by another no longer matches it, so its late outcome changes nothing.
-    ``entry``, a service-history entry, is added by the same statement if and only if
-    the outcome was applied.
+    ``entry``, a service-history entry, and ``note``, a note on the notice's order
+    (none if the notice has no order), are added by the same statement if and only
+    if the outcome was applied.
     """
     values = {
         "claimed_until": None,
@@ -241,7 +252,7 @@ def _finish(
         "updated_at": timezone.now(),
         **values,
     }
-    if entry is None:
+    if entry is None and not note:
         return bool(
             Notice.objects.filter(
                 pk=notice.pk,
@@ -249,13 +260,23 @@ def _finish(
                 claimed_until=notice.claimed_until,
             ).update(**values)
         )
-    # One statement instead of a transaction of four round trips (BEGIN, UPDATE,
+    # One statement instead of a transaction of several round trips (BEGIN, UPDATE,
     # INSERT, COMMIT): a single statement is atomic on its own.
     fields = [Notice._meta.get_field(name) for name in values]
     assignments = ", ".join(
         f"{connection.ops.quote_name(field.column)} = %s" for field in fields
     )
-    insert_sql, insert_params = events.insert_entry_sql(entry, source="finished")
+    inserts, insert_params = [], []
+    if entry is not None:
+        sql, params = events.insert_entry_sql(entry, source="finished")
+        inserts.append(f"entry AS ({sql} RETURNING 1)")
+        insert_params += params
+    if note:
+        sql, params = events.order_note_sql(
+            note, date=values["updated_at"], source="finished"
+        )
+        inserts.append(f"note AS ({sql} RETURNING 1)")
+        insert_params += params
     # Inside a caller's transaction, the commit is the caller's to make.
     is_commit_asynchronous = not synchronous_commit and not connection.in_atomic_block
     with (
@@ -265,14 +286,15 @@ def _finish(
         if is_commit_asynchronous:
             # This transaction only: its commit returns before the disk has it.
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        # Every data-modifying part of a WITH runs to completion, read or not.
         cursor.execute(
             f"""
             WITH finished AS (
                 UPDATE {Notice._meta.db_table} SET {assignments}
                 WHERE id = %s AND status = %s AND claimed_until = %s
-                RETURNING id
-            )
-            {insert_sql}
+                RETURNING id, order_id
+            ), {", ".join(inserts)}
+            SELECT count(*) FROM finished
             """,
             [
                 *(
@@ -285,7 +307,20 @@ def _finish(
                 *insert_params,
             ],
         )
-        return cursor.rowcount == 1
+        return cursor.fetchone()[0] == 1
+
+
+def _note_topic(notice: Notice) -> str:
+    """What the order note of the notice's outcome is about; "" for a notice that
+    asks for none (see ``domain.notices.ORDER_NOTE_KEY``) or has no order."""
+    if notice.order_id is None:
+        return ""
+    return str((notice.context or {}).get(ORDER_NOTE_KEY) or "")
+
+
+def _not_sent_note(notice: Notice, reason: str) -> str:
+    topic = _note_topic(notice)
+    return not_sent_note(topic, reason) if topic else ""
 
 
 def mark_sent(
@@ -296,7 +331,7 @@ def mark_sent(
     synchronous_commit: bool = True,
 ) -> bool:
     """Mark a claimed notice sent and add ``entry`` (``events.notice_entry``) to the
-    service history, in one statement.
+    service history, and the note saying so to its order, in one statement.
 
     With ``synchronous_commit=False`` the commit does not wait for PostgreSQL to
     flush it to disk (a few milliseconds a notice). If PostgreSQL itself then
@@ -305,9 +340,11 @@ def mark_sent(
     for a transport whose receiver keeps one of two messages with the same
     idempotency key.
     """
+    topic = _note_topic(notice)
     return _finish(
         notice,
         entry,
+        note=sent_note(topic, notice.transport) if topic else "",
         synchronous_commit=synchronous_commit,
         status=NoticeStatus.SENT,
         sent_at=now,
@@ -326,13 +363,25 @@ def mark_retry(notice: Notice, error: str, next_attempt_at: datetime) -> bool:
 
 def mark_failed(notice: Notice, error: str, entry: ServiceHistoryEntry) -> bool:
     """Mark a claimed notice failed for good and add ``entry``
-    (``events.notice_entry`` with the error) to the service history, in one
-    statement."""
-    return _finish(notice, entry, status=NoticeStatus.FAILED, last_error=error)
+    (``events.notice_entry`` with the error) to the service history, and the note
+    saying the customer was not told to its order, in one statement."""
+    return _finish(
+        notice,
+        entry,
+        note=_not_sent_note(notice, error),
+        status=NoticeStatus.FAILED,
+        last_error=error,
+    )
 
 
 def mark_skipped(notice: Notice, reason: str) -> bool:
-    return _finish(notice, status=NoticeStatus.SKIPPED, last_error=reason)
+    """Mark a claimed notice not to be sent."""
+    return _finish(
+        notice,
+        note=_not_sent_note(notice, reason),
+        status=NoticeStatus.SKIPPED,
+        last_error=reason,
+    )
 
 
 def defer(notice: Notice, until: datetime, reason: str) -> bool:

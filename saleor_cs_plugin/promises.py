@@ -21,8 +21,15 @@ from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderEvent
 
 from . import db, fetch, outbox
 from .config import ChannelSettings, PromiseSettings, SettingsError
-from .domain.notices import NoticeType, idempotency_key
+from .domain.notices import (
+    ORDER_NOTE_KEY,
+    NoticeStatus,
+    NoticeType,
+    decided_note,
+    idempotency_key,
+)
 from .domain.promises import (
+    DELAY_NOTICE_TYPES,
     OPEN_STATUSES,
     DelayMessage,
     DelayStage,
@@ -33,13 +40,15 @@ from .domain.promises import (
     closing_status,
     delay_message,
     delivery_problem,
+    first_review,
     is_delivered_on_time,
     may_issue_apology,
     on_the_way_message,
+    passed_stage_note,
     promise_dates,
     review_promise,
 )
-from .models import ApologyVoucher, DeliveryPromise, DeliveryPromiseLine
+from .models import ApologyVoucher, DeliveryPromise, DeliveryPromiseLine, Notice
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +62,8 @@ NOT_SHIPPED_FULFILLMENT_STATUSES = (
     FulfillmentStatus.CANCELED,
 )
 CLOSED_ORDER_STATUSES = (OrderStatus.CANCELED, OrderStatus.EXPIRED)
+# Notices that reached the customer, or are on their way to.
+TOLD_OR_TELLING = (NoticeStatus.PENDING, NoticeStatus.SENDING, NoticeStatus.SENT)
 NOTICE_TYPES = {
     DelayStage.AT_RISK: NoticeType.ORDER_DELAY,
     DelayStage.LATE: NoticeType.ORDER_DELAY,
@@ -63,11 +74,16 @@ NOTICE_TYPES = {
 # Recording -------------------------------------------------------------------------
 
 
-def record_promise(order, settings: PromiseSettings) -> DeliveryPromise | None:
+def record_promise(
+    order, settings: PromiseSettings, *, recorded_at: datetime | None = None
+) -> DeliveryPromise | None:
     """Snapshot the promise of a new order; None when it has none (nothing to ship,
     no delivery days known). Recording twice keeps the first.
 
     ``order`` is the instance Saleor's hook passes; this costs three statements.
+    ``recorded_at``: when the promise is recorded, if later than the order was
+    placed (a backfill). A delay stage the order had reached by then is marked
+    without a notice and noted on the order as not told (``first_review``).
     """
     if (
         order.status in (OrderStatus.DRAFT, *CLOSED_ORDER_STATUSES)
@@ -80,7 +96,7 @@ def record_promise(order, settings: PromiseSettings) -> DeliveryPromise | None:
         return None
     lines = list(
         order.lines.filter(is_shipping_required=True).only(
-            "pk", "product_name", "variant_name", "quantity"
+            "pk", "product_name", "variant_name", "product_sku", "quantity"
         )
     )
     if not lines:
@@ -91,17 +107,19 @@ def record_promise(order, settings: PromiseSettings) -> DeliveryPromise | None:
         minimum_delivery_days=delivery_days[0],
         maximum_delivery_days=delivery_days[1],
     )
-    first_review = review_promise(
-        OpenPromise(
-            ordered_at=order.created_at,
-            ship_by=dates.ship_by,
-            deliver_by=dates.deliver_by,
-            ship_by_deadline=dates.ship_by_deadline,
-            maximum_delivery_days=delivery_days[1],
-            notified_stage=DelayStage.NONE,
-            waiting_lines=(WaitingLine("", "", 1),),
-        ),
-        now=order.created_at,
+    recorded_at = max(recorded_at or order.created_at, order.created_at)
+    open_promise = OpenPromise(
+        ordered_at=order.created_at,
+        ship_by=dates.ship_by,
+        deliver_by=dates.deliver_by,
+        ship_by_deadline=dates.ship_by_deadline,
+        maximum_delivery_days=delivery_days[1],
+        notified_stage=DelayStage.NONE,
+        waiting_lines=tuple(_unshipped_lines(lines, recorded_at > order.created_at)),
+    )
+    review = first_review(
+        open_promise,
+        recorded_at=recorded_at,
         rules=settings.rules,
         calendar=settings.calendar,
     )
@@ -117,8 +135,23 @@ def record_promise(order, settings: PromiseSettings) -> DeliveryPromise | None:
         ship_by_deadline=dates.ship_by_deadline,
         deliver_from=dates.deliver_from,
         deliver_by=dates.deliver_by,
-        review_at=first_review.next_review_at,
+        review_at=review.next_review_at,
     )
+    note = None
+    if review.passed_stage:
+        promise.status = review.status
+        promise.notified_stage = review.passed_stage
+        promise.estimated_ship_by = review.estimate.ship_by
+        promise.estimated_deliver_by = review.estimate.deliver_by
+        facts = delay_message(
+            order_number=str(order.number),
+            promise=open_promise,
+            stage=review.passed_stage,
+            estimate=review.estimate,
+        ).staff_note
+        note = _order_note(
+            order.pk, passed_stage_note(review.passed_stage, facts), recorded_at
+        )
     with transaction.atomic():
         if not db.insert_rows(
             DeliveryPromise, [promise], skip_conflicts=True, returning="id"
@@ -137,12 +170,37 @@ def record_promise(order, settings: PromiseSettings) -> DeliveryPromise | None:
                 for line in lines
             ],
         )
+        if note is not None:
+            note.save()
     return promise
 
 
-def record_promise_of(order_id) -> DeliveryPromise | None:
+def _unshipped_lines(lines, is_recorded_late: bool) -> list[WaitingLine]:
+    """The lines of a promise being recorded, less what shipped already (read only
+    for a promise recorded late: a new order has shipped nothing). An order whose
+    lines all shipped keeps a line, so that the first review leaves closing it to
+    the sweep."""
+    shipped = (
+        _shipped_quantities([line.pk for line in lines]) if is_recorded_late else {}
+    )
+    waiting = [
+        WaitingLine(
+            line.product_name,
+            line.variant_name,
+            line.quantity - shipped.get(line.pk, (0, None))[0],
+            line.product_sku or "",
+        )
+        for line in lines
+    ]
+    return [line for line in waiting if line.quantity > 0] or [WaitingLine("", "", 1)]
+
+
+def record_promise_of(
+    order_id, recorded_at: datetime | None = None
+) -> DeliveryPromise | None:
     """Record the promise of an order read from the database, if the plugin is
-    active in its channel with valid settings."""
+    active in its channel with valid settings (``recorded_at``: see
+    ``record_promise``)."""
     order = Order.objects.select_related("shipping_method").filter(pk=order_id).first()
     if order is None:
         return None
@@ -153,7 +211,9 @@ def record_promise_of(order_id) -> DeliveryPromise | None:
         return None
     if not channel_plugin.is_active:
         return None
-    return record_promise(order, channel_plugin.settings.promises)
+    return record_promise(
+        order, channel_plugin.settings.promises, recorded_at=recorded_at
+    )
 
 
 def _delivery_days(shipping_method, default) -> tuple[int, int] | None:
@@ -167,7 +227,12 @@ def _delivery_days(shipping_method, default) -> tuple[int, int] | None:
 
 
 def backfill_promises(now: datetime) -> int:
-    """Record promises of recent orders whose ``order_created`` hook never ran."""
+    """Record promises of recent orders that have none: their ``order_created`` hook
+    never ran, or the store set default delivery days or turned the plugin on since.
+
+    A delay such an order has already reached is not told to the customer (see
+    ``domain.promises.first_review``); its order gets a note saying so.
+    """
     order_ids = list(
         Order.objects.filter(
             created_at__gte=now - BACKFILL_WINDOW,
@@ -182,7 +247,10 @@ def backfill_promises(now: datetime) -> int:
         .exclude(origin=OrderOrigin.BULK_CREATE)
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    return sum(record_promise_of(order_id) is not None for order_id in order_ids)
+    return sum(
+        record_promise_of(order_id, recorded_at=now) is not None
+        for order_id in order_ids
+    )
 
 
 # Sweeping --------------------------------------------------------------------------
@@ -200,7 +268,7 @@ class PlannedNotice:
 
 
 def sweep(now: datetime, *, dry_run: bool = False) -> tuple[list, list[PlannedNotice]]:
-    """Review every due promise once. Returns the new notice ids and what was told.
+    """Review every due promise once. Returns the new notice ids and what was decided.
 
     Promises are taken in batches locked with SKIP LOCKED, so two sweeps at once
     split the work; each notice's idempotency key stops a stage being told twice
@@ -291,15 +359,20 @@ def _review_batch(batch, now, *, dry_run):
                 promise.order_id, order.number, order.email, review.stage_to_notify, message
             )
         )
-        notes.append(_order_note(promise.order_id, message.staff_note, now))
-        new_notices.append(
-            _customer_notice(
-                promise,
-                order,
-                NOTICE_TYPES[review.stage_to_notify],
-                review.stage_to_notify,
-                message,
-                settings.notices,
+        notice = _customer_notice(
+            promise,
+            order,
+            NOTICE_TYPES[review.stage_to_notify],
+            review.stage_to_notify,
+            message,
+            settings.notices,
+        )
+        new_notices.append(notice)
+        notes.append(
+            _order_note(
+                promise.order_id,
+                decided_note(message.note_topic, notice.transport, message.staff_note),
+                now,
             )
         )
     db.update_rows(
@@ -376,6 +449,7 @@ def _waiting_lines(promise_ids, now) -> tuple[dict, dict]:
             "product_name",
             "variant_name",
             "quantity",
+            "order_line__product_sku",
             "promise__ship_by_deadline",
         )
     )
@@ -396,7 +470,12 @@ def _waiting_lines(promise_ids, now) -> tuple[dict, dict]:
             last_shipped_at[row["promise_id"]] = max(shipped_at, last or shipped_at)
             continue
         waiting.setdefault(row["promise_id"], []).append(
-            WaitingLine(row["product_name"], row["variant_name"], left)
+            WaitingLine(
+                row["product_name"],
+                row["variant_name"],
+                left,
+                row["order_line__product_sku"] or "",
+            )
         )
     return waiting, last_shipped_at
 
@@ -467,6 +546,8 @@ def _notice_context(order: _OrderFacts, message: DelayMessage) -> dict:
         "subject": message.subject,
         "message": message.message,
         "data": message.data,
+        # The delivery notes the outcome on the order's timeline.
+        ORDER_NOTE_KEY: message.note_topic,
     }
 
 
@@ -543,8 +624,10 @@ def _apology_value(voucher_settings, apology, currency: str = "") -> str:
 def close_shipped_lines(fulfillment_id, now: datetime) -> list:
     """Mark the lines a fulfilment shipped; close the promise once nothing waits.
 
-    A delayed order (late, or whose customer was told of a delay) that ships gets an
-    "on the way" notice with the tracking number. Safe to call twice.
+    A delayed order (late, or whose customer was told of a delay, or is being told)
+    that ships gets an "on the way" notice with the tracking number. A stage marked
+    without a notice (a promise recorded late) or whose notice failed does not count:
+    that customer never heard of a delay. Safe to call twice.
     """
     fulfillment = (
         Fulfillment.objects.filter(pk=fulfillment_id)
@@ -569,9 +652,13 @@ def close_shipped_lines(fulfillment_id, now: datetime) -> list:
         status = closing_status(
             shipped_at=shipped_at, ship_by_deadline=promise.ship_by_deadline
         )
-        was_delayed = (
-            status == PromiseStatus.SHIPPED_LATE
-            or promise.notified_stage != DelayStage.NONE
+        was_delayed = status == PromiseStatus.SHIPPED_LATE or (
+            promise.notified_stage != DelayStage.NONE
+            and Notice.objects.filter(
+                order_id=promise.order_id,
+                notice_type__in=DELAY_NOTICE_TYPES,
+                status__in=TOLD_OR_TELLING,
+            ).exists()
         )
         if not waiting:
             _close(promise, status, now, shipped_at)
@@ -611,7 +698,11 @@ def _on_the_way(promise, fulfillment, settings: ChannelSettings, now, waiting) -
     )
     notice_ids = outbox.add_notices([notice])
     if notice_ids:
-        _order_note(promise.order_id, message.staff_note, now).save()
+        _order_note(
+            promise.order_id,
+            decided_note(message.note_topic, notice.transport, message.staff_note),
+            now,
+        ).save()
     return notice_ids
 
 

@@ -4,10 +4,12 @@ late, what honest new estimate to give, and what to tell the customer.
 Nothing here reads a clock or a database: ``now`` and every order fact are parameters.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from .items import item_name
 
 # A calendar always has a working day within this many days: settings reject a week
 # without working days, and a year of holidays is the most a store can enter.
@@ -137,13 +139,15 @@ class WaitingLine:
     product_name: str
     variant_name: str
     quantity: int
+    sku: str = ""
+
+    @property
+    def name(self) -> str:
+        return item_name(self.product_name, self.variant_name, self.sku)
 
     @property
     def description(self) -> str:
-        name = self.product_name
-        if self.variant_name and self.variant_name != self.product_name:
-            name = f"{name} ({self.variant_name})"
-        return f"{self.quantity} × {name}"
+        return f"{self.quantity} × {self.name}"
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,8 @@ class Review:
     estimate: Estimate | None = None
     next_review_at: datetime | None = None
     is_closed: bool = False
+    # A stage reached before the promise was recorded: marked, never told.
+    passed_stage: DelayStage = DelayStage.NONE
 
 
 def review_promise(
@@ -226,6 +232,30 @@ def review_promise(
     )
 
 
+def first_review(
+    promise: OpenPromise,
+    *,
+    recorded_at: datetime,
+    rules: DelayRules,
+    calendar: StoreCalendar,
+) -> Review:
+    """The review of a promise as it is recorded at ``recorded_at``.
+
+    Recorded when the order is placed, nothing is reached yet. Recorded later (the
+    sweep gives a promise to a recent order that has none, e.g. once the store sets
+    default delivery days), the stage the order has already reached is passed
+    without a notice: the customer never heard of the promise, and a delay notice
+    out of the blue would surprise the merchant as much. Later stages are told as
+    usual.
+    """
+    review = review_promise(promise, now=recorded_at, rules=rules, calendar=calendar)
+    if not review.stage_to_notify:
+        return review
+    return replace(
+        review, stage_to_notify=DelayStage.NONE, passed_stage=review.stage_to_notify
+    )
+
+
 def revised_estimate(
     promise: OpenPromise,
     stage: DelayStage,
@@ -271,8 +301,34 @@ def readable_date(day: date) -> str:
 class DelayMessage:
     subject: str
     message: str
+    # The facts staff see on the order's timeline (dates, what waits), saying
+    # nothing of whether the customer was told: the notice's outcome says that.
     staff_note: str
     data: dict = field(default_factory=dict)
+    # What the order's notes about this notice are about, e.g. "Delivery promise
+    # late" (see ``domain.notices.decided_note``).
+    note_topic: str = ""
+
+
+_NOTE_TOPICS = {
+    DelayStage.AT_RISK: "Delivery promise at risk",
+    DelayStage.LATE: "Delivery promise late",
+    DelayStage.FOLLOW_UP: "Delivery promise still late (follow-up)",
+}
+_PASSED_STAGES = {
+    DelayStage.AT_RISK: "at risk",
+    DelayStage.LATE: "late",
+    DelayStage.FOLLOW_UP: "late past its follow-up day",
+}
+
+
+def passed_stage_note(stage: DelayStage, facts: str) -> str:
+    """The order note of a stage passed without a notice (see ``first_review``)."""
+    return (
+        f"Delivery promise recorded late, when the order was already "
+        f"{_PASSED_STAGES[stage]}: no notice for this stage; the customer was not "
+        f"told. {facts}"
+    ).strip()
 
 
 def delay_message(
@@ -319,9 +375,8 @@ def delay_message(
             "next order."
         )
     staff_note = (
-        f"Customer service: delivery promise {stage.value.replace('_', ' ')}; the "
-        f"customer was told. Promised ship-by {promise.ship_by.isoformat()}, new "
-        f"estimate: ships by {estimate.ship_by.isoformat()}, arrives by "
+        f"Promised ship-by {promise.ship_by.isoformat()}; new estimate: ships by "
+        f"{estimate.ship_by.isoformat()}, arrives by "
         f"{estimate.deliver_by.isoformat()}. Waiting: {items}."
     )
     if apology_code:
@@ -330,6 +385,7 @@ def delay_message(
         subject=subject,
         message=message,
         staff_note=staff_note,
+        note_topic=_NOTE_TOPICS[stage],
         data={
             "stage": stage.value,
             "promisedShipBy": promise.ship_by.isoformat(),
@@ -340,6 +396,8 @@ def delay_message(
                 {
                     "productName": line.product_name,
                     "variantName": line.variant_name,
+                    "sku": line.sku,
+                    "name": line.name,
                     "quantity": line.quantity,
                 }
                 for line in promise.waiting_lines
@@ -372,17 +430,41 @@ def on_the_way_message(
             f"{rest} Thank you for your patience."
         ),
         staff_note=(
-            "Customer service: the delayed order shipped"
-            + (" in part" if still_waiting else "")
-            + "; the customer was told"
-            + (f" (tracking {tracking_number})." if tracking_number else ".")
-        ),
+            (f"Tracking {tracking_number}." if tracking_number else "")
+            + (f" Still waiting: {items}." if still_waiting else "")
+        ).strip(),
+        note_topic="Delayed order shipped"
+        + (" in part" if still_waiting else ""),
         data={
             "trackingNumber": tracking_number,
             "estimatedDeliverBy": deliver_by.isoformat(),
             "isPartial": bool(still_waiting),
         },
     )
+
+
+# The notice types that tell of a delay stage (``domain.notices.NoticeType``).
+DELAY_NOTICE_TYPES = ("order_delay", "order_delay_follow_up")
+
+
+def notice_stage(notice_type: str, data: dict) -> DelayStage | None:
+    """The stage a delay notice tells of (from its ``data``), or None for another
+    notice. A delay notice whose data is gone (anonymized) counts as the earliest
+    stage its type may tell, so that the customer is never taken to know more."""
+    if notice_type not in DELAY_NOTICE_TYPES:
+        return None
+    stage = (data or {}).get("stage")
+    if stage and stage in DelayStage.__members__.values():
+        return DelayStage(stage)
+    if notice_type == "order_delay_follow_up":
+        return DelayStage.FOLLOW_UP
+    return DelayStage.AT_RISK
+
+
+def furthest_stage(stages) -> DelayStage:
+    """The furthest of ``stages`` (NONE for none): e.g. of the stages whose notice
+    was sent, the furthest the customer was told of."""
+    return max(stages, key=stage_rank, default=DelayStage.NONE)
 
 
 def may_issue_apology(*, issued_today: int, daily_limit: int) -> bool:

@@ -14,7 +14,12 @@ from saleor.graphql.order.dataloaders import OrderByIdLoader
 from saleor.permission.enums import AccountPermissions, OrderPermissions
 
 from .. import models
-from .dataloaders import DeliveryPromiseLinesByPromiseIdLoader
+from ..domain.notices import NoticeStatus
+from ..domain.promises import furthest_stage, notice_stage
+from .dataloaders import (
+    DelayNoticesByOrderIdLoader,
+    DeliveryPromiseLinesByPromiseIdLoader,
+)
 from .enums import (
     DeliveryDelayStageEnum,
     DeliveryPromiseStatusEnum,
@@ -171,6 +176,12 @@ class ServiceNotice(ModelObjectType[models.Notice]):
         required=True, description="When it is (or was) due to be tried."
     )
     sent_at = DateTime(description="When it was delivered.")
+    delay_stage = DeliveryDelayStageEnum(
+        description=(
+            "For a delay notice: the stage of the delay it tells of. Null for other "
+            "notices."
+        )
+    )
 
     class Meta:
         description = "A proactive message to a customer or to staff."
@@ -188,6 +199,11 @@ class ServiceNotice(ModelObjectType[models.Notice]):
     @staticmethod
     def resolve_order(root: models.Notice, info):
         return _resolve_order(root, info)
+
+    @staticmethod
+    def resolve_delay_stage(root: models.Notice, _info):
+        stage = notice_stage(root.notice_type, (root.context or {}).get("data"))
+        return stage.value if stage else None
 
 
 class ServiceNoticeCountableConnection(CountableConnection):
@@ -257,7 +273,29 @@ class DeliveryPromise(graphene.ObjectType):
         )
     )
     notified_stage = DeliveryDelayStageEnum(
-        description="The furthest delay the customer has been told of; null if none."
+        description=(
+            "The furthest delay stage the plugin has acted on: its notice to the "
+            "customer was decided (whether or not it was sent since), or, for a "
+            "promise recorded after the order was placed, the stage the order had "
+            "already reached, marked without a notice. Null if none. It does not "
+            "say the customer was told: see customerToldStage."
+        )
+    )
+    customer_told_stage = DeliveryDelayStageEnum(
+        description=(
+            "The furthest delay stage whose notice was actually sent to the "
+            "customer; null if no delay notice was sent (none decided, or still "
+            "waiting, failed or skipped)."
+        )
+    )
+    delay_notices = PermissionsField(
+        NonNullList(ServiceNotice),
+        description=(
+            "The delay notices decided for this promise, oldest first, one per "
+            "stage: whether each was sent, is waiting, failed (and why) or was "
+            "skipped."
+        ),
+        permissions=[OrderPermissions.MANAGE_ORDERS],
     )
     shipped_at = DateTime(description="When the last promised line shipped.")
     delivered_at = DateTime(description="When the order arrived, once confirmed.")
@@ -282,6 +320,26 @@ class DeliveryPromise(graphene.ObjectType):
     @staticmethod
     def resolve_notified_stage(root: models.DeliveryPromise, _info):
         return root.notified_stage or None
+
+    @staticmethod
+    def resolve_customer_told_stage(root: models.DeliveryPromise, info):
+        def furthest_sent(notices):
+            stage = furthest_stage(
+                notice_stage(notice.notice_type, (notice.context or {}).get("data"))
+                for notice in notices
+                if notice.status == NoticeStatus.SENT
+            )
+            return stage.value or None
+
+        return (
+            DelayNoticesByOrderIdLoader(info.context)
+            .load(root.order_id)
+            .then(furthest_sent)
+        )
+
+    @staticmethod
+    def resolve_delay_notices(root: models.DeliveryPromise, info):
+        return DelayNoticesByOrderIdLoader(info.context).load(root.order_id)
 
     @staticmethod
     def resolve_lines(root: models.DeliveryPromise, info):

@@ -17,6 +17,7 @@ from saleor.order.models import Order, OrderEvent
 from storefront import place_order, signed_in_now
 from saleor_cs_plugin import promises
 from saleor_cs_plugin.apps import SWEEP_PROMISES_BEAT_ENTRY
+from saleor_cs_plugin.domain.items import item_name
 from saleor_cs_plugin.domain.notices import NoticeType, idempotency_key
 from saleor_cs_plugin.models import (
     ApologyVoucher,
@@ -33,7 +34,8 @@ query ($id: ID!) {
   order(id: $id) {
     deliveryPromise {
       status shippingMethodName shipBy deliverFrom deliverBy
-      estimatedShipBy estimatedDeliverBy notifiedStage shippedAt closedAt
+      estimatedShipBy estimatedDeliverBy notifiedStage customerToldStage shippedAt
+      closedAt
       lines { productName variantName quantity shippedAt isShippedOnTime }
     }
   }
@@ -255,6 +257,7 @@ def test_order_delivery_promise_permissions(
         "estimatedShipBy": None,
         "estimatedDeliverBy": None,
         "notifiedStage": None,
+        "customerToldStage": None,
         "shippedAt": None,
         "closedAt": None,
         "lines": [
@@ -324,6 +327,11 @@ def test_promises_of_many_orders_take_a_constant_number_of_queries(
 # The sweep ---------------------------------------------------------------------------
 
 
+def _line_name(order):
+    line = order.lines.get()
+    return item_name(line.product_name, line.variant_name, line.product_sku)
+
+
 def _order_notes(order):
     return list(
         OrderEvent.objects.filter(order=order, type=OrderEvents.NOTE_ADDED)
@@ -367,10 +375,13 @@ def test_the_sweep_tells_at_risk_then_late_once_each(
     # days later (Monday), arrives 4 working days after that.
     assert late_notice.context["data"]["estimatedShipBy"] == "2026-03-09"
     assert late_notice.context["data"]["estimatedDeliverBy"] == "2026-03-13"
+    line = order.lines.get()
     assert late_notice.context["data"]["waitingLines"] == [
         {
             "productName": product.name,
-            "variantName": order.lines.get().variant_name,
+            "variantName": line.variant_name,
+            "sku": line.product_sku,
+            "name": item_name(product.name, line.variant_name, line.product_sku),
             "quantity": 2,
         }
     ]
@@ -382,10 +393,17 @@ def test_the_sweep_tells_at_risk_then_late_once_each(
     )
     # Follow-up 3 days after the deadline.
     assert promise.review_at == datetime(2026, 3, 7, tzinfo=UTC)
-    notes = _order_notes(order)
-    assert len(notes) == 2
-    assert notes[0].startswith("Customer service: delivery promise at risk; the customer")
-    assert notes[1].startswith("Customer service: delivery promise late; the customer")
+    # Staff read what was decided, and that it waits to be sent: not that the
+    # customer knows.
+    waiting = f"{item_name(product.name, line.variant_name, line.product_sku)}"
+    assert _order_notes(order) == [
+        "Delivery promise at risk: notice to the customer queued (webhook). Promised "
+        "ship-by 2026-03-03; new estimate: ships by 2026-03-05, arrives by "
+        f"2026-03-11. Waiting: 2 × {waiting}.",
+        "Delivery promise late: notice to the customer queued (webhook). Promised "
+        "ship-by 2026-03-03; new estimate: ships by 2026-03-09, arrives by "
+        f"2026-03-13. Waiting: 2 × {waiting}.",
+    ]
     assert Notice.objects.count() == 2
 
 
@@ -416,7 +434,7 @@ def test_dry_run_decides_and_writes_nothing(
         call_command("cs_promises", "--dry-run", stdout=out)
 
     assert out.getvalue().splitlines() == [
-        "Would tell 1 customer(s):",
+        "Would queue 1 notice(s):",
         f"  order #{order.number}  late  shopper@example.com  "
         f"Order #{order.number} is late",
     ]
@@ -438,7 +456,7 @@ def test_the_command_sweeps_once(store, user_api_client, product, shipping_metho
         call_command("cs_promises", stdout=out)
 
     assert out.getvalue().splitlines() == [
-        "Told 1 customer(s):",
+        "Queued 1 notice(s):",
         f"  order #{order.number}  late  shopper@example.com  "
         f"Order #{order.number} is late",
     ]
@@ -592,10 +610,20 @@ def test_a_late_order_that_ships_gets_on_the_way_with_tracking_per_line(
         f"Good news: part of your delayed order #{order.number} has shipped. Its "
         "tracking number is TRK-1."
     )
-    assert _order_notes(order)[-1] == (
-        "Customer service: the delayed order shipped; the customer was told "
-        "(tracking TRK-2)."
+    # Saleor's notifications, with no app listening, deliver nothing: the notes
+    # say the customer was not told.
+    not_told = (
+        "notice NOT sent: Saleor notify: no app receives Saleor's notifications "
+        "(NOTIFY_USER); the customer was not told."
     )
+    assert _order_notes(order)[1:] == [
+        "Delayed order shipped in part: notice to the customer queued (Saleor's "
+        f"notifications). Tracking TRK-1. Still waiting: 1 × {_line_name(order)}.",
+        f"Delayed order shipped in part: {not_told}",
+        "Delayed order shipped: notice to the customer queued (Saleor's "
+        "notifications). Tracking TRK-2.",
+        f"Delayed order shipped: {not_told}",
+    ]
 
 
 def test_the_sweep_closes_a_promise_whose_fulfilment_hook_failed(

@@ -53,8 +53,8 @@ def test_two_workers_sweeping_at_once_tell_each_late_customer_once(
     broker.send_task("saleor_cs_plugin.sweep_promises")
     broker.send_task("saleor_cs_plugin.sweep_promises")
 
-    # then each customer hears once, through the signed webhook, and staff see one
-    # note per order
+    # then each customer hears once, through the signed webhook, and staff see two
+    # notes per order: the notice queued, then sent
     wait_for(lambda: len(receiver.requests) >= 30, timeout=90)
     wait_for(
         lambda: Notice.objects.filter(channel=late_store, status="sent").count() == 30,
@@ -67,7 +67,12 @@ def test_two_workers_sweeping_at_once_tell_each_late_customer_once(
     assert {body["type"] for body in bodies} == {NoticeType.ORDER_DELAY}
     assert {body["data"]["stage"] for body in bodies} == {"late"}
     assert len({body["idempotencyKey"] for body in bodies}) == 30
-    assert len(staff_notes(late_store)) == 30
+    notes = staff_notes(late_store)
+    queued = "Delivery promise late: notice to the customer queued (webhook). "
+    assert len(notes) == 60
+    assert sum(note.startswith(queued) for note in notes) == 30
+    sent = "Delivery promise late: notice sent to the customer by webhook."
+    assert notes.count(sent) == 30
     assert set(
         DeliveryPromise.objects.filter(channel=late_store).values_list(
             "status", "notified_stage"

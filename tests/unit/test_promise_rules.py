@@ -22,6 +22,10 @@ from saleor_cs_plugin.domain.promises import (
     WaitingLine,
     closing_status,
     delay_message,
+    first_review,
+    furthest_stage,
+    notice_stage,
+    passed_stage_note,
     delivery_problem,
     is_delivered_on_time,
     may_issue_apology,
@@ -140,6 +144,105 @@ def test_review_tells_each_stage_once(now, notified, status, stage, next_review_
     assert (review.estimate is not None) == bool(stage)
 
 
+@pytest.mark.parametrize(
+    ("recorded_at", "status", "passed", "next_review_at"),
+    [
+        # Recorded as the order is placed: nothing reached, nothing passed.
+        (ORDERED_AT, "on_track", "", DEADLINE - timedelta(hours=24)),
+        # Recorded late (a backfill): the stage reached by then is passed untold,
+        # and the sweep looks again when the next stage comes.
+        (DEADLINE - timedelta(hours=2), "at_risk", "at_risk", DEADLINE),
+        (
+            DEADLINE + timedelta(hours=1),
+            "late",
+            "late",
+            DEADLINE + timedelta(days=3),
+        ),
+        (DEADLINE + timedelta(days=4), "late", "follow_up", None),
+    ],
+)
+def test_a_promise_recorded_late_passes_the_stage_it_reached_without_a_notice(
+    recorded_at, status, passed, next_review_at
+):
+    review = first_review(
+        _promise(), recorded_at=recorded_at, rules=RULES, calendar=UTC_CALENDAR
+    )
+    assert review.stage_to_notify == DelayStage.NONE
+    assert (review.status, review.passed_stage, review.next_review_at) == (
+        status,
+        passed,
+        next_review_at,
+    )
+    assert (review.estimate is not None) == bool(passed)
+
+
+def test_the_next_stage_of_a_promise_recorded_late_is_told():
+    recorded = first_review(
+        _promise(),
+        recorded_at=DEADLINE - timedelta(hours=2),
+        rules=RULES,
+        calendar=UTC_CALENDAR,
+    )
+    later = review_promise(
+        _promise(recorded.passed_stage),
+        now=recorded.next_review_at,
+        rules=RULES,
+        calendar=UTC_CALENDAR,
+    )
+    assert (recorded.passed_stage, later.stage_to_notify) == ("at_risk", "late")
+
+
+@pytest.mark.parametrize(
+    ("stage", "note"),
+    [
+        (
+            DelayStage.AT_RISK,
+            "Delivery promise recorded late, when the order was already at risk: no "
+            "notice for this stage; the customer was not told. Waiting: 2 × Mug.",
+        ),
+        (
+            DelayStage.FOLLOW_UP,
+            "Delivery promise recorded late, when the order was already late past "
+            "its follow-up day: no notice for this stage; the customer was not told. "
+            "Waiting: 2 × Mug.",
+        ),
+    ],
+)
+def test_passed_stage_note(stage, note):
+    assert passed_stage_note(stage, "Waiting: 2 × Mug.") == note
+
+
+@pytest.mark.parametrize(
+    ("notice_type", "data", "stage"),
+    [
+        ("order_delay", {"stage": "at_risk"}, DelayStage.AT_RISK),
+        ("order_delay", {"stage": "late"}, DelayStage.LATE),
+        ("order_delay_follow_up", {"stage": "follow_up"}, DelayStage.FOLLOW_UP),
+        # Anonymized: the earliest stage the type may tell.
+        ("order_delay", {}, DelayStage.AT_RISK),
+        ("order_delay", None, DelayStage.AT_RISK),
+        ("order_delay_follow_up", {}, DelayStage.FOLLOW_UP),
+        ("order_on_the_way", {"stage": "late"}, None),
+        ("stock_shortage", {}, None),
+    ],
+)
+def test_the_stage_a_notice_tells_of(notice_type, data, stage):
+    assert notice_stage(notice_type, data) == stage
+
+
+@pytest.mark.parametrize(
+    ("stages", "furthest"),
+    [
+        ([], DelayStage.NONE),
+        ([DelayStage.AT_RISK], DelayStage.AT_RISK),
+        ([DelayStage.LATE, DelayStage.AT_RISK], DelayStage.LATE),
+        ([DelayStage.AT_RISK, DelayStage.FOLLOW_UP, DelayStage.LATE], DelayStage.FOLLOW_UP),
+    ],
+)
+def test_furthest_stage(stages, furthest):
+    assert furthest_stage(stages) == furthest
+
+
 def test_an_order_is_not_at_risk_in_the_first_half_of_its_handling_time():
     # Placed 20 hours before its deadline with a 24-hour lead: at risk only from
     # 10 hours before the deadline.
@@ -240,18 +343,65 @@ def test_late_message_names_items_dates_and_options():
         "waiting items and be refunded for them: just reply or contact us."
     )
     assert message.staff_note == (
-        "Customer service: delivery promise late; the customer was told. Promised "
-        "ship-by 2026-03-03, new estimate: ships by 2026-03-06, arrives by "
+        "Promised ship-by 2026-03-03; new estimate: ships by 2026-03-06, arrives by "
         "2026-03-12. Waiting: 2 × Blue shirt (M)."
     )
+    assert message.note_topic == "Delivery promise late"
     assert message.data == {
         "stage": "late",
         "promisedShipBy": "2026-03-03",
         "promisedDeliverBy": "2026-03-09",
         "estimatedShipBy": "2026-03-06",
         "estimatedDeliverBy": "2026-03-12",
-        "waitingLines": [{"productName": "Blue shirt", "variantName": "M", "quantity": 2}],
+        "waitingLines": [
+            {
+                "productName": "Blue shirt",
+                "variantName": "M",
+                "sku": "",
+                "name": "Blue shirt (M)",
+                "quantity": 2,
+            }
+        ],
     }
+
+
+@pytest.mark.parametrize(
+    ("line", "description"),
+    [
+        (WaitingLine("Linen shirt", "Blue / M", 2, "LS-BM"), "2 × Linen shirt (Blue / M)"),
+        # Saleor's stand-in for a variant without a name: its GraphQL id.
+        (WaitingLine("Apple Juice", "UHJvZHVjdFZhcmlhbnQ6Mzg0", 1, "AJ-1L"), "1 × Apple Juice (AJ-1L)"),
+        (WaitingLine("Apple Juice", "UHJvZHVjdFZhcmlhbnQ6Mzg0", 1, ""), "1 × Apple Juice"),
+        (WaitingLine("Apple Juice", "ID:384", 3, "AJ-1L"), "3 × Apple Juice (AJ-1L)"),
+        (WaitingLine("Mug", "Mug", 1, "MUG"), "1 × Mug"),
+        (WaitingLine("Mug", "", 1, "MUG"), "1 × Mug"),
+    ],
+)
+def test_waiting_lines_are_named_by_product_and_variant_or_sku(line, description):
+    assert line.description == description
+
+
+def test_delay_notes_name_a_variant_without_a_name_by_its_sku():
+    line = WaitingLine("Apple Juice", "UHJvZHVjdFZhcmlhbnQ6Mzg0", 1, "AJ-1L")
+    message = delay_message(
+        order_number="12",
+        promise=_promise(lines=(line,)),
+        stage=DelayStage.AT_RISK,
+        estimate=Estimate(ship_by=date(2026, 3, 5), deliver_by=date(2026, 3, 11)),
+    )
+    assert message.note_topic == "Delivery promise at risk"
+    assert message.staff_note.endswith(" Waiting: 1 × Apple Juice (AJ-1L).")
+    assert "Still waiting: 1 × Apple Juice (AJ-1L)." in message.message
+    assert "UHJvZHVj" not in message.message + message.staff_note
+    assert message.data["waitingLines"] == [
+        {
+            "productName": "Apple Juice",
+            "variantName": "UHJvZHVjdFZhcmlhbnQ6Mzg0",
+            "sku": "AJ-1L",
+            "name": "Apple Juice (AJ-1L)",
+            "quantity": 1,
+        }
+    ]
 
 
 def test_follow_up_message_carries_the_apology_code():
@@ -269,6 +419,7 @@ def test_follow_up_message_carries_the_apology_code():
         " As an apology, the code SORRY-ABC takes 10% off your next order."
     )
     assert message.staff_note.endswith(" Apology voucher SORRY-ABC (10%).")
+    assert message.note_topic == "Delivery promise still late (follow-up)"
     assert message.data["apologyVoucherCode"] == "SORRY-ABC"
 
 
@@ -286,8 +437,10 @@ def test_on_the_way_message_with_and_without_tracking():
         "patience."
     )
     assert without.message.startswith("Good news: your delayed order #9 has shipped. We")
-    assert without.staff_note == (
-        "Customer service: the delayed order shipped; the customer was told."
+    assert (without.note_topic, without.staff_note) == ("Delayed order shipped", "")
+    assert (with_tracking.note_topic, with_tracking.staff_note) == (
+        "Delayed order shipped",
+        "Tracking TRK-1.",
     )
     assert partial.message == (
         "Good news: part of your delayed order #9 has shipped. We expect it to arrive "
@@ -295,8 +448,9 @@ def test_on_the_way_message_with_and_without_tracking():
         "when it ships. Thank you for your patience."
     )
     assert partial.data["isPartial"] is True
-    assert partial.staff_note == (
-        "Customer service: the delayed order shipped in part; the customer was told."
+    assert (partial.note_topic, partial.staff_note) == (
+        "Delayed order shipped in part",
+        "Still waiting: 2 × Blue shirt (M).",
     )
 
 

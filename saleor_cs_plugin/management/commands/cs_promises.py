@@ -9,16 +9,16 @@ from ... import promises, tasks
 
 class Command(BaseCommand):
     help = (
-        "Reviews every due delivery promise once: tells customers of orders at risk "
-        "or late and queues the notices. With --dry-run, lists what would be told "
-        "and changes nothing."
+        "Reviews every due delivery promise once: queues a notice to each customer "
+        "whose order became at risk or late (the notice worker sends it). With "
+        "--dry-run, lists the notices it would queue and changes nothing."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="List the notices the sweep would send; write nothing.",
+            help="List the notices the sweep would queue; write nothing.",
         )
 
     def handle(self, *args, dry_run=False, **options):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
                 notice_ids, planned = promises.sweep(now)
                 tasks.schedule_delivery(notice_ids)
         self.stdout.write(
-            f"{'Would tell' if dry_run else 'Told'} {len(planned)} customer(s):"
+            f"{'Would queue' if dry_run else 'Queued'} {len(planned)} notice(s):"
         )
         for notice in planned:
             self.stdout.write(
