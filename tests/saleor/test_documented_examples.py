@@ -25,7 +25,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -52,15 +52,26 @@ from shortage_support import (
 from storefront import place_order, start_checkout
 
 from conftest import WEBHOOK_SECRET
-from saleor_cs_plugin import config, events, fetch, outbox, tasks
+from order_rows import open_orders
+from saleor_cs_plugin import (
+    config,
+    events,
+    fetch,
+    outbox,
+    promises,
+    promoted_codes,
+    tasks,
+)
 from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.domain.history import ContactChannel
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
+from saleor_cs_plugin.graphql.schema import MOUNTED_FIELDS
 from saleor_cs_plugin.models import (
     DeliveryPromise,
     NoticePreference,
     PromotedCode,
     ServiceHistoryEntry,
+    StaffAlert,
     StockShortage,
 )
 
@@ -97,7 +108,9 @@ def code_blocks(lines: list[str]) -> list[CodeBlock]:
         end = number + 1
         while end < len(lines) and lines[end].strip() != "```":
             # A block inside a list item is indented with the item.
-            body.append(lines[end][indent:] if not lines[end][:indent].strip() else lines[end])
+            body.append(
+                lines[end][indent:] if not lines[end][:indent].strip() else lines[end]
+            )
             end += 1
         info = opening["info"].strip()
         blocks.append(
@@ -176,7 +189,9 @@ def examples_of(path: Path) -> list[DocumentedExample]:
         if (
             following
             and following[0].language == "json"
-            and not "".join(lines[block.last_line : following[0].first_line - 1]).strip()
+            and not "".join(
+                lines[block.last_line : following[0].first_line - 1]
+            ).strip()
             and not _is_answer(_json(following[0]))
         ):
             parsed = _json(following[0])
@@ -260,8 +275,14 @@ def as_slug(channel, slug: str):
     return channel
 
 
-def contact(customer, order=None, *, summary="Asked about delivery times.",
-            is_customer_visible=True, contact_channel=ContactChannel.PHONE):
+def contact(
+    customer,
+    order=None,
+    *,
+    summary="Asked about delivery times.",
+    is_customer_visible=True,
+    contact_channel=ContactChannel.PHONE,
+):
     return events.contact_logged_event(
         contact_channel=contact_channel,
         summary=summary,
@@ -349,7 +370,10 @@ def _log_call(fixture):
 
     return Prepared(
         client,
-        {"customer": global_id("User", customer.pk), "order": global_id("Order", order.pk)},
+        {
+            "customer": global_id("User", customer.pk),
+            "order": global_id("Order", order.pk),
+        },
         check=check,
     )
 
@@ -434,7 +458,9 @@ def _my_promises(fixture):
 def _check_code(fixture):
     channel = shop(fixture)
     demo_vouchers(channel)
-    PromotedCode.objects.create(code="VCO9KV98LC", channel=channel, placements=["popup"])
+    PromotedCode.objects.create(
+        code="VCO9KV98LC", channel=channel, placements=["popup"]
+    )
     client = fixture("api_client")
     return Prepared(client, {"checkout": checkout_of_three(fixture, client, channel)})
 
@@ -480,8 +506,11 @@ def _customer_history(fixture):
     fixture("plugin_configuration")()
     customer = fixture("customer_user")
     contact(customer, summary="Asked about delivery times.")
-    contact(customer, summary="Staff only: prefers calls after 5 pm.",
-            is_customer_visible=False)
+    contact(
+        customer,
+        summary="Staff only: prefers calls after 5 pm.",
+        is_customer_visible=False,
+    )
 
     def check(data):
         history = data["user"]["serviceHistory"]
@@ -626,7 +655,9 @@ def _opt_out(fixture):
     customer = fixture("customer_user")
 
     def check(_data):
-        assert NoticePreference.objects.get(email=customer.email).is_opted_out_of_non_essential
+        assert NoticePreference.objects.get(
+            email=customer.email
+        ).is_opted_out_of_non_essential
 
     return Prepared(fixture("user_api_client"), check=check)
 
@@ -760,7 +791,9 @@ def coupon_shop(fixture):
     """The shop with Saleor's demo vouchers, VCO9KV98LC promoted."""
     channel = shop(fixture)
     demo_vouchers(channel)
-    PromotedCode.objects.create(code="VCO9KV98LC", channel=channel, placements=["popup"])
+    PromotedCode.objects.create(
+        code="VCO9KV98LC", channel=channel, placements=["popup"]
+    )
     return channel
 
 
@@ -805,7 +838,10 @@ def _dropped_code(fixture):
             {
                 "id": checkout,
                 "lines": [
-                    {"variantId": global_id("ProductVariant", variant.pk), "quantity": 3}
+                    {
+                        "variantId": global_id("ProductVariant", variant.pk),
+                        "quantity": 3,
+                    }
                 ],
             },
         ),
@@ -902,26 +938,204 @@ def _failure_stats(fixture):
     return Prepared(staff_with(fixture, "permission_manage_discounts"))
 
 
+# docs/staff-inbox.md ----------------------------------------------------------------
+
+
+def shortage_answered(fixture):
+    """A customer switched a short item for an alternative through their link."""
+    prepared = _answer_shortage(fixture)
+    answered = get_graphql_content(
+        fixture("api_client").post_graphql(
+            ANSWER_STOCK_SHORTAGE, {**prepared.variables, "choice": "SWITCH"}
+        )
+    )["data"]["serviceStockShortageChoose"]
+    assert answered["errors"] == []
+    return answered["result"]
+
+
+ANSWER_STOCK_SHORTAGE = """
+mutation (
+  $token: String!, $choice: ServiceStockShortageChoiceEnum!, $alternative: ID
+) {
+  serviceStockShortageChoose(
+    token: $token, choice: $choice, alternative: $alternative
+  ) {
+    result { item alternative orderNumber }
+    errors { field message code }
+  }
+}
+"""
+
+
+@example("StaffInbox")
+def _staff_inbox(fixture):
+    answered = shortage_answered(fixture)
+    client = staff_with(fixture, "permission_manage_orders")
+
+    def check(data):
+        inbox = data["serviceStaffAlerts"]
+        assert inbox["totalCount"] == 1
+        (edge,) = inbox["edges"]
+        alert = StaffAlert.objects.get()
+        node = edge["node"]
+        assert {**node, "createdAt": None, "lastSeenAt": None, "message": None} == {
+            "id": global_id("ServiceStaffAlert", alert.pk),
+            "kind": "SHORTAGE_CHOICE",
+            "title": f"Order #{answered['orderNumber']}: the customer chose to "
+            f"switch from {answered['item']} to {answered['alternative']}",
+            "message": None,
+            "occurrences": 1,
+            "createdAt": None,
+            "lastSeenAt": None,
+            "isOpen": True,
+            "channel": {"slug": fixture("channel_USD").slug},
+            "order": {"number": answered["orderNumber"]},
+        }
+        assert node["message"] == alert.message
+
+    return Prepared(client, check=check)
+
+
+# Always in the past: the promoted code ended then.
+CODE_ENDED_AT = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
+
+
+def expired_promoted_code(fixture):
+    """DISCOUNT, promoted on a banner in the default channel, expired; the periodic
+    check has alerted staff."""
+    usd, _ = promoted_shop(fixture)
+    Voucher.objects.filter(codes__code="DISCOUNT").update(end_date=CODE_ENDED_AT)
+    PromotedCode.objects.create(code="DISCOUNT", channel=usd, placements=["banner"])
+    sweep = promoted_codes.check_promoted_codes(timezone.now())
+    assert len(sweep.alerts) == 1
+    return StaffAlert.objects.get()
+
+
+@example("PromotedCodeAlerts")
+def _promoted_code_alerts(fixture):
+    alert = expired_promoted_code(fixture)
+
+    def check(data):
+        (edge,) = data["serviceStaffAlerts"]["edges"]
+        assert json.loads(edge["node"]["details"]) == {
+            "promotedCodeId": str(PromotedCode.objects.get().pk),
+            "code": "DISCOUNT",
+            "channel": "default-channel",
+            "health": "expired",
+            "endsAt": CODE_ENDED_AT.isoformat(),
+            "remainingUses": None,
+        }
+        assert alert.kind == "promoted_code"
+
+    return Prepared(
+        staff_with(fixture, "permission_manage_discounts"),
+        varying=frozenset({"serviceStaffAlerts.edges.*.node.details"}),
+        check=check,
+    )
+
+
+@example("MarkStaffAlertDone")
+def _mark_alert_done(fixture):
+    alert = expired_promoted_code(fixture)
+    client = staff_with(fixture, "permission_manage_discounts")
+
+    def check(data):
+        alert.refresh_from_db()
+        assert alert.resolved_at is not None
+        assert data["serviceStaffAlertResolve"] == {
+            "alert": {
+                "isOpen": False,
+                "resolvedAt": alert.resolved_at.isoformat(),
+                "resolvedBy": {"email": client.user.email},
+                "resolvedByApp": None,
+            },
+            "errors": [],
+        }
+        assert alert.resolved_by_user_id == client.user.pk
+
+    return Prepared(
+        client, {"alert": global_id("ServiceStaffAlert", alert.pk)}, check=check
+    )
+
+
+# docs/dashboard.md -------------------------------------------------------------------
+
+
+@example("CustomerServiceStatus")
+def _status_lines(fixture):
+    expired_promoted_code(fixture)
+
+    def check(data):
+        (usd,) = [
+            c
+            for c in data["plugin"]["channelConfigurations"]
+            if c["channel"]["slug"] == "default-channel"
+        ]
+        assert usd["configuration"][:5] == [
+            {
+                "name": "status_staff_alerts",
+                "label": "Status now · Open staff alerts",
+                "value": "1 open: 1 promoted code",
+            },
+            {
+                "name": "status_failed_notices",
+                "label": "Status now · Notices failed in the last 7 days",
+                "value": "none",
+            },
+            {
+                "name": "status_orders_at_risk",
+                "label": "Status now · Orders at risk or late",
+                "value": "none",
+            },
+            {
+                "name": "status_promoted_codes",
+                "label": "Status now · Promoted codes needing attention",
+                "value": "1 code: 1 expired",
+            },
+            {
+                "name": "status_on_time_shipping",
+                "label": "Status now · On-time shipping, last 30 days",
+                "value": "no shipped orders yet",
+            },
+        ]
+        assert [item["name"] for item in usd["configuration"][5:]] == [
+            f.name for f in config.FIELDS if f.kind != config.FieldKind.OUTPUT
+        ]
+
+    return Prepared(staff_with(fixture, "permission_manage_plugins"), check=check)
+
+
 def assert_documented_answer(documented, actual, varying, replacements, path=()):
     where = ".".join(path) or "data"
     if any(_matches(path, pattern) for pattern in varying):
         return
     if isinstance(documented, dict):
-        assert isinstance(actual, dict), f"{where}: documented an object, got {actual!r}"
+        assert isinstance(actual, dict), (
+            f"{where}: documented an object, got {actual!r}"
+        )
         assert sorted(actual) == sorted(documented), (
             f"{where}: documented fields {sorted(documented)}, got {sorted(actual)}"
         )
         for key, value in documented.items():
-            assert_documented_answer(value, actual[key], varying, replacements, (*path, key))
+            assert_documented_answer(
+                value, actual[key], varying, replacements, (*path, key)
+            )
     elif isinstance(documented, list):
         assert isinstance(actual, list), f"{where}: documented a list, got {actual!r}"
         assert len(actual) == len(documented), (
-            f"{where}: documented {len(documented)} items, got {len(actual)}: {actual!r}"
+            f"{where}: documented {len(documented)} items, got {len(actual)}: "
+            f"{actual!r}"
         )
         for index, (value, item) in enumerate(zip(documented, actual, strict=True)):
-            assert_documented_answer(value, item, varying, replacements, (*path, str(index)))
+            assert_documented_answer(
+                value, item, varying, replacements, (*path, str(index))
+            )
     else:
-        expected = replacements.get(documented, documented) if isinstance(documented, str) else documented
+        expected = (
+            replacements.get(documented, documented)
+            if isinstance(documented, str)
+            else documented
+        )
         assert actual == expected, f"{where}: documented {documented!r}, got {actual!r}"
 
 
@@ -973,6 +1187,92 @@ def test_documented_example_works(documented, request):
         prepared.check(content["data"])
 
 
+# Documented payloads ------------------------------------------------------------------
+
+
+def documented_payloads() -> list[dict]:
+    """The webhook payloads docs/notices.md shows (its JSON with an idempotencyKey)."""
+    lines = (REPOSITORY / "docs" / "notices.md").read_text().splitlines()
+    return [
+        json.loads(block.text)
+        for block in code_blocks(lines)
+        if block.language == "json" and '"idempotencyKey"' in block.text
+    ]
+
+
+def _late_order_notice(fixture):
+    now = timezone.now()
+    open_orders(
+        fixture("channel_USD"),
+        1,
+        ship_by_deadline=now - timedelta(hours=1),
+        review_at=now - timedelta(minutes=1),
+    )
+    notice_ids, _ = promises.sweep(now)
+    return notice_ids
+
+
+def _stock_shortage_notice(fixture):
+    order, channel = fixture("order_with_lines"), fixture("channel_USD")
+    line = short_line(order)
+    make_variant(
+        line.variant.product,
+        channel=channel,
+        warehouse=fixture("warehouse"),
+        price="21",
+        stock=9,
+        sku="B-ALT",
+        name="Blue",
+    )
+    set_stock(line, 0)
+    run_sweep()
+    return [notice.pk for notice in shortage_notices()]
+
+
+PAYLOADS = {"order_delay": _late_order_notice, "stock_shortage": _stock_shortage_notice}
+
+
+def fields_of(value, path="") -> set[str]:
+    """Every field path of a JSON value (list items as '*')."""
+    if isinstance(value, dict):
+        return {
+            field
+            for key, item in value.items()
+            for field in {f"{path}{key}"} | fields_of(item, f"{path}{key}.")
+        }
+    if isinstance(value, list):
+        return {field for item in value for field in fields_of(item, f"{path}*.")}
+    return set()
+
+
+@pytest.mark.parametrize(
+    "documented", documented_payloads(), ids=lambda payload: payload["type"]
+)
+def test_documented_payload_is_the_one_sent(documented, request, webhook_receiver):
+    # given a channel sending by webhook, and a notice of the documented type
+    request.getfixturevalue("plugin_configuration")(
+        **shortage_settings(
+            notice_transports="*=webhook",
+            webhook_url=webhook_receiver.url,
+            webhook_secret=WEBHOOK_SECRET,
+        )
+    )
+    (notice_id,) = PAYLOADS[documented["type"]](request.getfixturevalue)
+
+    # when it is delivered
+    assert tasks.deliver_notice(notice_id) == "sent"
+
+    # then the receiver got the documented fields, no more and no fewer
+    (received,) = webhook_receiver.requests
+    sent = received.json
+    assert sorted(fields_of(sent)) == sorted(fields_of(documented))
+    for name in ("type", "isEssential", "channel"):
+        expected = "main" if name == "channel" else documented[name]
+        assert sent[name] == expected
+    if "stage" in documented["data"]:
+        assert sent["data"]["stage"] == documented["data"]["stage"]
+
+
 def test_every_setting_is_documented():
     # docs/settings.md has a row of each setting with its label (after its group)
     # and default, and names the notices whose texts can be written.
@@ -992,6 +1292,47 @@ def test_every_setting_is_documented():
         if f"| {label} | `{definition.name}` | {default} |" not in text:
             undocumented.append(definition.name)
     assert undocumented == []
+
+
+def test_every_field_is_in_the_graphql_reference():
+    text = (REPOSITORY / "docs" / "graphql.md").read_text()
+    unlisted = [
+        f"{type_name}.{name}"
+        for type_name, name in MOUNTED_FIELDS
+        if f"| `{type_name}` | `{name}" not in text
+    ]
+    assert unlisted == []
+
+
+LINK = re.compile(r"\[[^\]]*\]\((?P<target>[^)\s]+)\)")
+
+
+def _anchor(heading: str) -> str:
+    # As GitHub makes them: lower case, punctuation dropped, spaces as hyphens.
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_links_between_the_documents_lead_somewhere():
+    broken = []
+    for path in DOCUMENTS:
+        for target in LINK.findall(path.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue
+            file_part, _, anchor = target.partition("#")
+            linked = (path.parent / file_part).resolve() if file_part else path
+            if not linked.exists():
+                broken.append(f"{path.name}: {target}")
+                continue
+            if anchor and linked.suffix == ".md":
+                headings = [
+                    _anchor(line.lstrip("#"))
+                    for line in linked.read_text().splitlines()
+                    if line.startswith("#")
+                ]
+                if anchor not in headings:
+                    broken.append(f"{path.name}: {target}")
+    assert broken == []
 
 
 def test_every_registered_example_is_documented():
