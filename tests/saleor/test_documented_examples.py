@@ -699,6 +699,7 @@ def _order_promise(fixture):
                 "estimatedShipBy": None,
                 "estimatedDeliverBy": None,
                 "notifiedStage": None,
+                "customerToldStage": None,
                 "shippedAt": None,
                 "deliveredAt": None,
                 "isDeliveredOnTime": None,
@@ -739,6 +740,45 @@ def _confirm_delivery(fixture):
         {"order": placed["id"], "deliveredAt": now.isoformat()},
         check=check,
     )
+
+
+@example("LateOrderAsStaffSeeIt")
+def _late_order(fixture):
+    receiver = fixture("gone_receiver")
+    fixture("plugin_configuration")(
+        notice_transports="*=webhook",
+        webhook_url=receiver.url,
+        webhook_secret=WEBHOOK_SECRET,
+        quiet_hours="",
+    )
+    (order_id,) = open_orders(
+        fixture("channel_USD"),
+        1,
+        ship_by_deadline=timezone.now() - timedelta(hours=1),
+        review_at=timezone.now() - timedelta(minutes=1),
+    )
+    (notice_id,) = _late_order_notices()
+    assert tasks.deliver_notice(notice_id) == "failed"
+
+    def check(data):
+        decided = data["order"]["events"][0]["message"]
+        assert decided.startswith(
+            "Delivery promise late: notice to the customer queued (webhook). "
+            "Promised ship-by "
+        )
+        assert decided.endswith("Waiting: 1 × Blue shirt (M).")
+
+    return Prepared(
+        staff_with(fixture, "permission_manage_orders"),
+        {"order": global_id("Order", order_id)},
+        varying=frozenset({"order.events.0.message"}),
+        check=check,
+    )
+
+
+def _late_order_notices():
+    notice_ids, _ = promises.sweep(timezone.now())
+    return notice_ids
 
 
 # docs/stock-shortages.md -------------------------------------------------------------
