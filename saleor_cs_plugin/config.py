@@ -2,17 +2,21 @@
 
 Saleor stores plugin settings as a list of ``{"name": ..., "value": ...}`` items per
 channel. This module turns those values into a frozen ``ChannelSettings`` and explains
-every rejected value by field name and what is allowed. It imports nothing from Django
-or Saleor, so the rules are tested without either; ``plugin.py`` maps the definitions
-onto Saleor's ``CONFIG_STRUCTURE``.
+every rejected value by what is allowed, led by the field's label for the Dashboard
+(``SettingsError.labelled``).
+``FIELDS`` is in the order a merchant sets up a store: the channel's status lines, the
+store basics, how notices are sent, one group per feature, then the notice texts. It
+imports nothing from Django or Saleor, so the rules are tested without either;
+``plugin.py`` maps the definitions onto Saleor's ``CONFIG_STRUCTURE``.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -33,6 +37,9 @@ SUPPORT_CONTACT_MAX_LENGTH = 500
 
 WEBHOOK_CONTACT_CHANNELS = ("sms", "chat", "social")
 
+# How the email transport secures its connection to the mail server.
+SMTP_SECURITY_CHOICES = ("starttls", "ssl", "none")
+
 # What a notice template may use; each notice fills all of them (some may be empty).
 TEMPLATE_VARIABLES = (
     "customer_name",
@@ -45,112 +52,303 @@ TEMPLATE_VARIABLES = (
     "storefront_url",
 )
 
+# The notices the plugin sends, by the names a merchant reads and types; the
+# internal names (order_delay, ...) are accepted as well.
+NOTICE_TYPE_NAMES = {
+    NoticeType.ORDER_DELAY: "order delay",
+    NoticeType.ORDER_DELAY_FOLLOW_UP: "delay follow-up",
+    NoticeType.ORDER_ON_THE_WAY: "on the way",
+    NoticeType.STOCK_SHORTAGE: "stock shortage",
+    NoticeType.STOCK_RESTORED: "stock restored",
+    NoticeType.STAFF_ALERT: "staff alert",
+}
+SENT_NOTICE_TYPES = tuple(NOTICE_TYPE_NAMES)
+
+DEFAULT_SUBJECT = "$subject"
+DEFAULT_BODY = "Hello $customer_name,\n\n$message\n\n$support_contact"
+# Staff are not a customer: their alert is the message alone.
+DEFAULT_STAFF_ALERT_BODY = "$message"
+
+# Public holidays are expanded from the year before this one: a promise of an order
+# placed last year may still be reviewed. Promised dates reach at most 30 handling
+# plus 365 delivery working days ahead, up to about eight years with one working
+# weekday; later years are not needed.
+HOLIDAY_YEARS_BEFORE = 1
+HOLIDAY_YEARS_AFTER = 9
+
 
 class FieldKind(StrEnum):
     TEXT = "text"
     MULTILINE = "multiline"
-    BOOLEAN = "boolean"
     PASSWORD = "password"
+    # Read-only: filled in when the configuration is shown, never saved.
+    OUTPUT = "output"
 
 
 @dataclass(frozen=True)
 class FieldDefinition:
     name: str
     kind: FieldKind
-    default: str | bool
+    default: str
     label: str
     help_text: str
 
 
+READABLE_SENT_NOTICE_TYPES = ", ".join(NOTICE_TYPE_NAMES.values())
+
+_STATUS_HELP_END = (
+    " Read-only: worked out when this page opens (at most a minute old); saving "
+    "never changes it."
+)
+
+
+def _status(name: str, label: str, help_text: str) -> FieldDefinition:
+    return FieldDefinition(
+        name=name,
+        kind=FieldKind.OUTPUT,
+        default="",
+        label=f"Status now · {label}",
+        help_text=help_text + _STATUS_HELP_END,
+    )
+
+
+STATUS_FIELDS: tuple[FieldDefinition, ...] = (
+    _status(
+        "status_staff_alerts",
+        "Open staff alerts",
+        "Staff alerts about this channel that nobody has marked done yet, such as "
+        "notices that cannot be delivered or promoted codes that stopped working; "
+        "the staff inbox lists them.",
+    ),
+    _status(
+        "status_failed_notices",
+        "Notices failed in the last 7 days",
+        "Notices of this channel that could not be delivered in the last 7 days, "
+        "and why.",
+    ),
+    _status(
+        "status_orders_at_risk",
+        "Orders at risk or late",
+        "Unshipped orders of this channel whose promised ship-by day ends soon (at "
+        "risk) or has passed (late).",
+    ),
+    _status(
+        "status_promoted_codes",
+        "Promoted codes needing attention",
+        "Promoted codes of this channel that stopped working or are about to.",
+    ),
+    _status(
+        "status_on_time_shipping",
+        "On-time shipping, last 30 days",
+        "Share of this channel's orders shipped in the last 30 days that left by "
+        "their promised ship-by day.",
+    ),
+)
+
+
+NOTICE_TEXT_FIRST_SUBJECT = "Notice texts · Order delay subject"
+
+
 def _template_fields(notice_type: NoticeType) -> tuple[FieldDefinition, ...]:
-    title = notice_type.value.replace("_", " ")
+    title = NOTICE_TYPE_NAMES[notice_type]
+    label = title[0].upper() + title[1:]
+    if notice_type == SENT_NOTICE_TYPES[0]:
+        subject_help = (
+            f"Subject of the {title} notice. Every notice text may use "
+            "$subject and $message (the plugin's own wording of the notice), "
+            "$customer_name, $customer_email, $order_number, $action_url (the "
+            "notice's link, if it has one), $support_contact and $storefront_url; "
+            "write $$ for a dollar sign."
+        )
+    else:
+        subject_help = (
+            f"Subject of the {title} notice; placeholders as listed under "
+            f"{NOTICE_TEXT_FIRST_SUBJECT}."
+        )
+    body = DEFAULT_STAFF_ALERT_BODY if notice_type == NoticeType.STAFF_ALERT else (
+        DEFAULT_BODY
+    )
     return (
         FieldDefinition(
             name=f"subject_{notice_type.value}",
             kind=FieldKind.TEXT,
-            default="$subject",
-            label=f"Subject: {title}",
-            help_text=f"E-mail subject of the {title} notice. Placeholders: "
-            + ", ".join(f"${v}" for v in TEMPLATE_VARIABLES)
-            + ".",
+            default=DEFAULT_SUBJECT,
+            label=f"Notice texts · {label} subject",
+            help_text=subject_help,
         ),
         FieldDefinition(
             name=f"body_{notice_type.value}",
             kind=FieldKind.MULTILINE,
-            default="Hello $customer_name,\n\n$message\n\n$support_contact",
-            label=f"Body: {title}",
-            help_text=f"Text of the {title} notice; a blank line starts a paragraph. "
-            "Customer data is escaped in the HTML part. Placeholders: "
-            + ", ".join(f"${v}" for v in TEMPLATE_VARIABLES)
-            + ".",
+            default=body,
+            label=f"Notice texts · {label} body",
+            help_text=(
+                f"Text of the {title} notice; a blank line starts a paragraph, and "
+                "customer data is escaped in the HTML part. Placeholders as listed "
+                f"under {NOTICE_TEXT_FIRST_SUBJECT}."
+            ),
         ),
     )
 
 
 FIELDS: tuple[FieldDefinition, ...] = (
+    *STATUS_FIELDS,
+    # The store.
     FieldDefinition(
         name="time_zone",
         kind=FieldKind.TEXT,
         default="UTC",
-        label="Store time zone",
+        label="Store · Time zone",
         help_text=(
             "IANA time zone of this channel's store, e.g. Europe/Warsaw or "
-            "America/New_York. Dates promised to customers and quiet hours use it."
+            "America/New_York. Promised dates, the cut-off hour, quiet hours and "
+            "daily limits use it."
         ),
     ),
     FieldDefinition(
         name="storefront_url",
         kind=FieldKind.TEXT,
         default="",
-        label="Storefront URL",
+        label="Store · Storefront URL",
         help_text=(
             "Public http(s) address of this channel's storefront, e.g. "
             "https://shop.example.com. Links in customer messages start here. "
-            "Leave empty if messages should carry no links."
+            "Empty: messages carry no links, so a stock-shortage notice cannot "
+            "offer its link to wait, switch or cancel."
         ),
     ),
     FieldDefinition(
         name="support_contact",
         kind=FieldKind.MULTILINE,
         default="",
-        label="How customers reach you",
+        label="Store · How customers reach you",
         help_text=(
             "Shown to customers at the end of every message, e.g. 'Reply to this "
             f"e-mail or call +1 555 0100.' At most {SUPPORT_CONTACT_MAX_LENGTH} "
-            "characters."
+            "characters. Empty: nothing is added."
         ),
     ),
+    # How notices are sent, then each transport's settings.
     FieldDefinition(
         name="notice_transports",
         kind=FieldKind.MULTILINE,
         default="*=saleor_notify",
-        label="How notices are sent",
+        label="Notices · How notices are sent",
         help_text=(
-            "One line per notice type, 'type=transport'; '*' sets the default. "
-            "Types: " + ", ".join(t.value for t in NoticeType) + ". Transports: "
-            "saleor_notify (Saleor's notifications, for e-mail plugins and apps), "
-            "email (SMTP below), webhook (signed POST to the URL below, for SMS, "
-            "chat or social-media bridges), off."
+            "One line per notice, 'notice = transport'; '*' stands for every notice "
+            "without a line of its own, e.g. '* = email' and 'staff alert = off'. "
+            f"Notices: {READABLE_SENT_NOTICE_TYPES}. Transports: saleor_notify "
+            "(the default: Saleor hands the notice to an installed app that sends "
+            "customer notifications; with no such app every notice fails and a "
+            "staff alert says so), email (your mail server, the E-mail settings), "
+            "webhook (a signed POST to the Webhook URL, for an SMS, chat or "
+            "social-media bridge), off (not sent)."
         ),
     ),
     FieldDefinition(
-        name="essential_notice_types",
+        name="smtp_host",
         kind=FieldKind.TEXT,
-        default=",".join(sorted(DEFAULT_ESSENTIAL_TYPES)),
-        label="Essential notice types",
+        default="",
+        label="E-mail · SMTP host",
         help_text=(
-            "Comma-separated notice types that reach customers even during quiet "
-            "hours, past the daily limit, and after an opt-out from non-essential "
-            "messages."
+            "Mail server of the email transport, e.g. smtp.example.com. Required "
+            "while a notice is sent by email."
         ),
     ),
+    FieldDefinition(
+        name="smtp_port",
+        kind=FieldKind.TEXT,
+        default="587",
+        label="E-mail · SMTP port",
+        help_text="1 to 65535; usually 587 with starttls, 465 with ssl, 25 with none.",
+    ),
+    FieldDefinition(
+        name="smtp_user",
+        kind=FieldKind.TEXT,
+        default="",
+        label="E-mail · SMTP user",
+        help_text="User name at the mail server; empty to send without logging in.",
+    ),
+    FieldDefinition(
+        name="smtp_password",
+        kind=FieldKind.PASSWORD,
+        default="",
+        label="E-mail · SMTP password (of the SMTP user)",
+        help_text=(
+            "Password of the SMTP user at the mail server. Never shown again once "
+            "saved."
+        ),
+    ),
+    FieldDefinition(
+        name="smtp_security",
+        kind=FieldKind.TEXT,
+        default="starttls",
+        label="E-mail · Connection security",
+        help_text=(
+            "starttls (the connection is upgraded, usually on port 587), ssl "
+            "(encrypted from the start, usually on port 465) or none (not "
+            "encrypted; only for a mail relay on your own network)."
+        ),
+    ),
+    FieldDefinition(
+        name="sender_name",
+        kind=FieldKind.TEXT,
+        default="",
+        label="E-mail · Sender name",
+        help_text=(
+            "Name in the From header of notice e-mails, e.g. 'Acme Support'. Empty: "
+            "the address alone."
+        ),
+    ),
+    FieldDefinition(
+        name="sender_address",
+        kind=FieldKind.TEXT,
+        default="",
+        label="E-mail · Sender address",
+        help_text=(
+            "Address in the From header of notice e-mails, e.g. care@example.com. "
+            "Required while a notice is sent by email."
+        ),
+    ),
+    FieldDefinition(
+        name="webhook_url",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Webhook · URL",
+        help_text=(
+            "http(s) address that receives notices as signed JSON for the webhook "
+            "transport (your SMS, chat or social-media bridge), e.g. "
+            "https://bridge.example.com/notices. Required while a notice is sent "
+            "by webhook."
+        ),
+    ),
+    FieldDefinition(
+        name="webhook_secret",
+        kind=FieldKind.PASSWORD,
+        default="",
+        label="Webhook · Secret (at least 16 characters)",
+        help_text=(
+            "Key of the X-Saleor-CS-Signature header: hex HMAC-SHA256 of the raw "
+            "body. At least 16 characters while a webhook URL is set."
+        ),
+    ),
+    FieldDefinition(
+        name="webhook_contact_channel",
+        kind=FieldKind.TEXT,
+        default="sms",
+        label="Webhook · Reaches customers by",
+        help_text=(
+            "What your webhook receiver does with a notice, as the service history "
+            "records it: sms, chat or social."
+        ),
+    ),
+    # When and how often notices go out.
     FieldDefinition(
         name="quiet_hours",
         kind=FieldKind.TEXT,
         default="21-8",
-        label="Quiet hours",
+        label="Notices · Quiet hours",
         help_text=(
-            "Local hours 'start-end' (0-23, e.g. 21-8) in the store time zone when "
+            "Local hours 'start-end' (0-23, e.g. 21-8) in the store's time zone when "
             "non-essential notices wait for the morning. Empty: no quiet hours."
         ),
     ),
@@ -158,17 +356,17 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="max_notices_per_day",
         kind=FieldKind.TEXT,
         default="3",
-        label="Notices per customer per 24 hours",
+        label="Notices · Most per customer in 24 hours",
         help_text=(
-            "At most this many proactive notices reach one customer in any 24 hours; "
-            "further non-essential ones wait. 0 to 50; 0 means no limit."
+            "At most this many notices reach one customer in any 24 hours; further "
+            "non-essential ones wait. 0 to 50; 0 means no limit."
         ),
     ),
     FieldDefinition(
         name="max_attempts",
         kind=FieldKind.TEXT,
         default="6",
-        label="Delivery attempts",
+        label="Notices · Delivery attempts",
         help_text=(
             "How often a notice is tried when the transport fails temporarily "
             "(network error, HTTP 5xx, temporary SMTP error), 1 to 20."
@@ -178,7 +376,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="retry_base_seconds",
         kind=FieldKind.TEXT,
         default="60",
-        label="First retry after (seconds)",
+        label="Notices · First retry after (seconds)",
         help_text=(
             "Wait before the first retry, 1 to 3600; each further wait doubles "
             "(with jitter), up to six hours."
@@ -188,100 +386,31 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="delivery_timeout_seconds",
         kind=FieldKind.TEXT,
         default="10",
-        label="Delivery timeout (seconds)",
+        label="Notices · Delivery timeout (seconds)",
         help_text="Time limit of one SMTP or webhook call, 1 to 60.",
     ),
     FieldDefinition(
-        name="smtp_host",
+        name="essential_notice_types",
         kind=FieldKind.TEXT,
-        default="",
-        label="SMTP host",
-        help_text="Mail server for the email transport, e.g. smtp.example.com.",
-    ),
-    FieldDefinition(
-        name="smtp_port",
-        kind=FieldKind.TEXT,
-        default="587",
-        label="SMTP port",
-        help_text="1 to 65535; usually 587 with TLS, 465 with SSL.",
-    ),
-    FieldDefinition(
-        name="smtp_user",
-        kind=FieldKind.TEXT,
-        default="",
-        label="SMTP user",
-        help_text="User name at the mail server; empty to send without logging in.",
-    ),
-    FieldDefinition(
-        name="smtp_password",
-        kind=FieldKind.PASSWORD,
-        default="",
-        label="SMTP password",
-        help_text="Password at the mail server. Never shown again once saved.",
-    ),
-    FieldDefinition(
-        name="smtp_use_tls",
-        kind=FieldKind.BOOLEAN,
-        default=True,
-        label="Use STARTTLS",
-        help_text="Upgrade the SMTP connection with STARTTLS (not with SSL).",
-    ),
-    FieldDefinition(
-        name="smtp_use_ssl",
-        kind=FieldKind.BOOLEAN,
-        default=False,
-        label="Use SSL",
-        help_text="Connect to the SMTP server over SSL (not with STARTTLS).",
-    ),
-    FieldDefinition(
-        name="sender_name",
-        kind=FieldKind.TEXT,
-        default="",
-        label="Sender name",
-        help_text="Name in the From header of notice e-mails, e.g. 'Acme Support'.",
-    ),
-    FieldDefinition(
-        name="sender_address",
-        kind=FieldKind.TEXT,
-        default="",
-        label="Sender address",
-        help_text="Address in the From header of notice e-mails.",
-    ),
-    FieldDefinition(
-        name="webhook_url",
-        kind=FieldKind.TEXT,
-        default="",
-        label="Webhook URL",
+        default=", ".join(
+            NOTICE_TYPE_NAMES[t]
+            for t in SENT_NOTICE_TYPES
+            if t in DEFAULT_ESSENTIAL_TYPES
+        ),
+        label="Notices · Essential notices",
         help_text=(
-            "http(s) address that receives notices as signed JSON for the webhook "
-            "transport (your SMS, chat or social-media bridge)."
+            "Notices that reach customers even during quiet hours, past the daily "
+            "limit and after an opt-out from non-essential messages; "
+            f"comma-separated, any of: {READABLE_SENT_NOTICE_TYPES}. Empty: none "
+            "is essential."
         ),
     ),
-    FieldDefinition(
-        name="webhook_secret",
-        kind=FieldKind.PASSWORD,
-        default="",
-        label="Webhook secret",
-        help_text=(
-            "Key of the X-Saleor-CS-Signature header: hex HMAC-SHA256 of the raw "
-            "body. At least 16 characters."
-        ),
-    ),
-    FieldDefinition(
-        name="webhook_contact_channel",
-        kind=FieldKind.TEXT,
-        default="sms",
-        label="Webhook reaches customers by",
-        help_text=(
-            "What the webhook receiver does with a notice, as the service history "
-            "records it: sms, chat or social."
-        ),
-    ),
+    # Delivery promises.
     FieldDefinition(
         name="promise_handling_days",
         kind=FieldKind.TEXT,
         default="1",
-        label="Handling time (working days)",
+        label="Delivery promises · Handling time (working days)",
         help_text=(
             "Working days the store needs to ship an order once it is processed, "
             "0 to 30. The promised ship-by day is this many working days after it."
@@ -291,7 +420,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="promise_cutoff_hour",
         kind=FieldKind.TEXT,
         default="14",
-        label="Daily order cut-off hour",
+        label="Delivery promises · Daily order cut-off hour",
         help_text=(
             "Local hour, 0 to 24, from which new orders are processed on the next "
             "working day; 24 means every order of a working day counts that day."
@@ -301,37 +430,53 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="promise_working_days",
         kind=FieldKind.TEXT,
         default="mon,tue,wed,thu,fri",
-        label="Working days",
+        label="Delivery promises · Working days",
         help_text=(
             "Comma-separated days the store ships and carriers deliver: mon, tue, "
             "wed, thu, fri, sat, sun."
         ),
     ),
     FieldDefinition(
+        name="promise_holidays_country",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Delivery promises · Public holidays (country code)",
+        help_text=(
+            "Country code, optionally with a region after a hyphen, whose public "
+            "holidays are not working days, e.g. US, US-CA, DE-BY (Bavaria), "
+            "GB-SCT or PL. Empty: no public holidays; enter days off below."
+        ),
+    ),
+    FieldDefinition(
         name="promise_holidays",
         kind=FieldKind.MULTILINE,
         default="",
-        label="Holidays",
+        label="Delivery promises · Extra days off",
         help_text=(
-            "Days the store does not ship, one date per line as YYYY-MM-DD; text "
-            "after '#' is a comment."
+            "Further days the store does not ship, besides the public holidays: "
+            "one date per line as YYYY-MM-DD; text after '#' is a comment."
         ),
     ),
     FieldDefinition(
         name="promise_default_delivery_days",
         kind=FieldKind.TEXT,
         default="",
-        label="Delivery days when the method has none",
+        label="Delivery promises · Delivery days when the method has none",
         help_text=(
-            "'min-max' working days (e.g. 2-5) for shipping methods without their own "
-            "minimum and maximum delivery days. Empty: such orders get no promise."
+            "'min-max' working days (e.g. 2-5) for shipping methods without their "
+            "own minimum and maximum delivery days (Saleor's demo methods have "
+            "none). Empty: such orders get no promise. Orders placed before you "
+            "set this also get a promise: unshipped orders of the last 24 hours "
+            "get one within minutes; a delay they have already reached is noted on "
+            "the order, not told to the customer, and later ones are told as usual."
         ),
     ),
+    # Delay notices.
     FieldDefinition(
         name="delay_at_risk_hours",
         kind=FieldKind.TEXT,
         default="24",
-        label="At risk this many hours before ship-by ends",
+        label="Delay notices · At risk this many hours before ship-by ends",
         help_text=(
             "An unshipped order counts as at risk, and the customer is told, this "
             "many hours before its ship-by day ends, 0 to 168; 0: no at-risk notice."
@@ -341,7 +486,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="delay_follow_up_days",
         kind=FieldKind.TEXT,
         default="3",
-        label="Second delay notice after (days)",
+        label="Delay notices · Second notice after (days)",
         help_text=(
             "Days after the ship-by day ends when a still unshipped order gets a "
             "second notice, 0 to 60; 0: no second notice."
@@ -351,7 +496,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="delay_shipping_days",
         kind=FieldKind.TEXT,
         default="2",
-        label="A late order ships within (working days)",
+        label="Delay notices · A late order ships within (working days)",
         help_text=(
             "Used for the honest new estimate given to customers of late orders: "
             "the order ships this many working days from now, 1 to 30."
@@ -361,7 +506,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="apology_voucher",
         kind=FieldKind.TEXT,
         default="",
-        label="Apology voucher with the second notice",
+        label="Delay notices · Apology voucher with the second notice",
         help_text=(
             "A single-use voucher for the customer's next order sent with the second "
             "delay notice: a percentage (e.g. 10%) or a fixed amount in the "
@@ -372,26 +517,25 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="apology_voucher_valid_days",
         kind=FieldKind.TEXT,
         default="30",
-        label="Apology voucher valid for (days)",
+        label="Delay notices · Apology voucher valid for (days)",
         help_text="Days an apology voucher can be used, 1 to 365.",
     ),
     FieldDefinition(
         name="apology_vouchers_per_day",
         kind=FieldKind.TEXT,
         default="20",
-        label="Apology vouchers per day",
+        label="Delay notices · Apology vouchers per day",
         help_text=(
             "At most this many apology vouchers are issued in this channel a day "
             "(store time zone), 0 to 1000; past it the notice goes without one."
         ),
     ),
-    *(f for notice_type in NoticeType for f in _template_fields(notice_type)),
     # Stock shortages (ShortageSettings).
     FieldDefinition(
         name="shortage_max_alternatives",
         kind=FieldKind.TEXT,
         default="3",
-        label="Alternatives offered for a short item",
+        label="Stock shortages · Alternatives offered for a short item",
         help_text=(
             "At most this many in-stock alternatives are offered when an ordered "
             "item turns out not to be in stock, 0 to 10; 0 offers none (the "
@@ -402,7 +546,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="shortage_price_band_percent",
         kind=FieldKind.TEXT,
         default="25",
-        label="Price band of alternatives (%)",
+        label="Stock shortages · Price band of alternatives (%)",
         help_text=(
             "An alternative costs at most this many percent more or less than the "
             "item ordered, 0 to 100."
@@ -412,7 +556,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="shortage_link_valid_days",
         kind=FieldKind.TEXT,
         default="7",
-        label="Choice link valid for (days)",
+        label="Stock shortages · Choice link valid for (days)",
         help_text=(
             "How long the link in a stock-shortage notice lets the customer choose "
             "(wait, switch or cancel), 1 to 60 days. Each link answers once."
@@ -422,11 +566,11 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="shortage_staff_email",
         kind=FieldKind.TEXT,
         default="",
-        label="Staff alerted about customers' choices",
+        label="Stock shortages · Staff e-mail for customers' choices",
         help_text=(
-            "E-mail address that gets a staff alert when a customer answers a "
-            "stock-shortage notice. Empty: the choice is only noted in the order's "
-            "timeline and the service history."
+            "A customer's answer to a stock-shortage notice is a staff alert in the "
+            "staff inbox and a note in the order's timeline; this address also gets "
+            "it by e-mail. Empty: no e-mail."
         ),
     ),
     # Coupon help (CouponSettings).
@@ -434,7 +578,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="coupon_messages",
         kind=FieldKind.MULTILINE,
         default="",
-        label="Coupon messages",
+        label="Coupon help · Messages",
         help_text=(
             "Your own wording of why a code does not apply, one 'reason: message' a "
             "line; reasons not listed keep the built-in message. Reasons: "
@@ -448,7 +592,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="coupon_max_alternatives",
         kind=FieldKind.TEXT,
         default="3",
-        label="Codes suggested when a code fails",
+        label="Coupon help · Codes suggested when a code fails",
         help_text=(
             "At most this many promoted codes that do apply to the cart are "
             "suggested, biggest discount first, 0 to 10; 0 suggests none."
@@ -458,7 +602,7 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="coupon_failures_per_checkout",
         kind=FieldKind.TEXT,
         default="10",
-        label="Failed codes allowed per checkout (an hour)",
+        label="Coupon help · Failed codes allowed per checkout (an hour)",
         help_text=(
             "After this many failed codes in an hour, a checkout may try no more "
             "codes until the hour has passed, 1 to 1000."
@@ -468,17 +612,40 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="coupon_failures_per_ip",
         kind=FieldKind.TEXT,
         default="30",
-        label="Failed codes allowed per client address (an hour)",
+        label="Coupon help · Failed codes allowed per client address (an hour)",
         help_text=(
             "After this many failed codes in an hour from one IP address, it may try "
             "no more codes until the hour has passed, 1 to 10000."
+        ),
+    ),
+    # Promoted codes.
+    FieldDefinition(
+        name="promoted_code_warning_hours",
+        kind=FieldKind.TEXT,
+        default="48",
+        label="Promoted codes · Warn about codes ending within (hours)",
+        help_text=(
+            "Staff are alerted this many hours before a promoted code expires, or "
+            "runs out at the pace of the last 24 hours, 0 to 720; 0: only when it "
+            "has stopped working."
+        ),
+    ),
+    FieldDefinition(
+        name="promoted_code_staff_email",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Promoted codes · Staff e-mail for alerts",
+        help_text=(
+            "A promoted code that stops working, or is about to, is a staff alert "
+            "in the staff inbox; this address also gets each new one by e-mail. "
+            "Empty: no e-mail."
         ),
     ),
     FieldDefinition(
         name="coupon_grace_hours",
         kind=FieldKind.TEXT,
         default="0",
-        label="Grace for promoted codes that just ended (hours)",
+        label="Promoted codes · Grace after a code ended (hours)",
         help_text=(
             "A promoted code that expired or ran out less than this many hours ago "
             "is still honored, with a single-use replacement for the same discount "
@@ -490,45 +657,57 @@ FIELDS: tuple[FieldDefinition, ...] = (
         name="coupon_grace_code_valid_hours",
         kind=FieldKind.TEXT,
         default="24",
-        label="Replacement code valid for (hours)",
+        label="Promoted codes · Replacement code valid for (hours)",
         help_text="Hours a replacement code can be used, 1 to 168.",
     ),
     FieldDefinition(
         name="coupon_grace_per_day",
         kind=FieldKind.TEXT,
         default="50",
-        label="Replacement codes per day",
+        label="Promoted codes · Replacement codes per day",
         help_text=(
             "At most this many replacement codes are issued in this channel a day "
             "(store time zone), 0 to 10000; past it ended codes are explained but "
             "not honored."
         ),
     ),
-    FieldDefinition(
-        name="promoted_code_warning_hours",
-        kind=FieldKind.TEXT,
-        default="48",
-        label="Warn about promoted codes ending within (hours)",
-        help_text=(
-            "Staff are alerted this many hours before a promoted code expires, or "
-            "runs out at the pace of the last 24 hours, 0 to 720; 0: only when it "
-            "has stopped working."
-        ),
-    ),
-    FieldDefinition(
-        name="promoted_code_staff_email",
-        kind=FieldKind.TEXT,
-        default="",
-        label="Staff alerted about promoted codes",
-        help_text=(
-            "E-mail address that gets a staff alert when a promoted code stops "
-            "working or is about to. Empty: alerts are only written to the service "
-            "history."
-        ),
-    ),
+    # The texts of the notices that are sent.
+    *(f for notice_type in SENT_NOTICE_TYPES for f in _template_fields(notice_type)),
 )
 
-DEFAULTS: dict[str, str | bool] = {field.name: field.default for field in FIELDS}
+DEFAULTS: dict[str, str] = {field.name: field.default for field in FIELDS}
+LABELS: dict[str, str] = {field.name: field.label for field in FIELDS}
+_FIELD_POSITIONS = {field.name: position for position, field in enumerate(FIELDS)}
+OUTPUT_FIELD_NAMES = tuple(f.name for f in FIELDS if f.kind == FieldKind.OUTPUT)
+
+# Stores saved before smtp_security existed hold these two booleans instead.
+LEGACY_SMTP_FIELDS = ("smtp_use_tls", "smtp_use_ssl")
+
+
+def default_templates(notice_type: str) -> tuple[str, str]:
+    """(subject, body) a notice type has until the merchant writes their own; the
+    types that are not sent (coupon honored, survey) always have these."""
+    subject = DEFAULTS.get(f"subject_{notice_type}", DEFAULT_SUBJECT)
+    body = DEFAULTS.get(f"body_{notice_type}", DEFAULT_BODY)
+    return subject, body
+
+
+def legacy_smtp_security(values: Mapping[str, object]) -> str | None:
+    """The ``smtp_security`` of a store that saved the old smtp_use_tls/smtp_use_ssl
+    booleans and never smtp_security; None for every other store."""
+    if "smtp_security" in values or not any(n in values for n in LEGACY_SMTP_FIELDS):
+        return None
+
+    def is_on(name: str, default: bool) -> bool:
+        value = values.get(name, default)
+        if isinstance(value, str):
+            return value.strip().lower() == "true"
+        return bool(value)
+
+    # The old booleans defaulted to STARTTLS on and SSL off; both on was refused.
+    if is_on("smtp_use_ssl", False):
+        return "ssl"
+    return "starttls" if is_on("smtp_use_tls", True) else "none"
 
 
 @dataclass(frozen=True)
@@ -537,10 +716,19 @@ class SmtpSettings:
     port: int = 587
     user: str = ""
     password: str = field(default="", repr=False)
-    use_tls: bool = True
-    use_ssl: bool = False
+    security: str = "starttls"  # one of SMTP_SECURITY_CHOICES
     sender_name: str = ""
     sender_address: str = ""
+
+    @property
+    def use_tls(self) -> bool:
+        """Upgrade a plain connection with STARTTLS."""
+        return self.security == "starttls"
+
+    @property
+    def use_ssl(self) -> bool:
+        """Connect over SSL/TLS from the start."""
+        return self.security == "ssl"
 
 
 @dataclass(frozen=True)
@@ -558,11 +746,7 @@ class NoticeSettings:
     webhook_contact_channel: str = "sms"
     templates: dict[str, tuple[str, str]] = field(
         default_factory=lambda: {
-            t.value: (
-                DEFAULTS[f"subject_{t.value}"],
-                DEFAULTS[f"body_{t.value}"],
-            )
-            for t in NoticeType
+            t.value: default_templates(t.value) for t in NoticeType
         }
     )
 
@@ -639,10 +823,33 @@ class SettingsError(ValueError):
             "; ".join(f"{name}: {message}" for name, message in errors.items())
         )
 
+    @property
+    def labelled(self) -> dict[str, str]:
+        """``{field name: message}`` in the order of the page, each message led by
+        the field's label: the Dashboard shows a rejected save as a toast and marks
+        no field."""
+        names = sorted(self.errors, key=lambda name: _FIELD_POSITIONS.get(name, 0))
+        return {
+            name: f"{LABELS.get(name, name)}: {self.errors[name]}" for name in names
+        }
+
 
 def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
-    """Validate raw setting values (missing ones take their defaults)."""
-    fields = _Fields({**DEFAULTS, **{k: v for k, v in values.items() if k in DEFAULTS}})
+    """Validate raw setting values (missing ones take their defaults).
+
+    Values of fields that are not settings (the status lines, the old SMTP
+    booleans, texts of notices that are not sent) are not read, except that old
+    SMTP booleans stand for ``smtp_security`` when it was never saved.
+    """
+    known = {
+        name: value
+        for name, value in values.items()
+        if name in DEFAULTS and name not in OUTPUT_FIELD_NAMES
+    }
+    legacy_security = legacy_smtp_security(values)
+    if legacy_security is not None:
+        known["smtp_security"] = legacy_security
+    fields = _Fields({**DEFAULTS, **known})
 
     time_zone = fields.text("time_zone")
     if not _is_time_zone(time_zone):
@@ -679,7 +886,8 @@ def _parse_promise_settings(fields: "_Fields", time_zone: str) -> PromiseSetting
     calendar = StoreCalendar(
         time_zone=time_zone if _is_time_zone(time_zone) else "UTC",
         working_weekdays=fields.weekdays("promise_working_days"),
-        holidays=fields.dates("promise_holidays"),
+        holidays=fields.dates("promise_holidays")
+        | fields.public_holidays("promise_holidays_country"),
         cutoff_hour=fields.integer("promise_cutoff_hour", 0, 24),
         handling_days=fields.integer("promise_handling_days", 0, 30),
     )
@@ -745,41 +953,55 @@ def _parse_notice_settings(fields: "_Fields", time_zone: str) -> NoticeSettings:
         port=fields.integer("smtp_port", 1, 65535),
         user=fields.text("smtp_user"),
         password=fields.raw_text("smtp_password"),
-        use_tls=fields.boolean("smtp_use_tls"),
-        use_ssl=fields.boolean("smtp_use_ssl"),
+        security=fields.smtp_security("smtp_security"),
         sender_name=fields.text("sender_name"),
         sender_address=fields.text("sender_address"),
     )
-    if smtp.use_tls and smtp.use_ssl:
-        fields.reject("smtp_use_ssl", "use either STARTTLS or SSL, not both.")
     if smtp.sender_address and not _is_email_address(smtp.sender_address):
         fields.reject(
-            "sender_address", f"'{smtp.sender_address}' is not an e-mail address."
+            "sender_address",
+            f"'{smtp.sender_address}' is not an e-mail address; use e.g. "
+            "'care@example.com'.",
         )
-    used = set(transports.values())
+    used = {transports[t.value] for t in SENT_NOTICE_TYPES}
     if Transport.EMAIL in used:
-        for name, value in [("smtp_host", smtp.host), ("sender_address", smtp.sender_address)]:
-            if not value:
-                fields.reject(name, "is required while a notice type uses 'email'.")
+        if not smtp.host:
+            fields.reject(
+                "smtp_host",
+                "required while a notice is sent by email; enter your mail "
+                "server, e.g. smtp.example.com.",
+            )
+        if not smtp.sender_address:
+            fields.reject(
+                "sender_address",
+                "required while a notice is sent by email; enter the From "
+                "address, e.g. care@example.com.",
+            )
     webhook_url = fields.web_address("webhook_url")
     webhook_secret = fields.raw_text("webhook_secret")
     if Transport.WEBHOOK in used and not webhook_url:
-        fields.reject("webhook_url", "is required while a notice type uses 'webhook'.")
+        fields.reject(
+            "webhook_url",
+            "required while a notice is sent by webhook; enter your bridge's "
+            "address, e.g. https://bridge.example.com/notices.",
+        )
     if webhook_url and len(webhook_secret) < 16:
         fields.reject(
             "webhook_secret",
-            "must be at least 16 characters while a webhook URL is set.",
+            "too short or empty; while a webhook URL is set, the secret needs at "
+            "least 16 characters.",
         )
-    webhook_contact_channel = fields.text("webhook_contact_channel")
+    webhook_contact_channel = fields.text("webhook_contact_channel").lower()
     if webhook_contact_channel not in WEBHOOK_CONTACT_CHANNELS:
         fields.reject(
             "webhook_contact_channel",
-            f"'{webhook_contact_channel}' is not one of: "
+            f"'{fields.text('webhook_contact_channel')}' is not one of: "
             f"{', '.join(WEBHOOK_CONTACT_CHANNELS)}.",
         )
         webhook_contact_channel = "sms"
-    templates = {}
-    for notice_type in NoticeType:
+    # Texts of notices that are not sent are not settings: they keep their defaults.
+    templates = {t.value: default_templates(t.value) for t in NoticeType}
+    for notice_type in SENT_NOTICE_TYPES:
         subject = fields.template(f"subject_{notice_type.value}")
         body = fields.template(f"body_{notice_type.value}")
         templates[notice_type.value] = (subject, body)
@@ -824,16 +1046,6 @@ class _Fields:
     def text(self, name: str) -> str:
         return self.raw_text(name).strip()
 
-    def boolean(self, name: str) -> bool:
-        value = self.values[name]
-        if isinstance(value, bool):
-            return value
-        text = self.text(name).lower()
-        if text in {"true", "false"}:
-            return text == "true"
-        self.reject(name, f"'{value}' is not true or false.")
-        return bool(DEFAULTS[name])
-
     def integer(self, name: str, low: int, high: int) -> int:
         text = self.text(name)
         try:
@@ -856,45 +1068,75 @@ class _Fields:
         return url
 
     def transports(self, name: str) -> dict[str, Transport]:
-        known_types = {t.value for t in NoticeType}
-        known_transports = {t.value for t in Transport}
-        chosen: dict[str, str] = {}
+        chosen: dict[str, Transport] = {}
         for number, line in enumerate(self.text(name).splitlines(), start=1):
             line = line.strip()
             if not line:
                 continue
             key, separator, value = (part.strip() for part in line.partition("="))
-            if not separator or (key != "*" and key not in known_types):
+            notice_type = "*" if key == "*" else _NOTICE_TYPES_BY_NAME.get(_folded(key))
+            if not separator or notice_type is None:
                 self.reject(
                     name,
-                    f"line {number} '{line}' is not 'type=transport' with a type of: "
-                    f"*, {', '.join(sorted(known_types))}.",
+                    f"line {number} '{line}' is not 'notice = transport' with a "
+                    f"notice of: *, {READABLE_SENT_NOTICE_TYPES}.",
                 )
                 continue
-            if value not in known_transports:
+            transport = _TRANSPORTS_BY_NAME.get(_folded(value))
+            if transport is None:
                 self.reject(
                     name,
                     f"line {number}: '{value}' is not a transport; use one of: "
-                    f"{', '.join(sorted(known_transports))}.",
+                    "saleor_notify, email, webhook, off.",
                 )
                 continue
-            chosen[key] = value
-        default = Transport(chosen.get("*", Transport.SALEOR_NOTIFY))
-        return {
-            t.value: Transport(chosen.get(t.value, default)) for t in NoticeType
-        }
+            chosen[notice_type] = transport
+        default = chosen.get("*", Transport.SALEOR_NOTIFY)
+        return {t.value: chosen.get(t.value, default) for t in NoticeType}
 
     def notice_types(self, name: str) -> frozenset[str]:
-        known = {t.value for t in NoticeType}
-        types = {part.strip() for part in self.text(name).split(",") if part.strip()}
-        unknown = sorted(types - known)
+        types, unknown = set(), []
+        for part in self.text(name).split(","):
+            if not part.strip():
+                continue
+            notice_type = _NOTICE_TYPES_BY_NAME.get(_folded(part))
+            if notice_type is None:
+                unknown.append(part.strip())
+            else:
+                types.add(notice_type)
         if unknown:
             self.reject(
                 name,
-                f"unknown notice type {', '.join(repr(u) for u in unknown)}; use: "
-                f"{', '.join(sorted(known))}.",
+                f"{', '.join(repr(u) for u in unknown)} "
+                f"{'is not a notice' if len(unknown) == 1 else 'are not notices'}; "
+                f"use any of: {READABLE_SENT_NOTICE_TYPES} (comma-separated), or "
+                "leave it empty for none.",
             )
-        return frozenset(types & known)
+        return frozenset(types)
+
+    def smtp_security(self, name: str) -> str:
+        text = self.text(name)
+        if text.lower() in SMTP_SECURITY_CHOICES:
+            return text.lower()
+        self.reject(
+            name,
+            f"'{text}' is not one of: starttls (usually port 587), ssl (usually port "
+            "465), none (no encryption).",
+        )
+        return "starttls"
+
+    def public_holidays(self, name: str) -> frozenset[date]:
+        text = self.text(name)
+        if not text:
+            return frozenset()
+        region = holiday_region(text)
+        if isinstance(region, str):
+            self.reject(name, region)
+            return frozenset()
+        year = date.today().year
+        return public_holidays(
+            *region, year - HOLIDAY_YEARS_BEFORE, year + HOLIDAY_YEARS_AFTER
+        )
 
     def quiet_hours(self, name: str) -> QuietHours | None:
         text = self.text(name)
@@ -1012,8 +1254,80 @@ class _Fields:
         try:
             render(template, {variable: "" for variable in TEMPLATE_VARIABLES})
         except TemplateError as error:
-            self.reject(name, str(error))
+            message = str(error)
+            self.reject(name, message[0].lower() + message[1:])
         return template
+
+
+def _folded(name: str) -> str:
+    """A name as typed, compared without case, hyphens or underscores."""
+    return " ".join(re.sub(r"[-_]", " ", name.lower()).split())
+
+
+_NOTICE_TYPES_BY_NAME = {
+    **{_folded(t.value): t.value for t in NoticeType},
+    **{_folded(readable): t.value for t, readable in NOTICE_TYPE_NAMES.items()},
+}
+_TRANSPORTS_BY_NAME = {
+    **{_folded(t.value): t for t in Transport},
+    "e mail": Transport.EMAIL,
+}
+
+
+@lru_cache(maxsize=256)
+def _holiday_calendar(country: str):
+    """The holidays package's calendar of a country code (none if it has none)."""
+    import holidays  # a large package: imported only by stores that use it
+
+    try:
+        return holidays.country_holidays(country)
+    except NotImplementedError:
+        return None
+
+
+def holiday_region(text: str) -> tuple[str, str | None] | str:
+    """(country, subdivision or None) of a code such as 'US', 'DE-BY' or 'pl', in
+    the holidays package's spelling; or, if it knows no such place, what is allowed."""
+    country, separator, subdivision = (part.strip() for part in text.partition("-"))
+    calendar = _holiday_calendar(country.upper()) if country.isalpha() else None
+    if calendar is None:
+        return (
+            f"'{text}' is not a country code with known public holidays; use a "
+            "two-letter code such as US, DE or PL, optionally with a region such "
+            "as US-CA or DE-BY, or leave it empty."
+        )
+    code = calendar.country
+    if not separator:
+        return code, None
+    subdivisions = {s.lower(): s for s in calendar.subdivisions}
+    aliases = getattr(calendar, "subdivisions_aliases", {}) or {}
+    subdivisions.update({alias.lower(): s for alias, s in aliases.items()})
+    if subdivision.lower() in subdivisions:
+        return code, subdivisions[subdivision.lower()]
+    if not calendar.subdivisions:
+        return (
+            f"'{text}': {code} has no regions with holidays of their own; use {code}."
+        )
+    return (
+        f"'{text}': {code} has no region '{subdivision}'; use {code} alone or with "
+        f"one of: {', '.join(calendar.subdivisions)} (e.g. "
+        f"{code}-{calendar.subdivisions[0]})."
+    )
+
+
+@lru_cache(maxsize=64)
+def public_holidays(
+    country: str, subdivision: str | None, first_year: int, last_year: int
+) -> frozenset[date]:
+    """The public holidays of a country (and subdivision) in those years, from the
+    holidays package; expanding them takes milliseconds, so each is kept."""
+    import holidays
+
+    return frozenset(
+        holidays.country_holidays(
+            country, subdiv=subdivision, years=range(first_year, last_year + 1)
+        )
+    )
 
 
 @cache

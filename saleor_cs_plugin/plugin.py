@@ -3,7 +3,14 @@
 This is the only module that knows Saleor's plugin API. Hooks, as features need them,
 belong here: each checks that the plugin is active, makes one call, and hands back
 ``previous_value``.
+
+Saleor returns a store's settings in the order they were first stored, and the
+Dashboard shows them so; ``resolve_plugin_configuration`` puts them in the order of
+``config.FIELDS`` and fills the read-only status lines.
 """
+
+import importlib
+import logging
 
 from django.core.exceptions import ValidationError
 from saleor.checkout.error_codes import CheckoutErrorCode
@@ -12,12 +19,18 @@ from saleor.plugins.error_codes import PluginErrorCode
 
 from . import config, tasks
 
+logger = logging.getLogger(__name__)
+
 _FIELD_TYPES = {
     config.FieldKind.TEXT: ConfigurationTypeField.STRING,
     config.FieldKind.MULTILINE: ConfigurationTypeField.MULTILINE,
-    config.FieldKind.BOOLEAN: ConfigurationTypeField.BOOLEAN,
     config.FieldKind.PASSWORD: ConfigurationTypeField.PASSWORD,
+    config.FieldKind.OUTPUT: ConfigurationTypeField.OUTPUT,
 }
+
+# What a status line shows when its value could not be worked out (as channel_status
+# says when it cannot read the counts).
+STATUS_UNAVAILABLE = "unavailable right now"
 
 
 class CustomerServicePlugin(BasePlugin):
@@ -42,21 +55,64 @@ class CustomerServicePlugin(BasePlugin):
         for field in config.FIELDS
     }
 
+    def get_plugin_configuration(self, configuration):
+        # A store saved before smtp_security existed holds two booleans instead,
+        # which Saleor would drop (they are no settings now) and replace with the
+        # default: the Dashboard shows, and its next save keeps, what they said.
+        security = config.legacy_smtp_security(
+            {item["name"]: item.get("value") for item in configuration or []}
+        )
+        if security is not None:
+            configuration = [
+                *configuration,
+                {"name": "smtp_security", "value": security},
+            ]
+        return super().get_plugin_configuration(configuration)
+
+    def resolve_plugin_configuration(self, request):
+        """The settings in the order of ``config.FIELDS``, status lines filled in."""
+        by_name = {item["name"]: item for item in self.configuration}
+        status = self._status_lines()
+        ordered = []
+        for field in config.FIELDS:
+            item = by_name.get(field.name)
+            if item is None:
+                continue
+            if field.kind == config.FieldKind.OUTPUT:
+                # A copy: self.configuration is what a first save stores.
+                item = {**item, "value": status.get(field.name, STATUS_UNAVAILABLE)}
+            ordered.append(item)
+        return ordered
+
+    def _status_lines(self) -> dict[str, str]:
+        channel_id = self.channel.pk if self.channel else None
+        module_name = f"{__package__}.channel_status"
+        try:
+            # Imported here, so that whatever goes wrong in it costs the status lines
+            # only, never the settings page.
+            channel_status = importlib.import_module(module_name)
+            return channel_status.status_values(channel_id)
+        except Exception as error:  # noqa: BLE001 - the settings page must open
+            if isinstance(error, ModuleNotFoundError) and error.name == module_name:
+                return dict.fromkeys(config.OUTPUT_FIELD_NAMES, "")
+            logger.exception("Status lines of channel %s failed.", channel_id)
+            return dict.fromkeys(config.OUTPUT_FIELD_NAMES, STATUS_UNAVAILABLE)
+
     @classmethod
     def validate_plugin_configuration(cls, plugin_configuration, **kwargs):
+        # Each message leads with the field's label (SettingsError.labelled): the
+        # Dashboard shows it as a toast and marks no field.
         values = {
-            item["name"]: item["value"] for item in plugin_configuration.configuration
+            item["name"]: item.get("value")
+            for item in plugin_configuration.configuration
         }
         try:
             config.parse_channel_settings(values)
         except config.SettingsError as error:
             raise ValidationError(
                 {
-                    name: ValidationError(
-                        f"{cls.CONFIG_STRUCTURE[name]['label']} ({name}): {message}",
-                        code=PluginErrorCode.INVALID.value,
-                    )
-                    for name, message in error.errors.items()
+                    name: ValidationError(message, code=PluginErrorCode.INVALID.value)
+                    for name, message in error.labelled.items()
                 }
             ) from error
 

@@ -1,13 +1,16 @@
 """The plugin installs into Saleor the way a merchant installs it: by entry point."""
 
 import importlib
+import importlib.metadata
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
+from packaging.requirements import Requirement
 from saleor.graphql.api import schema
+from saleor.plugins.base_plugin import ConfigurationTypeField
 
 from saleor_cs_plugin.graphql import schema as plugin_schema
 
@@ -29,6 +32,38 @@ def test_entry_point_registers_app_and_plugin_in_saleor_settings():
     assert saleor_settings.EXTERNAL_PLUGINS.count(PLUGIN_PATH) == 1
     assert PLUGIN_PATH in saleor_settings.PLUGINS
     assert apps.get_app_config("saleor_cs_plugin").verbose_name == "Customer service"
+
+
+def test_every_runtime_dependency_is_installed_beside_saleor():
+    # Saleor's own pins are kept (the plugin is installed without dependencies), so
+    # what the plugin adds, the holidays package, must be installed beside it.
+    requirements = [
+        Requirement(text)
+        for text in importlib.metadata.requires("saleor-cs-plugin")
+        if "extra ==" not in text
+    ]
+    assert "holidays" in {requirement.name for requirement in requirements}
+    for requirement in requirements:
+        installed = importlib.metadata.version(requirement.name)
+        assert requirement.specifier.contains(installed, prereleases=True), (
+            requirement,
+            installed,
+        )
+
+
+def test_settings_map_onto_saleor_field_types():
+    from saleor_cs_plugin.plugin import CustomerServicePlugin
+
+    types = [item["type"] for item in CustomerServicePlugin.CONFIG_STRUCTURE.values()]
+    assert set(types) == {
+        ConfigurationTypeField.OUTPUT,
+        ConfigurationTypeField.STRING,
+        ConfigurationTypeField.MULTILINE,
+        ConfigurationTypeField.PASSWORD,
+    }
+    assert list(CustomerServicePlugin.CONFIG_STRUCTURE) == [
+        item["name"] for item in CustomerServicePlugin.DEFAULT_CONFIGURATION
+    ]
 
 
 @pytest.mark.django_db
@@ -106,22 +141,8 @@ def test_schema_check_reports_missing_fields():
         def get_type(name):
             return None
 
+    # every mounted field is reported, in the order they are mounted
     assert plugin_schema.missing_schema_fields(SchemaWithoutUser) == [
-        "User.serviceHistory",
-        "Order.serviceHistory",
-        "User.serviceNoticePreferences",
-        "Order.deliveryPromise",
-        "Query.serviceNotices",
-        "Mutation.serviceContactLog",
-        "Mutation.serviceNoticeRetry",
-        "Mutation.serviceNoticePreferencesUpdate",
-        "Mutation.serviceDeliveryConfirm",
-        "Mutation.serviceStockShortageChoose",
-        "Checkout.serviceCouponNotice",
-        "Query.serviceCouponCheck",
-        "Mutation.serviceCouponApply",
-        "Query.servicePromotedCodes",
-        "Query.serviceCouponFailureStats",
-        "Mutation.servicePromotedCodeRegister",
-        "Mutation.servicePromotedCodeRemove",
+        f"{type_name}.{field_name}"
+        for type_name, field_name in plugin_schema.MOUNTED_FIELDS
     ]

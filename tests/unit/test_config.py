@@ -1,26 +1,250 @@
-"""Per-channel settings: defaults, accepted values, and errors that name the field."""
+"""Per-channel settings: their order and labels, defaults, accepted values, the
+settings of stores saved by older versions, and errors that lead with the label."""
+
+from datetime import date
 
 import pytest
 
 from saleor_cs_plugin.config import (
     DEFAULTS,
     FIELDS,
+    HOLIDAY_YEARS_AFTER,
+    HOLIDAY_YEARS_BEFORE,
     ChannelSettings,
+    FieldKind,
     SettingsError,
+    SmtpSettings,
+    default_templates,
+    holiday_region,
+    legacy_smtp_security,
     parse_channel_settings,
+    public_holidays,
 )
 from saleor_cs_plugin.domain.notices import NoticeType, QuietHours, Transport
+
+THIS_YEAR = date.today().year
+
+WEBHOOK = {
+    "webhook_url": "https://bridge.example.com/hook",
+    "webhook_secret": "s" * 16,
+}
+EMAIL = {"smtp_host": "smtp.example.com", "sender_address": "care@example.com"}
+
+
+def _errors(values):
+    with pytest.raises(SettingsError) as raised:
+        parse_channel_settings(values)
+    return raised.value
 
 
 def test_missing_values_take_their_defaults():
     assert parse_channel_settings({}) == ChannelSettings()
 
 
-def test_every_field_has_a_label_help_text_and_default():
+def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
+    assert [field.name for field in FIELDS] == [
+        "status_staff_alerts",
+        "status_failed_notices",
+        "status_orders_at_risk",
+        "status_promoted_codes",
+        "status_on_time_shipping",
+        "time_zone",
+        "storefront_url",
+        "support_contact",
+        "notice_transports",
+        "smtp_host",
+        "smtp_port",
+        "smtp_user",
+        "smtp_password",
+        "smtp_security",
+        "sender_name",
+        "sender_address",
+        "webhook_url",
+        "webhook_secret",
+        "webhook_contact_channel",
+        "quiet_hours",
+        "max_notices_per_day",
+        "max_attempts",
+        "retry_base_seconds",
+        "delivery_timeout_seconds",
+        "essential_notice_types",
+        "promise_handling_days",
+        "promise_cutoff_hour",
+        "promise_working_days",
+        "promise_holidays_country",
+        "promise_holidays",
+        "promise_default_delivery_days",
+        "delay_at_risk_hours",
+        "delay_follow_up_days",
+        "delay_shipping_days",
+        "apology_voucher",
+        "apology_voucher_valid_days",
+        "apology_vouchers_per_day",
+        "shortage_max_alternatives",
+        "shortage_price_band_percent",
+        "shortage_link_valid_days",
+        "shortage_staff_email",
+        "coupon_messages",
+        "coupon_max_alternatives",
+        "coupon_failures_per_checkout",
+        "coupon_failures_per_ip",
+        "promoted_code_warning_hours",
+        "promoted_code_staff_email",
+        "coupon_grace_hours",
+        "coupon_grace_code_valid_hours",
+        "coupon_grace_per_day",
+        "subject_order_delay",
+        "body_order_delay",
+        "subject_order_delay_follow_up",
+        "body_order_delay_follow_up",
+        "subject_order_on_the_way",
+        "body_order_on_the_way",
+        "subject_stock_shortage",
+        "body_stock_shortage",
+        "subject_stock_restored",
+        "body_stock_restored",
+        "subject_staff_alert",
+        "body_staff_alert",
+    ]
+
+
+def test_every_label_starts_with_its_group_in_setup_order():
+    groups = []
     for field in FIELDS:
-        assert field.label
+        group, separator, thing = field.label.partition(" · ")
+        assert separator and thing, field.label
+        if not groups or groups[-1] != group:
+            groups.append(group)
+    assert groups == [
+        "Status now",
+        "Store",
+        "Notices",
+        "E-mail",
+        "Webhook",
+        "Notices",
+        "Delivery promises",
+        "Delay notices",
+        "Stock shortages",
+        "Coupon help",
+        "Promoted codes",
+        "Notice texts",
+    ]
+
+
+def test_every_field_has_help_text_and_a_default():
+    for field in FIELDS:
         assert field.help_text.endswith((".", ")")), field.name
-    assert len(DEFAULTS) == len(FIELDS)
+        assert isinstance(field.default, str), field.name
+    assert len(DEFAULTS) == len(FIELDS) == len({field.name for field in FIELDS})
+
+
+def test_no_setting_is_a_checkbox():
+    # The Dashboard puts checkboxes after every other setting, away from their group.
+    assert {field.kind for field in FIELDS} == {
+        FieldKind.OUTPUT,
+        FieldKind.TEXT,
+        FieldKind.MULTILINE,
+        FieldKind.PASSWORD,
+    }
+
+
+def test_status_lines_come_first_and_are_read_only():
+    status = [(f.name, f.label) for f in FIELDS if f.kind == FieldKind.OUTPUT]
+    assert status == [
+        ("status_staff_alerts", "Status now · Open staff alerts"),
+        ("status_failed_notices", "Status now · Notices failed in the last 7 days"),
+        ("status_orders_at_risk", "Status now · Orders at risk or late"),
+        ("status_promoted_codes", "Status now · Promoted codes needing attention"),
+        ("status_on_time_shipping", "Status now · On-time shipping, last 30 days"),
+    ]
+    assert [f.kind for f in FIELDS[: len(status)]] == [FieldKind.OUTPUT] * len(status)
+
+
+def test_secret_rules_are_in_the_label_the_secret_dialog_shows():
+    labels = {f.name: f.label for f in FIELDS if f.kind == FieldKind.PASSWORD}
+    assert labels == {
+        "smtp_password": "E-mail · SMTP password (of the SMTP user)",
+        "webhook_secret": "Webhook · Secret (at least 16 characters)",
+    }
+
+
+def test_status_lines_are_never_read_as_settings():
+    assert parse_channel_settings(
+        {"status_staff_alerts": "3 open", "status_on_time_shipping": "x"}
+    ) == ChannelSettings()
+
+
+def test_only_the_notices_that_are_sent_have_texts_to_edit():
+    texts = [f.name for f in FIELDS if f.name.startswith(("subject_", "body_"))]
+    assert texts == [
+        f"{part}_{notice_type}"
+        for notice_type in (
+            "order_delay",
+            "order_delay_follow_up",
+            "order_on_the_way",
+            "stock_shortage",
+            "stock_restored",
+            "staff_alert",
+        )
+        for part in ("subject", "body")
+    ]
+
+
+def test_texts_of_notices_that_are_not_sent_keep_their_defaults():
+    # given texts an older version let a store save, one of them broken
+    templates = parse_channel_settings(
+        {"body_survey": "Dear $first_name", "subject_coupon_honored": "Yay"}
+    ).notices.templates
+
+    # then they are not read
+    assert templates["survey"] == default_templates("survey") == (
+        "$subject",
+        "Hello $customer_name,\n\n$message\n\n$support_contact",
+    )
+    assert templates["coupon_honored"] == default_templates("coupon_honored")
+    assert set(templates) == {t.value for t in NoticeType}
+
+
+def test_the_staff_alert_text_does_not_greet_a_customer():
+    assert DEFAULTS["body_staff_alert"] == "$message"
+    assert DEFAULTS["body_order_delay"] == (
+        "Hello $customer_name,\n\n$message\n\n$support_contact"
+    )
+
+
+def test_the_placeholder_list_is_said_once():
+    helps = [f.help_text for f in FIELDS if f.name.startswith(("subject_", "body_"))]
+    assert sum("$customer_email" in help_text for help_text in helps) == 1
+    assert "$customer_email" in helps[0]
+    assert helps[1:] == [
+        text
+        for title in (
+            "order delay",
+            "delay follow-up",
+            "on the way",
+            "stock shortage",
+            "stock restored",
+            "staff alert",
+        )
+        for text in (
+            f"Subject of the {title} notice; placeholders as listed under Notice "
+            "texts · Order delay subject.",
+            f"Text of the {title} notice; a blank line starts a paragraph, and "
+            "customer data is escaped in the HTML part. Placeholders as listed "
+            "under Notice texts · Order delay subject.",
+        )
+    ][1:]
+
+
+def test_readable_notice_names_are_listed_in_help():
+    readable = (
+        "order delay, delay follow-up, on the way, stock shortage, stock restored, "
+        "staff alert"
+    )
+    helps = {f.name: f.help_text for f in FIELDS}
+    assert f"any of: {readable}." in helps["essential_notice_types"]
+    assert f"Notices: {readable}." in helps["notice_transports"]
+    assert DEFAULTS["essential_notice_types"] == readable
 
 
 @pytest.mark.parametrize(
@@ -37,14 +261,9 @@ def test_every_field_has_a_label_help_text_and_default():
         ),
         ({"support_contact": "x" * 500}, ChannelSettings(support_contact="x" * 500)),
         ({"unknown_setting": "kept out"}, ChannelSettings()),
-        ({"time_zone": None}, None),
     ],
 )
 def test_accepted_values(values, expected):
-    if expected is None:
-        with pytest.raises(SettingsError):
-            parse_channel_settings(values)
-        return
     parsed = parse_channel_settings(values)
     assert (parsed.time_zone, parsed.storefront_url, parsed.support_contact) == (
         expected.time_zone,
@@ -59,156 +278,487 @@ def test_time_zone_also_governs_quiet_hours():
     assert parsed.notices.policy.time_zone == "America/New_York"
 
 
-@pytest.mark.parametrize(
-    ("values", "errors"),
-    [
-        (
-            {"time_zone": "Mars/Olympus"},
-            {
-                "time_zone": "'Mars/Olympus' is not an IANA time zone; use a name "
-                "such as 'UTC', 'Europe/Warsaw' or 'America/New_York'."
-            },
-        ),
-        (
-            {"time_zone": "../../etc/passwd"},
-            {
-                "time_zone": "'../../etc/passwd' is not an IANA time zone; use a "
-                "name such as 'UTC', 'Europe/Warsaw' or 'America/New_York'."
-            },
-        ),
-        (
-            {"storefront_url": "ftp://shop.example.com"},
-            {
-                "storefront_url": "'ftp://shop.example.com' is not an http:// or "
-                "https:// address with a host; use e.g. 'https://shop.example.com', "
-                "or leave it empty."
-            },
-        ),
-        (
-            {"storefront_url": "https://", "support_contact": "y" * 501},
-            {
-                "storefront_url": "'https://' is not an http:// or https:// address "
-                "with a host; use e.g. 'https://shop.example.com', or leave it empty.",
-                "support_contact": "the text has 501 characters; at most 500 are "
-                "allowed.",
-            },
-        ),
-    ],
-)
-def test_rejected_values_are_all_named(values, errors):
-    with pytest.raises(SettingsError) as raised:
-        parse_channel_settings(values)
-    assert raised.value.errors == errors
-
-
 def test_notice_settings_defaults():
     notices = parse_channel_settings({}).notices
     assert set(notices.transports.values()) == {Transport.SALEOR_NOTIFY}
     assert notices.policy.quiet_hours == QuietHours(21, 8)
     assert notices.policy.max_per_day == 3
+    assert notices.policy.essential_types == {
+        "order_delay",
+        "order_delay_follow_up",
+        "order_on_the_way",
+        "stock_shortage",
+        "stock_restored",
+        "staff_alert",
+    }
     assert (notices.max_attempts, notices.retry_base_seconds, notices.timeout_seconds) == (
         6,
         60,
         10,
     )
-    assert notices.templates["survey"] == (
-        "$subject",
-        "Hello $customer_name,\n\n$message\n\n$support_contact",
-    )
+    assert notices.smtp == SmtpSettings(security="starttls")
+    assert (notices.smtp.use_tls, notices.smtp.use_ssl) == (True, False)
 
 
-def test_transports_per_type_with_a_default():
-    notices = parse_channel_settings(
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", {t.value: Transport.SALEOR_NOTIFY for t in NoticeType}),
+        (
+            "*=webhook\nsurvey = email\n\nstaff_alert=off",
+            {
+                **{t.value: Transport.WEBHOOK for t in NoticeType},
+                "survey": Transport.EMAIL,
+                "staff_alert": Transport.OFF,
+            },
+        ),
+        (
+            "* = email\nStaff alert = off\ndelay follow-up = webhook\n"
+            "On the way=E-mail",
+            {
+                **{t.value: Transport.EMAIL for t in NoticeType},
+                "staff_alert": Transport.OFF,
+                "order_delay_follow_up": Transport.WEBHOOK,
+            },
+        ),
+        (
+            "order delay = webhook\norder_delay = email",
+            {
+                **{t.value: Transport.SALEOR_NOTIFY for t in NoticeType},
+                "order_delay": Transport.EMAIL,
+            },
+        ),
+        (
+            "stock shortage = Saleor Notify\n* = off",
+            {
+                **{t.value: Transport.OFF for t in NoticeType},
+                "stock_shortage": Transport.SALEOR_NOTIFY,
+            },
+        ),
+    ],
+)
+def test_how_notices_are_sent_by_readable_or_internal_names(text, expected):
+    values = {"notice_transports": text, **WEBHOOK, **EMAIL}
+    assert parse_channel_settings(values).notices.transports == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", frozenset()),
+        ("order_delay, stock_shortage", {"order_delay", "stock_shortage"}),
+        (
+            "Order delay,delay follow-up , ON THE WAY, stock-restored, staff alert,",
+            {
+                "order_delay",
+                "order_delay_follow_up",
+                "order_on_the_way",
+                "stock_restored",
+                "staff_alert",
+            },
+        ),
+        ("order delay, order_delay", {"order_delay"}),
+    ],
+)
+def test_essential_notices_by_readable_or_internal_names(text, expected):
+    essential = parse_channel_settings({"essential_notice_types": text})
+    assert essential.notices.policy.essential_types == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "security"),
+    [
+        ({}, "starttls"),
+        ({"smtp_security": " SSL "}, "ssl"),
+        ({"smtp_security": "none"}, "none"),
+        # stores saved before smtp_security: what their two booleans said
+        ({"smtp_use_tls": False}, "none"),
+        ({"smtp_use_tls": False, "smtp_use_ssl": False}, "none"),
+        ({"smtp_use_tls": "false", "smtp_use_ssl": "False"}, "none"),
+        ({"smtp_use_tls": True, "smtp_use_ssl": False}, "starttls"),
+        ({"smtp_use_ssl": False}, "starttls"),
+        ({"smtp_use_tls": False, "smtp_use_ssl": True}, "ssl"),
+        ({"smtp_use_ssl": "true"}, "ssl"),
+        # once smtp_security is saved, the booleans are no longer read
+        ({"smtp_use_tls": False, "smtp_security": "starttls"}, "starttls"),
+        ({"smtp_use_ssl": True, "smtp_security": "none"}, "none"),
+    ],
+)
+def test_smtp_security_and_the_old_booleans(values, security):
+    smtp = parse_channel_settings(values).notices.smtp
+    assert smtp.security == security
+    assert (smtp.use_tls, smtp.use_ssl) == (security == "starttls", security == "ssl")
+
+
+@pytest.mark.parametrize(
+    ("values", "security"),
+    [
+        ({}, None),
+        ({"smtp_security": "ssl", "smtp_use_tls": True}, None),
+        ({"smtp_use_tls": False}, "none"),
+        ({"smtp_use_tls": True}, "starttls"),
+        ({"smtp_use_ssl": True}, "ssl"),
+    ],
+)
+def test_legacy_smtp_security_only_for_stores_that_never_saved_it(values, security):
+    assert legacy_smtp_security(values) == security
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("US", ("US", None)),
+        (" us ", ("US", None)),
+        ("USA", ("US", None)),
+        ("DE-BY", ("DE", "BY")),
+        ("de-by", ("DE", "BY")),
+        ("DE - Bayern", ("DE", "BY")),
+        ("GB-SCT", ("GB", "SCT")),
+        ("PL", ("PL", None)),
+        ("PL-14", ("PL", "14")),
+    ],
+)
+def test_holiday_regions(text, region):
+    assert holiday_region(text) == region
+
+
+def test_public_holidays_of_a_country_in_a_year():
+    assert public_holidays("US", None, 2026, 2026) == {
+        date(2026, 1, 1),
+        date(2026, 1, 19),
+        date(2026, 2, 16),
+        date(2026, 5, 25),
+        date(2026, 6, 19),
+        date(2026, 7, 3),  # Independence Day observed: the 4th is a Saturday
+        date(2026, 7, 4),
+        date(2026, 9, 7),
+        date(2026, 10, 12),
+        date(2026, 11, 11),
+        date(2026, 11, 26),
+        date(2026, 12, 25),
+    }
+
+
+def test_a_region_adds_its_own_holidays():
+    germany = public_holidays("DE", None, 2026, 2026)
+    bavaria = public_holidays("DE", "BY", 2026, 2026)
+    assert bavaria - germany == {
+        date(2026, 1, 6),  # Epiphany
+        date(2026, 6, 4),  # Corpus Christi
+        date(2026, 11, 1),  # All Saints' Day
+    }
+    assert germany <= bavaria
+
+
+def test_public_holidays_become_days_off_beside_hand_typed_ones():
+    # given Poland's holidays and one day typed by hand
+    calendar = parse_channel_settings(
         {
-            "notice_transports": "*=webhook\nsurvey = email\n\nstaff_alert=off",
-            "webhook_url": "https://bridge.example.com/hook",
-            "webhook_secret": "s" * 16,
-            "smtp_host": "smtp.example.com",
-            "sender_address": "care@example.com",
-            "essential_notice_types": "order_delay, stock_shortage",
-            "quiet_hours": "22-7",
-            "max_notices_per_day": "0",
+            "promise_holidays_country": "pl",
+            "promise_holidays": f"{THIS_YEAR}-03-03  # stocktaking",
         }
-    ).notices
-    assert notices.transports[NoticeType.SURVEY] == Transport.EMAIL
-    assert notices.transports[NoticeType.STAFF_ALERT] == Transport.OFF
-    assert notices.transports[NoticeType.ORDER_DELAY] == Transport.WEBHOOK
-    assert notices.policy.essential_types == {"order_delay", "stock_shortage"}
-    assert notices.policy.quiet_hours == QuietHours(22, 7)
-    assert notices.policy.max_per_day == 0
+    ).promises.calendar
+
+    # then both are days off, for every year a promise can reach
+    assert date(THIS_YEAR, 3, 3) in calendar.holidays
+    assert calendar.is_working_day(date(THIS_YEAR, 3, 3)) is False
+    years = {day.year for day in calendar.holidays}
+    assert years == set(
+        range(THIS_YEAR - HOLIDAY_YEARS_BEFORE, THIS_YEAR + HOLIDAY_YEARS_AFTER + 1)
+    )
+    for year in years:
+        assert {date(year, 1, 1), date(year, 5, 3), date(year, 11, 11)} <= (
+            calendar.holidays
+        )
+    assert calendar.holidays == public_holidays(
+        "PL", None, THIS_YEAR - HOLIDAY_YEARS_BEFORE, THIS_YEAR + HOLIDAY_YEARS_AFTER
+    ) | {date(THIS_YEAR, 3, 3)}
+
+
+def test_without_a_country_only_typed_days_are_off():
+    calendar = parse_channel_settings(
+        {"promise_holidays": f"{THIS_YEAR}-12-24"}
+    ).promises.calendar
+    assert calendar.holidays == {date(THIS_YEAR, 12, 24)}
+
+
+def test_the_expansion_of_a_country_is_kept():
+    # given a country expanded once
+    parse_channel_settings({"promise_holidays_country": "DE-BY"})
+    before = public_holidays.cache_info()
+
+    # when settings naming it are parsed again
+    parse_channel_settings({"promise_holidays_country": "de-by", "time_zone": "UTC"})
+
+    # then the holidays were not expanded again
+    after = public_holidays.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
 
 
 @pytest.mark.parametrize(
     ("values", "errors"),
     [
         (
-            {"notice_transports": "survey=pigeon"},
+            {"time_zone": "Mars/Base"},
             {
-                "notice_transports": "line 1: 'pigeon' is not a transport; use one "
-                "of: email, off, saleor_notify, webhook."
+                "time_zone": "Store · Time zone: 'Mars/Base' is not an IANA time zone; "
+                "use a name such as 'UTC', 'Europe/Warsaw' or 'America/New_York'."
             },
         ),
         (
-            {"notice_transports": "*=email"},
+            {"time_zone": "../../etc/passwd"},
             {
-                "smtp_host": "is required while a notice type uses 'email'.",
-                "sender_address": "is required while a notice type uses 'email'.",
+                "time_zone": "Store · Time zone: '../../etc/passwd' is not an IANA "
+                "time zone; use a name such as 'UTC', 'Europe/Warsaw' or "
+                "'America/New_York'."
             },
         ),
         (
-            {"notice_transports": "survey=webhook"},
-            {"webhook_url": "is required while a notice type uses 'webhook'."},
+            {"storefront_url": "ftp://shop.example.com"},
+            {
+                "storefront_url": "Store · Storefront URL: 'ftp://shop.example.com' is "
+                "not an http:// or https:// address with a host; use e.g. "
+                "'https://shop.example.com', or leave it empty."
+            },
+        ),
+        (
+            {"storefront_url": "https://", "support_contact": "y" * 501},
+            {
+                "storefront_url": "Store · Storefront URL: 'https://' is not an "
+                "http:// or https:// address with a host; use e.g. "
+                "'https://shop.example.com', or leave it empty.",
+                "support_contact": "Store · How customers reach you: the text has 501 "
+                "characters; at most 500 are allowed.",
+            },
+        ),
+        (
+            {"notice_transports": "stock shortage=pigeon"},
+            {
+                "notice_transports": "Notices · How notices are sent: line 1: 'pigeon' "
+                "is not a transport; use one of: saleor_notify, email, webhook, off."
+            },
+        ),
+        (
+            {"notice_transports": "* = email\nbirthday = email"},
+            {
+                "notice_transports": "Notices · How notices are sent: line 2 'birthday "
+                "= email' is not 'notice = transport' with a notice of: *, order "
+                "delay, delay follow-up, on the way, stock shortage, stock restored, "
+                "staff alert.",
+                "smtp_host": "E-mail · SMTP host: required while a notice is sent by "
+                "email; enter your mail server, e.g. smtp.example.com.",
+                "sender_address": "E-mail · Sender address: required while a notice "
+                "is sent by email; enter the From address, e.g. care@example.com.",
+            },
+        ),
+        (
+            {"notice_transports": "staff alert webhook"},
+            {
+                "notice_transports": "Notices · How notices are sent: line 1 'staff "
+                "alert webhook' is not 'notice = transport' with a notice of: *, "
+                "order delay, delay follow-up, on the way, stock shortage, stock "
+                "restored, staff alert."
+            },
+        ),
+        (
+            {"notice_transports": "on the way = webhook"},
+            {
+                "webhook_url": "Webhook · URL: required while a notice is sent by "
+                "webhook; enter your bridge's address, e.g. "
+                "https://bridge.example.com/notices."
+            },
         ),
         (
             {"webhook_url": "https://bridge.example.com", "webhook_secret": "short"},
             {
-                "webhook_secret": "must be at least 16 characters while a webhook "
-                "URL is set."
+                "webhook_secret": "Webhook · Secret (at least 16 characters): too "
+                "short or empty; while a webhook URL is set, the secret needs at "
+                "least 16 characters."
             },
         ),
         (
-            {"smtp_use_tls": "true", "smtp_use_ssl": True},
-            {"smtp_use_ssl": "use either STARTTLS or SSL, not both."},
+            {"webhook_url": "https://bridge.example.com"},
+            {
+                "webhook_secret": "Webhook · Secret (at least 16 characters): too "
+                "short or empty; while a webhook URL is set, the secret needs at "
+                "least 16 characters."
+            },
+        ),
+        (
+            {"webhook_contact_channel": "fax"},
+            {
+                "webhook_contact_channel": "Webhook · Reaches customers by: 'fax' is "
+                "not one of: sms, chat, social."
+            },
+        ),
+        (
+            {"smtp_security": "tls"},
+            {
+                "smtp_security": "E-mail · Connection security: 'tls' is not one of: "
+                "starttls (usually port 587), ssl (usually port 465), none (no "
+                "encryption)."
+            },
+        ),
+        (
+            {"sender_address": "care at example"},
+            {
+                "sender_address": "E-mail · Sender address: 'care at example' is not "
+                "an e-mail address; use e.g. 'care@example.com'."
+            },
         ),
         (
             {"smtp_port": "70000", "max_notices_per_day": "-1"},
             {
-                "smtp_port": "'70000' is not a whole number from 1 to 65535.",
-                "max_notices_per_day": "'-1' is not a whole number from 0 to 50.",
+                "smtp_port": "E-mail · SMTP port: '70000' is not a whole number from "
+                "1 to 65535.",
+                "max_notices_per_day": "Notices · Most per customer in 24 hours: '-1' "
+                "is not a whole number from 0 to 50.",
             },
         ),
         (
-            {"essential_notice_types": "order_delay, birthday"},
+            {"essential_notice_types": "order delay, birthday"},
             {
-                "essential_notice_types": "unknown notice type 'birthday'; use: "
-                "coupon_honored, order_delay, order_delay_follow_up, "
-                "order_on_the_way, staff_alert, stock_restored, stock_shortage, "
-                "survey."
+                "essential_notice_types": "Notices · Essential notices: 'birthday' is "
+                "not a notice; use any of: order delay, delay follow-up, on the way, "
+                "stock shortage, stock restored, staff alert (comma-separated), or "
+                "leave it empty for none."
+            },
+        ),
+        (
+            {"essential_notice_types": "birthday, Order Delays"},
+            {
+                "essential_notice_types": "Notices · Essential notices: 'birthday', "
+                "'Order Delays' are not notices; use any of: order delay, delay "
+                "follow-up, on the way, stock shortage, stock restored, staff alert "
+                "(comma-separated), or leave it empty for none."
             },
         ),
         (
             {"quiet_hours": "8-8"},
             {
-                "quiet_hours": "'8-8' is not 'start-end' with two different hours "
-                "from 0 to 23, e.g. '21-8'; leave it empty for no quiet hours."
+                "quiet_hours": "Notices · Quiet hours: '8-8' is not 'start-end' with "
+                "two different hours from 0 to 23, e.g. '21-8'; leave it empty for no "
+                "quiet hours."
             },
         ),
         (
-            {"body_survey": "Dear $first_name"},
+            {"body_staff_alert": "Dear $first_name"},
             {
-                "body_survey": "The template uses $first_name, which this notice "
-                "does not have; available: action_url, customer_email, "
-                "customer_name, message, order_number, storefront_url, subject, "
-                "support_contact."
+                "body_staff_alert": "Notice texts · Staff alert body: the template "
+                "uses $first_name, which this notice does not have; available: "
+                "action_url, customer_email, customer_name, message, order_number, "
+                "storefront_url, subject, support_contact."
             },
         ),
         (
-            {"webhook_contact_channel": "fax"},
-            {"webhook_contact_channel": "'fax' is not one of: sms, chat, social."},
+            {"subject_order_delay": "Sale 50$"},
+            {
+                "subject_order_delay": "Notice texts · Order delay subject: the "
+                "template is malformed: Invalid placeholder in string: line 1, col 8."
+            },
+        ),
+        (
+            {"promise_holidays_country": "XX"},
+            {
+                "promise_holidays_country": "Delivery promises · Public holidays "
+                "(country code): 'XX' is not a country code with known public "
+                "holidays; use a two-letter code such as US, DE or PL, optionally "
+                "with a region such as US-CA or DE-BY, or leave it empty."
+            },
+        ),
+        (
+            {"promise_holidays_country": "Bavaria"},
+            {
+                "promise_holidays_country": "Delivery promises · Public holidays "
+                "(country code): 'Bavaria' is not a country code with known public "
+                "holidays; use a two-letter code such as US, DE or PL, optionally "
+                "with a region such as US-CA or DE-BY, or leave it empty."
+            },
+        ),
+        (
+            {"promise_holidays_country": "DE-XX"},
+            {
+                "promise_holidays_country": "Delivery promises · Public holidays "
+                "(country code): 'DE-XX': DE has no region 'XX'; use DE alone or with "
+                "one of: BB, BE, BW, BY, HB, HE, HH, MV, NI, NW, RP, SH, SL, SN, ST, "
+                "TH, Augsburg (e.g. DE-BB)."
+            },
+        ),
+        (
+            {"promise_holidays_country": "LU-1"},
+            {
+                "promise_holidays_country": "Delivery promises · Public holidays "
+                "(country code): 'LU-1': LU has no regions with holidays of their "
+                "own; use LU."
+            },
+        ),
+        (
+            {"promise_holidays": "25.12.2026"},
+            {
+                "promise_holidays": "Delivery promises · Extra days off: line 1 "
+                "'25.12.2026' is not a date as YYYY-MM-DD."
+            },
+        ),
+        (
+            {"promise_default_delivery_days": "5-2"},
+            {
+                "promise_default_delivery_days": "Delivery promises · Delivery days "
+                "when the method has none: '5-2' is not 'min-max' with whole days "
+                "from 0 to 365 and min not above max, e.g. '2-5'; leave it empty "
+                "for no default."
+            },
+        ),
+        (
+            {"shortage_staff_email": "orders at example"},
+            {
+                "shortage_staff_email": "Stock shortages · Staff e-mail for "
+                "customers' choices: 'orders at example' is not an e-mail address; "
+                "use e.g. 'orders@example.com', or leave it empty."
+            },
+        ),
+        (
+            {"coupon_grace_hours": "169"},
+            {
+                "coupon_grace_hours": "Promoted codes · Grace after a code ended "
+                "(hours): '169' is not a whole number from 0 to 168."
+            },
         ),
     ],
 )
-def test_rejected_notice_settings(values, errors):
-    with pytest.raises(SettingsError) as raised:
-        parse_channel_settings(values)
-    assert raised.value.errors == errors
+def test_rejected_values_lead_with_the_label(values, errors):
+    assert _errors(values).labelled == errors
+
+
+def test_rejections_keep_the_bare_rule_by_field_name():
+    error = _errors({"time_zone": "Mars/Base", "smtp_port": "x"})
+    assert error.errors == {
+        "time_zone": "'Mars/Base' is not an IANA time zone; use a name such as 'UTC', "
+        "'Europe/Warsaw' or 'America/New_York'.",
+        "smtp_port": "'x' is not a whole number from 1 to 65535.",
+    }
+
+
+def test_a_transport_used_only_by_notices_that_are_not_sent_needs_no_settings():
+    # given an older store that sends surveys (never built) by e-mail, without SMTP
+    transports = parse_channel_settings({"notice_transports": "survey = email"})
+
+    # then nothing is required of the e-mail settings
+    assert transports.notices.transports["survey"] == Transport.EMAIL
+
+
+def test_labelled_rejections_come_in_the_order_of_the_page():
+    error = _errors(
+        {"coupon_grace_hours": "x", "notice_transports": "* = email", "smtp_port": "0"}
+    )
+    assert list(error.errors) == [
+        "smtp_port",
+        "smtp_host",
+        "sender_address",
+        "coupon_grace_hours",
+    ]
+    assert list(error.labelled) == [
+        "smtp_host",
+        "smtp_port",
+        "sender_address",
+        "coupon_grace_hours",
+    ]
