@@ -154,7 +154,7 @@ def _template_fields(notice_type: NoticeType) -> tuple[FieldDefinition, ...]:
     label = title[0].upper() + title[1:]
     if notice_type == SENT_NOTICE_TYPES[0]:
         subject_help = (
-            f"Subject of the {title} notice. Every notice text may use "
+            f"Subject of the '{title}' notice. Every notice text may use "
             "$subject and $message (the plugin's own wording of the notice), "
             "$customer_name, $customer_email, $order_number, $action_url (the "
             "notice's link, if it has one), $support_contact and $storefront_url; "
@@ -162,7 +162,7 @@ def _template_fields(notice_type: NoticeType) -> tuple[FieldDefinition, ...]:
         )
     else:
         subject_help = (
-            f"Subject of the {title} notice; placeholders as listed under "
+            f"Subject of the '{title}' notice; placeholders as listed under "
             f"{NOTICE_TEXT_FIRST_SUBJECT}."
         )
     body = DEFAULT_STAFF_ALERT_BODY if notice_type == NoticeType.STAFF_ALERT else (
@@ -182,7 +182,7 @@ def _template_fields(notice_type: NoticeType) -> tuple[FieldDefinition, ...]:
             default=body,
             label=f"Notice texts · {label} body",
             help_text=(
-                f"Text of the {title} notice; a blank line starts a paragraph, and "
+                f"Text of the '{title}' notice; a blank line starts a paragraph, and "
                 "customer data is escaped in the HTML part. Placeholders as listed "
                 f"under {NOTICE_TEXT_FIRST_SUBJECT}."
             ),

@@ -227,9 +227,9 @@ def test_the_placeholder_list_is_said_once():
             "staff alert",
         )
         for text in (
-            f"Subject of the {title} notice; placeholders as listed under Notice "
-            "texts · Order delay subject.",
-            f"Text of the {title} notice; a blank line starts a paragraph, and "
+            f"Subject of the '{title}' notice; placeholders as listed under "
+            "Notice texts · Order delay subject.",
+            f"Text of the '{title}' notice; a blank line starts a paragraph, and "
             "customer data is escaped in the HTML part. Placeholders as listed "
             "under Notice texts · Order delay subject.",
         )
