@@ -1036,6 +1036,12 @@ def _staff_inbox(fixture):
     return Prepared(client, check=check)
 
 
+@example("FailingNotices")
+def _failing_notices(fixture):
+    failed_delay_notice(fixture)
+    return Prepared(staff_with(fixture, "permission_manage_plugins"))
+
+
 # Always in the past: the promoted code ended then.
 CODE_ENDED_AT = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
 
