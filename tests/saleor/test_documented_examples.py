@@ -445,7 +445,7 @@ def _my_promises(fixture):
                         "shipBy": promise.ship_by.isoformat(),
                         "deliverFrom": promise.deliver_from.isoformat(),
                         "deliverBy": promise.deliver_by.isoformat(),
-                        "notifiedStage": None,
+                        "customerToldStage": None,
                     },
                 }
             }
