@@ -1,0 +1,446 @@
+"""The status lines of a channel's plugin page, counted from the plugin's tables on
+real PostgreSQL: exact lines, one channel's rows only, the same statements whatever
+the number of rows, the cache, and a database that does not answer in time."""
+
+import logging
+import uuid
+from datetime import timedelta
+
+import psycopg
+import pytest
+from django.core.cache import cache
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from saleor.channel.models import Channel
+from saleor.graphql.tests.utils import get_graphql_content
+from saleor.plugins.models import PluginConfiguration
+
+from order_rows import open_orders
+from saleor_cs_plugin import channel_status, staff_alerts
+from saleor_cs_plugin.models import DeliveryPromise, Notice, PromotedCode, StaffAlert
+from saleor_cs_plugin.plugin import CustomerServicePlugin
+
+pytestmark = pytest.mark.django_db
+
+NO_APP = (
+    "Saleor notify: no app receives Saleor's notifications (NOTIFY_USER webhook); "
+    "choose the email or webhook transport, or install such an app."
+)
+BAD_LOGIN = "SMTP: authentication failed (535)"
+# A channel id no row has, for tests that must write nothing.
+NO_CHANNEL_ID = -1
+PLUGIN_QUERY = """
+query Plugin($id: ID!) {
+  plugin(id: $id) {
+    channelConfigurations {
+      channel { slug }
+      configuration { name value type }
+    }
+  }
+}
+"""
+QUIET = {
+    "status_staff_alerts": "none",
+    "status_failed_notices": "none",
+    "status_orders_at_risk": "none",
+    "status_promoted_codes": "none",
+    "status_on_time_shipping": "no shipped orders yet",
+}
+
+
+@pytest.fixture(autouse=True)
+def no_cached_lines(request):
+    """No lines of the test's channels are cached when it starts, nor left after."""
+    keys = [
+        channel_status.cache_key(request.getfixturevalue(name).pk)
+        for name in ("channel_USD", "channel_PLN")
+        if name in request.fixturenames
+    ] + [channel_status.cache_key(NO_CHANNEL_ID)]
+    cache.delete_many(keys)
+    yield
+    cache.delete_many(keys)
+
+
+def _alerts(channel, count, *, kind="promoted_code", is_resolved=False):
+    now = timezone.now()
+    for _ in range(count):
+        raised = staff_alerts.raise_alert(
+            kind=kind,
+            cause_key=f"test:{uuid.uuid4()}",
+            title="Something to look at",
+            message="",
+            now=now,
+            channel_id=channel.pk,
+        )
+        if is_resolved:
+            assert staff_alerts.resolve(raised.alert_id, now=now)
+
+
+def _notices(
+    channel, count, *, status="failed", error=BAD_LOGIN, age=timedelta(hours=1)
+):
+    notices = Notice.objects.bulk_create(
+        Notice(
+            idempotency_key=f"test:{uuid.uuid4()}",
+            notice_type="order_delay",
+            channel=channel,
+            recipient_email="shopper@example.com",
+            transport="saleor_notify",
+            status=status,
+            last_error=error,
+        )
+        for _ in range(count)
+    )
+    Notice.objects.filter(pk__in=[notice.pk for notice in notices]).update(
+        updated_at=timezone.now() - age
+    )
+
+
+def _promises(channel, count, *, deadline_in, status="on_track", shipped_ago=None):
+    """``count`` promises whose ship-by deadline is ``deadline_in`` from now."""
+    now = timezone.now()
+    order_ids = open_orders(
+        channel, count, ship_by_deadline=now + deadline_in, review_at=None
+    )
+    DeliveryPromise.objects.filter(order_id__in=order_ids).update(
+        status=status,
+        shipped_at=None if shipped_ago is None else now - shipped_ago,
+    )
+
+
+def _codes(channel, count, *, health, promoted_for=None):
+    """``count`` promoted codes; ``promoted_for`` from now (None: no end)."""
+    until = None if promoted_for is None else timezone.now() + promoted_for
+    PromotedCode.objects.bulk_create(
+        PromotedCode(
+            code=f"CODE-{uuid.uuid4().hex[:8]}",
+            channel=channel,
+            placements=["banner"],
+            health=health,
+            promoted_until=until,
+        )
+        for _ in range(count)
+    )
+
+
+def _rows_of_each(channel, count):
+    _alerts(channel, count)
+    _notices(channel, count)
+    _promises(channel, count, deadline_in=-timedelta(hours=2))
+    _promises(
+        channel,
+        count,
+        deadline_in=-timedelta(days=1),
+        status="shipped_on_time",
+        shipped_ago=timedelta(days=2),
+    )
+    _codes(channel, count, health="expired")
+
+
+def test_the_lines_count_what_needs_attention_in_the_channel(channel_USD):
+    # given open alerts and one marked done
+    _alerts(channel_USD, 2, kind="promoted_code")
+    _alerts(channel_USD, 1, kind="notice_delivery")
+    _alerts(channel_USD, 1, kind="shortage_choice", is_resolved=True)
+    # notices failed this week, one failed last week, one sent, one still retried
+    _notices(channel_USD, 3, error=NO_APP)
+    _notices(channel_USD, 1, error=BAD_LOGIN, age=timedelta(days=6, hours=23))
+    _notices(channel_USD, 1, error=BAD_LOGIN, age=timedelta(days=7, hours=1))
+    _notices(channel_USD, 1, status="sent", error="")
+    _notices(channel_USD, 1, status="pending", error="Webhook: HTTP 503")
+    # open promises past their deadline (whatever the sweep last said), at risk with
+    # the deadline ahead, on track, and a cancelled one past its deadline
+    _promises(channel_USD, 1, deadline_in=-timedelta(hours=1))
+    _promises(channel_USD, 1, deadline_in=-timedelta(days=2), status="late")
+    _promises(channel_USD, 1, deadline_in=-timedelta(minutes=5), status="at_risk")
+    _promises(channel_USD, 2, deadline_in=timedelta(hours=6), status="at_risk")
+    _promises(channel_USD, 1, deadline_in=timedelta(days=2))
+    _promises(channel_USD, 1, deadline_in=-timedelta(days=1), status="cancelled")
+    # shipped this month: 2 on time, 1 delivered that shipped on time, 1 late; and
+    # one shipped on time 31 days ago
+    _promises(
+        channel_USD,
+        2,
+        deadline_in=-timedelta(days=3),
+        status="shipped_on_time",
+        shipped_ago=timedelta(days=4),
+    )
+    _promises(
+        channel_USD,
+        1,
+        deadline_in=-timedelta(days=10),
+        status="delivered",
+        shipped_ago=timedelta(days=11),
+    )
+    _promises(
+        channel_USD,
+        1,
+        deadline_in=-timedelta(days=5),
+        status="shipped_late",
+        shipped_ago=timedelta(days=4),
+    )
+    _promises(
+        channel_USD,
+        1,
+        deadline_in=-timedelta(days=30),
+        status="shipped_on_time",
+        shipped_ago=timedelta(days=31),
+    )
+    # promoted codes: an expired and an expiring one still promoted, a healthy one,
+    # one never checked, and an expired one whose promotion has ended
+    _codes(channel_USD, 1, health="expired")
+    _codes(channel_USD, 1, health="expiring_soon", promoted_for=timedelta(days=3))
+    _codes(channel_USD, 1, health="healthy")
+    _codes(channel_USD, 1, health="")
+    _codes(channel_USD, 1, health="expired", promoted_for=-timedelta(minutes=1))
+
+    # when
+    values = channel_status.status_values(channel_USD.pk)
+
+    # then
+    assert values == {
+        "status_staff_alerts": "3 open: 2 promoted codes, 1 notice delivery",
+        "status_failed_notices": (
+            "4 failed: 3 × Saleor notify: no app receives Saleor's notifications…; "
+            "1 × SMTP: authentication failed (535)"
+        ),
+        "status_orders_at_risk": "3 late, 2 at risk",
+        "status_promoted_codes": "2 codes: 1 expired, 1 expires soon",
+        "status_on_time_shipping": "75% of 4 orders",
+    }
+
+
+def test_a_channel_with_nothing_to_look_at_says_none(channel_USD):
+    assert channel_status.status_values(channel_USD.pk) == QUIET
+
+
+def test_the_lines_count_the_rows_of_their_own_channel_only(channel_USD, channel_PLN):
+    # given rows of every kind in the PLN channel only
+    _rows_of_each(channel_PLN, 2)
+
+    # when
+    usd = channel_status.status_values(channel_USD.pk)
+    pln = channel_status.status_values(channel_PLN.pk)
+
+    # then
+    assert usd == QUIET
+    assert pln == {
+        "status_staff_alerts": "2 open: 2 promoted codes",
+        "status_failed_notices": "2 failed: 2 × SMTP: authentication failed (535)",
+        "status_orders_at_risk": "2 late",
+        "status_promoted_codes": "2 codes: 2 expired",
+        "status_on_time_shipping": "100% of 2 orders",
+    }
+
+
+def test_the_lines_take_the_same_statements_for_1_and_50_rows_of_each(channel_USD):
+    # given one row of each kind
+    _rows_of_each(channel_USD, 1)
+    with CaptureQueriesContext(connection) as one_row:
+        channel_status.status_values(channel_USD.pk)
+
+    # when there are 50 of each
+    _rows_of_each(channel_USD, 49)
+    cache.delete(channel_status.cache_key(channel_USD.pk))
+    with CaptureQueriesContext(connection) as fifty_rows:
+        values = channel_status.status_values(channel_USD.pk)
+
+    # then the same two statements count them: the timeout, then one query
+    assert values == {
+        "status_staff_alerts": "50 open: 50 promoted codes",
+        "status_failed_notices": "50 failed: 50 × SMTP: authentication failed (535)",
+        "status_orders_at_risk": "50 late",
+        "status_promoted_codes": "50 codes: 50 expired",
+        "status_on_time_shipping": "100% of 50 orders",
+    }
+    assert len(one_row) == len(fifty_rows) == 2
+    statements = [query["sql"] for query in fifty_rows.captured_queries]
+    assert statements[0] == "SELECT set_config('statement_timeout', '500ms', true)"
+    assert statements[1].lstrip().startswith("WITH failed AS")
+
+
+def test_the_counts_are_read_on_the_replica_connection(channel_USD):
+    # given a record of the connection each statement runs on
+    aliases = []
+
+    def record(execute, sql, params, many, context):
+        aliases.append(context["connection"].alias)
+        return execute(sql, params, many, context)
+
+    # when
+    with connections["default"].execute_wrapper(record):
+        channel_status.status_values(channel_USD.pk)
+
+    # then (Saleor's tests make the replica a second name of the same database)
+    assert channel_status.read_connection_name() == "replica"
+    assert aliases.count("replica") == 2
+    assert set(aliases) <= {"replica", "default"}
+
+
+def _statement_timeout() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        return cursor.fetchone()[0]
+
+
+def test_the_statement_timeout_ends_with_the_read(channel_USD):
+    before = _statement_timeout()
+
+    channel_status.status_values(channel_USD.pk)
+
+    assert _statement_timeout() == before
+    assert before != "500ms"
+
+
+def test_cached_lines_are_served_without_a_query(
+    channel_USD, django_assert_num_queries
+):
+    # given the lines were read once
+    first = channel_status.status_values(channel_USD.pk)
+    # and a new alert since
+    _alerts(channel_USD, 1)
+
+    # when the lines are asked again
+    with django_assert_num_queries(0):
+        second = channel_status.status_values(channel_USD.pk)
+
+    # then they come from the cache until it forgets them
+    assert second == first == QUIET
+    cache.delete(channel_status.cache_key(channel_USD.pk))
+    assert channel_status.status_values(channel_USD.pk)["status_staff_alerts"] == (
+        "1 open: 1 promoted code"
+    )
+
+
+def _other_connection():
+    settings = connection.settings_dict
+    return psycopg.connect(
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        user=settings["USER"] or None,
+        password=settings["PASSWORD"] or None,
+        dbname=settings["NAME"],
+    )
+
+
+def _blocked_alerts():
+    """Another session holding a lock that stops every read of the alerts (as a
+    long migration would); roll it back to let reads through."""
+    blocker = _other_connection()
+    blocker.execute("SET lock_timeout = '5s'")
+    blocker.execute(f"LOCK TABLE {StaffAlert._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+    return blocker
+
+
+def test_a_database_that_does_not_answer_in_time_gives_unavailable_lines(
+    channel_USD, caplog, django_assert_num_queries
+):
+    # given another session holds a lock that stops every read of the alerts
+    before = _statement_timeout()
+    blocker = _blocked_alerts()
+    try:
+        # when the lines are read
+        with caplog.at_level(logging.WARNING, logger="saleor_cs_plugin.channel_status"):
+            values = channel_status.status_values(channel_USD.pk)
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+    # then every line says so, nothing is raised, and the error is logged
+    assert values == dict.fromkeys(QUIET, "unavailable right now")
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Status lines of channel {channel_USD.pk} unavailable: reading the counts "
+        "failed."
+    ]
+    assert "statement timeout" in caplog.records[0].exc_text
+    # and the connection goes on working, with its own timeout
+    assert Channel.objects.filter(pk=channel_USD.pk).exists()
+    assert _statement_timeout() == before
+    # and the database is not asked again at once
+    with django_assert_num_queries(0):
+        assert channel_status.status_values(channel_USD.pk) == values
+
+
+def test_the_dashboards_plugin_query_shows_each_channels_own_lines(
+    staff_api_client,
+    permission_manage_plugins,
+    plugin_configuration,
+    channel_USD,
+    channel_PLN,
+):
+    # given the plugin in two channels, and a channel with an open alert and a late
+    # order
+    plugin_configuration()
+    PluginConfiguration.objects.create(
+        identifier=CustomerServicePlugin.PLUGIN_ID,
+        channel=channel_PLN,
+        active=True,
+        configuration=CustomerServicePlugin.DEFAULT_CONFIGURATION,
+    )
+    _alerts(channel_USD, 1, kind="notice_delivery")
+    _promises(channel_USD, 1, deadline_in=-timedelta(hours=3), status="at_risk")
+    staff_api_client.user.user_permissions.add(permission_manage_plugins)
+
+    # when staff open the plugin's page (Saleor's guard against reads on the
+    # writer is on for the request)
+    response = staff_api_client.post_graphql(
+        PLUGIN_QUERY, {"id": CustomerServicePlugin.PLUGIN_ID}
+    )
+
+    # then each channel's configuration carries its own read-only lines
+    configurations = get_graphql_content(response)["data"]["plugin"][
+        "channelConfigurations"
+    ]
+    lines = {
+        configuration["channel"]["slug"]: {
+            item["name"]: (item["value"], item["type"])
+            for item in configuration["configuration"]
+            if item["name"] in QUIET
+        }
+        for configuration in configurations
+    }
+    assert lines[channel_USD.slug] == {
+        "status_staff_alerts": ("1 open: 1 notice delivery", "OUTPUT"),
+        "status_failed_notices": ("none", "OUTPUT"),
+        "status_orders_at_risk": ("1 late", "OUTPUT"),
+        "status_promoted_codes": ("none", "OUTPUT"),
+        "status_on_time_shipping": ("no shipped orders yet", "OUTPUT"),
+    }
+    assert lines[channel_PLN.slug] == {
+        name: (value, "OUTPUT") for name, value in QUIET.items()
+    }
+
+
+def test_on_a_replica_of_its_own_the_read_is_a_transaction_of_its_own():
+    # given a replica connection of its own in autocommit mode, as in a store
+    # (Saleor's tests make the replica the writer under another name)
+    tests_replica = connections["replica"]
+    writer = connections["default"]
+    replica = type(writer)(dict(writer.settings_dict), alias="replica")
+    connections["replica"] = replica
+    try:
+        # when the lines are read, once in time and once blocked
+        values = channel_status.status_values(NO_CHANNEL_ID)
+        cache.delete(channel_status.cache_key(NO_CHANNEL_ID))
+        blocker = _blocked_alerts()
+        try:
+            blocked = channel_status.status_values(NO_CHANNEL_ID)
+        finally:
+            blocker.rollback()
+            blocker.close()
+
+        # then no transaction is left open and the session keeps its own timeout
+        assert values == QUIET
+        assert blocked == dict.fromkeys(QUIET, "unavailable right now")
+        assert replica.get_autocommit()
+        assert (
+            replica.connection.info.transaction_status
+            == psycopg.pq.TransactionStatus.IDLE
+        )
+        with replica.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone() == (_statement_timeout(),)
+    finally:
+        connections["replica"] = tests_replica
+        replica.close()
