@@ -10,10 +10,11 @@ from saleor.graphql.core.fields import PermissionsField
 from saleor.graphql.core.scalars import JSON, Date, DateTime
 from saleor.graphql.core.types import Error, ModelObjectType, NonNullList
 from saleor.graphql.core.types.common import DateTimeRangeInput
-from saleor.graphql.order.dataloaders import OrderByIdLoader
+from saleor.graphql.order.dataloaders import OrderByIdLoader, OrderLineByIdLoader
 from saleor.permission.enums import AccountPermissions, OrderPermissions
 
 from .. import models
+from ..domain.items import is_stand_in_name, item_name
 from ..domain.notices import NoticeStatus
 from ..domain.promises import furthest_stage, notice_stage
 from .dataloaders import (
@@ -239,7 +240,20 @@ class ServiceNoticePreferences(graphene.ObjectType):
 
 class DeliveryPromiseLine(graphene.ObjectType):
     product_name = graphene.String(required=True, description="Name of the product.")
-    variant_name = graphene.String(required=True, description="Name of the variant.")
+    variant_name = graphene.String(
+        required=True,
+        description=(
+            "Name of the variant, as Saleor kept it on the order line (for a variant "
+            "without a name, Saleor's stand-in)."
+        ),
+    )
+    name = graphene.String(
+        required=True,
+        description=(
+            "The line as customers and staff read it: the product and its variant, "
+            "with the SKU for a variant known only by Saleor's stand-in."
+        ),
+    )
     quantity = graphene.Int(required=True, description="Quantity promised.")
     shipped_at = DateTime(description="When the whole quantity had shipped.")
     is_shipped_on_time = graphene.Boolean(
@@ -248,6 +262,17 @@ class DeliveryPromiseLine(graphene.ObjectType):
 
     class Meta:
         description = "An order line under a delivery promise."
+
+    @staticmethod
+    def resolve_name(root: models.DeliveryPromiseLine, info):
+        if not is_stand_in_name(root.variant_name) or root.order_line_id is None:
+            return item_name(root.product_name, root.variant_name)
+
+        def named(order_line):
+            sku = order_line.product_sku if order_line is not None else ""
+            return item_name(root.product_name, root.variant_name, sku or "")
+
+        return OrderLineByIdLoader(info.context).load(root.order_line_id).then(named)
 
 
 class DeliveryPromise(graphene.ObjectType):

@@ -36,7 +36,7 @@ query ($id: ID!) {
       status shippingMethodName shipBy deliverFrom deliverBy
       estimatedShipBy estimatedDeliverBy notifiedStage customerToldStage shippedAt
       closedAt
-      lines { productName variantName quantity shippedAt isShippedOnTime }
+      lines { productName variantName name quantity shippedAt isShippedOnTime }
     }
   }
 }
@@ -264,6 +264,7 @@ def test_order_delivery_promise_permissions(
             {
                 "productName": product.name,
                 "variantName": Order.objects.get().lines.get().variant_name,
+                "name": _line_name(Order.objects.get()),
                 "quantity": 2,
                 "shippedAt": None,
                 "isShippedOnTime": None,

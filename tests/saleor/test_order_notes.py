@@ -39,6 +39,12 @@ query ($id: ID!) {
 }
 """
 
+LINES_QUERY = """
+query ($id: ID!) {
+  order(id: $id) { deliveryPromise { lines { variantName name } } }
+}
+"""
+
 CUSTOMER_PROMISE_QUERY = """
 query ($id: ID!) {
   order(id: $id) { deliveryPromise { notifiedStage customerToldStage } }
@@ -343,6 +349,14 @@ def test_a_variant_known_only_by_a_stand_in_is_named_by_its_sku(
             "name": "Test product (JUICE-1L)",
             "quantity": 2,
         }
+    ]
+    content = get_graphql_content(
+        signed_in_now(user_api_client).post_graphql(
+            LINES_QUERY, {"id": graphene.Node.to_global_id("Order", order.pk)}
+        )
+    )
+    assert content["data"]["order"]["deliveryPromise"]["lines"] == [
+        {"variantName": stand_in, "name": "Test product (JUICE-1L)"}
     ]
 
 
