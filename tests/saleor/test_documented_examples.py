@@ -686,6 +686,7 @@ def placed_order(fixture):
 def _order_promise(fixture):
     placed, promise = placed_order(fixture)
     line = promise.lines.get()
+    sku = fixture("product").variants.get().sku
 
     def check(data):
         assert data["order"] == {
@@ -706,6 +707,8 @@ def _order_promise(fixture):
                 "closedAt": None,
                 "lines": [
                     {
+                        # Saleor's product has a variant with no name: its SKU.
+                        "name": f"{line.product_name} ({sku})",
                         "productName": line.product_name,
                         "variantName": line.variant_name,
                         "quantity": 2,
