@@ -296,6 +296,15 @@ def contact(
 # README.md ---------------------------------------------------------------------------
 
 
+EXAMPLE_SETTINGS = {
+    "time_zone": "Europe/Warsaw",
+    "storefront_url": "https://shop.example.com",
+    "notice_transports": "* = email",
+    "smtp_host": "smtp.example.com",
+    "sender_address": "care@example.com",
+}
+
+
 @example("EnableCustomerService")
 def _enable(fixture):
     channel = fixture("channel_USD")
@@ -310,10 +319,9 @@ def _enable(fixture):
         )
         values = {item["name"]: item["value"] for item in configuration.configuration}
         assert configuration.active is True
-        assert (values["time_zone"], values["storefront_url"]) == (
-            "Europe/Warsaw",
-            "https://shop.example.com",
-        )
+        assert {name: values[name] for name in EXAMPLE_SETTINGS} == EXAMPLE_SETTINGS
+        settings = fetch.channel_settings(channel.pk)
+        assert set(settings.notices.transports.values()) == {"email"}
 
     return Prepared(
         staff_with(fixture, "permission_manage_plugins"),
