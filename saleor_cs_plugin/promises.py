@@ -20,6 +20,7 @@ from saleor.order import FulfillmentStatus, OrderEvents, OrderOrigin, OrderStatu
 from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderEvent
 
 from . import db, fetch, outbox
+from .coupons import format_money
 from .config import ChannelSettings, PromiseSettings, SettingsError
 from .domain.notices import (
     ORDER_NOTE_KEY,
@@ -615,7 +616,7 @@ def _apology_value(voucher_settings, apology, currency: str = "") -> str:
         return f"{voucher_settings.value.normalize():f}%"
     if not currency:
         currency = apology.channel.currency_code
-    return f"{voucher_settings.value:.2f} {currency}"
+    return format_money(voucher_settings.value, currency)
 
 
 # Closing ---------------------------------------------------------------------------

@@ -503,6 +503,28 @@ def test_follow_up_issues_an_apology_voucher_within_the_daily_limit(
     )
 
 
+def test_a_fixed_apology_is_told_in_the_currency_s_own_minor_unit(
+    store, user_api_client, product, shipping_method, channel_USD
+):
+    # given: a late order in a channel that now sells in yen (no minor unit)
+    store(apology_voucher="500", apology_vouchers_per_day="5")
+    with freeze_time(MONDAY_MORNING):
+        _place(user_api_client, product, shipping_method, channel_USD)
+    promises.sweep(datetime(2026, 3, 4, 1, tzinfo=UTC))
+    channel_USD.currency_code = "JPY"
+    channel_USD.save(update_fields=["currency_code"])
+
+    # when: past the follow-up day
+    promises.sweep(datetime(2026, 3, 7, 9, tzinfo=UTC))
+
+    # then
+    code = ApologyVoucher.objects.get().code
+    follow_up = Notice.objects.get(notice_type=NoticeType.ORDER_DELAY_FOLLOW_UP)
+    assert follow_up.context["message"].endswith(
+        f"As an apology, the code {code} takes 500 JPY off your next order."
+    )
+
+
 # Closing -----------------------------------------------------------------------------
 
 ORDER_FULFILL = """
