@@ -12,7 +12,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr
+from email.utils import formataddr, formatdate
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
@@ -61,6 +61,7 @@ def send_email(
     message["From"] = formataddr((smtp.sender_name, smtp.sender_address))
     message["To"] = email.to
     message["Subject"] = email.subject
+    message["Date"] = formatdate(usegmt=True)
     # The same notice always has the same Message-ID, so a mail system that sees it
     # twice (after a worker died between sending and recording) can drop the copy.
     domain = smtp.sender_address.rpartition("@")[2] or "localhost"

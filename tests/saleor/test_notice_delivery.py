@@ -89,6 +89,8 @@ def test_email_notice_reaches_smtp_with_text_and_escaped_html(
     assert message["Subject"] == "Your order is running late"
     assert message["From"] == "Acme Care <care@example.com>"
     assert message["Message-ID"].startswith("<cs-")
+    # A Date header, so mail clients sort and show it (parsed, it is aware).
+    assert message["Date"].datetime.tzinfo is not None
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
     html = message.get_body(("html",)).get_content()
     assert text == (
