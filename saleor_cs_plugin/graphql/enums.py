@@ -65,8 +65,8 @@ DeliveryDelayStageEnum = graphene.Enum(
     "DeliveryDelayStageEnum",
     [(stage.name, stage.value) for stage in DelayStage if stage != DelayStage.NONE],
     description=(
-        "The furthest delay the customer has been told of: at risk, late, or the "
-        "follow-up after it."
+        "A stage of a late delivery: at risk (its ship-by day ends soon), late, or "
+        "the follow-up after it."
     ),
 )
 ServiceStockShortageChoiceEnum = _graphql_enum(
