@@ -6,6 +6,7 @@ user/order and creation time); related objects come through DataLoaders, so the
 number of queries does not grow with the page.
 """
 
+from django.db.models import Q
 from graphql.error import GraphQLError
 from saleor.account.models import User
 from saleor.core.exceptions import PermissionDenied
@@ -29,7 +30,11 @@ from .types import (
 
 def resolve_user_service_history(root: User, info, **kwargs):
     access = _access(info, owner_id=root.pk, permission=AccountPermissions.MANAGE_USERS)
-    entries = _entries(info, access).filter(user_id=root.pk)
+    # Entries recorded while the customer's order was a guest order belong to the
+    # customer once Saleor links the order to the account.
+    entries = _entries(info, access).filter(
+        Q(user_id=root.pk) | Q(order__user_id=root.pk)
+    )
     return _slice(entries, info, kwargs)
 
 

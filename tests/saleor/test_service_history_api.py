@@ -223,6 +223,40 @@ def test_customer_sees_only_visible_entries_of_own_order(
     ]
 
 
+
+def test_entries_of_a_guest_order_join_the_history_once_the_order_is_the_customer_s(
+    user_api_client, other_customer_api_client, customer_user, order
+):
+    # given: a notice recorded while the order was a guest order
+    order.user = None
+    order.save(update_fields=["user"])
+    ServiceHistoryEntry.objects.create(
+        type=EntryType.NOTICE_SENT,
+        user=None,
+        customer_email=customer_user.email,
+        order=order,
+        contact_channel=ContactChannel.EMAIL,
+        actor=Actor.PLUGIN,
+        is_customer_visible=True,
+        message="Your order is running late",
+    )
+    before = get_graphql_content(user_api_client.post_graphql(ME_HISTORY, {"first": 5}))
+
+    # when: Saleor links the order to the customer's account
+    order.user = customer_user
+    order.save(update_fields=["user"])
+
+    # then the customer reads it, and nobody else does
+    content = get_graphql_content(user_api_client.post_graphql(ME_HISTORY, {"first": 5}))
+    other = get_graphql_content(
+        other_customer_api_client.post_graphql(ME_HISTORY, {"first": 5})
+    )
+    assert _messages(before["data"]["me"]["serviceHistory"]) == []
+    assert _messages(content["data"]["me"]["serviceHistory"]) == [
+        "Your order is running late"
+    ]
+    assert _messages(other["data"]["me"]["serviceHistory"]) == []
+
 @pytest.mark.parametrize(
     ("client_name", "permission_name", "expected"),
     [
