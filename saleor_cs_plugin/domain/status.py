@@ -36,7 +36,7 @@ REASON_MAX_LENGTH = 60
 ALERT_KIND_NAMES = {
     AlertKind.PROMOTED_CODE: ("promoted code", "promoted codes"),
     AlertKind.SHORTAGE_CHOICE: ("shortage choice", "shortage choices"),
-    AlertKind.NOTICE_DELIVERY: ("notice delivery", "notice deliveries"),
+    AlertKind.NOTICE_DELIVERY: ("delivery problem", "delivery problems"),
 }
 _KIND_ORDER = list(AlertKind)
 _HEALTH_ORDER = list(HEALTH_TITLES)
@@ -83,7 +83,7 @@ def unavailable_lines() -> dict[str, str]:
 
 
 def staff_alerts_line(open_alerts: dict[str, int]) -> str:
-    """E.g. '2 open: 1 promoted code, 1 notice delivery'."""
+    """E.g. '2 open: 1 promoted code, 1 delivery problem'."""
     kinds = sorted(
         ((kind, total) for kind, total in open_alerts.items() if total > 0),
         key=lambda item: (-item[1], _rank(_KIND_ORDER, item[0]), item[0]),

@@ -200,7 +200,7 @@ def test_the_lines_count_what_needs_attention_in_the_channel(channel_USD):
 
     # then
     assert values == {
-        "status_staff_alerts": "3 open: 2 promoted codes, 1 notice delivery",
+        "status_staff_alerts": "3 open: 2 promoted codes, 1 delivery problem",
         "status_failed_notices": (
             "4 failed: 3 × Saleor notify: no app receives Saleor's notifications…; "
             "1 × SMTP: authentication failed (535)"
@@ -401,7 +401,7 @@ def test_the_dashboards_plugin_query_shows_each_channels_own_lines(
         for configuration in configurations
     }
     assert lines[channel_USD.slug] == {
-        "status_staff_alerts": ("1 open: 1 notice delivery", "OUTPUT"),
+        "status_staff_alerts": ("1 open: 1 delivery problem", "OUTPUT"),
         "status_failed_notices": ("none", "OUTPUT"),
         "status_orders_at_risk": ("1 late", "OUTPUT"),
         "status_promoted_codes": ("none", "OUTPUT"),

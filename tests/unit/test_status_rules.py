@@ -29,11 +29,11 @@ NO_APP = (
         ({"promoted_code": 1}, "1 open: 1 promoted code"),
         (
             {"notice_delivery": 1, "promoted_code": 1},
-            "2 open: 1 promoted code, 1 notice delivery",
+            "2 open: 1 promoted code, 1 delivery problem",
         ),
         (
             {"promoted_code": 1, "shortage_choice": 3, "notice_delivery": 2},
-            "6 open: 3 shortage choices, 2 notice deliveries, 1 promoted code",
+            "6 open: 3 shortage choices, 2 delivery problems, 1 promoted code",
         ),
         (
             {"promoted_code": 2, "stock_report": 1},
@@ -177,7 +177,7 @@ def test_every_line_of_a_busy_channel():
     )
 
     assert status_lines(counts) == {
-        "status_staff_alerts": "2 open: 1 promoted code, 1 notice delivery",
+        "status_staff_alerts": "2 open: 1 promoted code, 1 delivery problem",
         "status_failed_notices": (
             "3 failed: 2 × Saleor notify: no app receives Saleor's notifications…; "
             "1 × Webhook: HTTP 401"
