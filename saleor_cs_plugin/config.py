@@ -6,7 +6,8 @@ every rejected value by what is allowed, led by the field's label for the Dashbo
 (``SettingsError.labelled``).
 ``FIELDS`` is in the order a merchant sets up a store: the channel's status lines, the
 store basics, how notices are sent, one group per feature, then the notice texts. It
-imports nothing from Django or Saleor, so the rules are tested without either;
+imports nothing from Django or Saleor (Babel only checks language codes), so the
+rules are tested without either;
 ``plugin.py`` maps the definitions onto Saleor's ``CONFIG_STRUCTURE``.
 """
 
@@ -20,6 +21,8 @@ from functools import cache, lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel import Locale, UnknownLocaleError
+
 from .domain.coupons import MESSAGE_VARIABLES, Reason
 from .domain.notices import (
     DEFAULT_ESSENTIAL_TYPES,
@@ -31,11 +34,24 @@ from .domain.notices import (
     render,
 )
 from .domain.promises import DelayRules, StoreCalendar
+from .domain.words import gettext_noop
 
 PLUGIN_ID = "com.saleor-cs-plugin.customer-service"
 SUPPORT_CONTACT_MAX_LENGTH = 500
 
 WEBHOOK_CONTACT_CHANNELS = ("sms", "chat", "social")
+
+# Pages a link in a message may open: the plugin serves each one itself, unless the
+# storefront serves it (``storefront_pages``). {internal name: name a merchant types}
+CUSTOMER_PAGES = {"stock_shortage": "stock shortage"}
+
+# A line "[pl]" alone starts the Polish text of a multi-language setting.
+LANGUAGE_MARKER = re.compile(r"^\s*\[([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)\]\s*$")
+LANGUAGE_SECTIONS_HELP = (
+    "To give it in another language, add a line with the language's code in square "
+    "brackets, e.g. [pl] or [de], and that language's text below it; the text before "
+    "the first such line is for every other language."
+)
 
 # How the email transport secures its connection to the mail server.
 SMTP_SECURITY_CHOICES = ("starttls", "ssl", "none")
@@ -65,7 +81,9 @@ NOTICE_TYPE_NAMES = {
 SENT_NOTICE_TYPES = tuple(NOTICE_TYPE_NAMES)
 
 DEFAULT_SUBJECT = "$subject"
-DEFAULT_BODY = "Hello $customer_name,\n\n$message\n\n$support_contact"
+# Sent in the customer's language while the merchant keeps it (tasks renders it
+# through the catalogs).
+DEFAULT_BODY = gettext_noop("Hello $customer_name,\n\n$message\n\n$support_contact")
 # Staff are not a customer: their alert is the message alone.
 DEFAULT_STAFF_ALERT_BODY = "$message"
 
@@ -158,7 +176,9 @@ def _template_fields(notice_type: NoticeType) -> tuple[FieldDefinition, ...]:
             "$subject and $message (the plugin's own wording of the notice), "
             "$customer_name, $customer_email, $order_number, $action_url (the "
             "notice's link, if it has one), $support_contact and $storefront_url; "
-            "write $$ for a dollar sign."
+            "write $$ for a dollar sign. Each notice text may be given per language: "
+            "a line [pl] (a language code in square brackets) starts the Polish "
+            "text; the text before it is for every other language."
         )
     else:
         subject_help = (
@@ -171,7 +191,8 @@ def _template_fields(notice_type: NoticeType) -> tuple[FieldDefinition, ...]:
     return (
         FieldDefinition(
             name=f"subject_{notice_type.value}",
-            kind=FieldKind.TEXT,
+            # Multiline for its texts in other languages, one line each.
+            kind=FieldKind.MULTILINE,
             default=DEFAULT_SUBJECT,
             label=f"Notice texts · {label} subject",
             help_text=subject_help,
@@ -211,9 +232,9 @@ FIELDS: tuple[FieldDefinition, ...] = (
         label="Store · Storefront URL",
         help_text=(
             "Public http(s) address of this channel's storefront, e.g. "
-            "https://shop.example.com. Links in customer messages start here. "
-            "Empty: messages carry no links, so a stock-shortage notice cannot "
-            "offer its link to wait, switch or cancel."
+            "https://shop.example.com; messages may name it as $storefront_url, "
+            "and links to the pages your storefront serves (see below) start "
+            "here. Empty: no such links."
         ),
     ),
     FieldDefinition(
@@ -222,9 +243,38 @@ FIELDS: tuple[FieldDefinition, ...] = (
         default="",
         label="Store · How customers reach you",
         help_text=(
-            "Shown to customers at the end of every message, e.g. 'Reply to this "
-            f"e-mail or call +1 555 0100.' At most {SUPPORT_CONTACT_MAX_LENGTH} "
-            "characters. Empty: nothing is added."
+            "Shown to customers at the end of every message and on the plugin's "
+            "pages, e.g. 'Reply to this e-mail or call +1 555 0100.' At most "
+            f"{SUPPORT_CONTACT_MAX_LENGTH} characters a language. Empty: nothing is "
+            "added. " + LANGUAGE_SECTIONS_HELP
+        ),
+    ),
+    FieldDefinition(
+        name="language",
+        kind=FieldKind.TEXT,
+        default="en",
+        label="Store · Language",
+        help_text=(
+            "Language of messages and pages for customers whose order, checkout or "
+            "account is in a language the plugin does not speak, as a code such as "
+            "en, pl or de. The plugin's own wording is in English, Polish and "
+            "German; a language you write texts in (see the texts' [xx] lines) is "
+            "spoken too."
+        ),
+    ),
+    FieldDefinition(
+        name="storefront_pages",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Store · Pages your storefront serves",
+        help_text=(
+            "Pages that links in messages open on your storefront instead of on "
+            "the plugin's own page (served by Saleor), comma-separated: "
+            + ", ".join(CUSTOMER_PAGES.values())
+            + ". The storefront's stock-shortage page is "
+            "<storefront URL>/stock-shortage?token=... and calls "
+            "serviceStockShortageChoose. Needs the storefront URL. Empty: every "
+            "link opens the plugin's page."
         ),
     ),
     # How notices are sent, then each transport's settings.
@@ -585,7 +635,10 @@ FIELDS: tuple[FieldDefinition, ...] = (
             + ", ".join(r.value for r in Reason)
             + ". Placeholders: "
             + ", ".join(f"${v}" for v in MESSAGE_VARIABLES)
-            + "; write $$ for a dollar sign."
+            + "; write $$ for a dollar sign. Lines after a line [pl] (a language "
+            "code in square brackets) are the Polish messages; a reason without "
+            "one in the shopper's language keeps your message before the first "
+            "such line, else the built-in one."
         ),
     ),
     FieldDefinition(
@@ -710,6 +763,64 @@ def legacy_smtp_security(values: Mapping[str, object]) -> str | None:
     return "starttls" if is_on("smtp_use_tls", True) else "none"
 
 
+class LocalizedText(str):
+    """A merchant's text: the string itself is the text for every language; the
+    ``by_language`` texts replace it for a language (``[pl]`` sections)."""
+
+    by_language: dict[str, str]
+
+    def __new__(cls, default: str = "", by_language: Mapping[str, str] | None = None):
+        text = super().__new__(cls, default)
+        text.by_language = dict(by_language or {})
+        return text
+
+    def for_language(self, language: str) -> str:
+        """The text of ``language``, else of its base language ("pt" for
+        "pt-br"), else the default."""
+        code = language.lower().replace("_", "-")
+        if code in self.by_language:
+            return self.by_language[code]
+        return self.by_language.get(code.split("-", 1)[0], str(self))
+
+    def __reduce__(self):
+        return (LocalizedText, (str(self), self.by_language))
+
+
+def language_sections(text: str) -> tuple[str, dict[str, str], list[tuple[int, str]]]:
+    """Split a multi-language text at its "[xx]" lines: (the default text, {language:
+    text}, [(line number, problem)]). Languages are lower case with "-" ("pt-br")."""
+    default_lines: list[str] = []
+    sections: dict[str, list[str]] = {}
+    problems: list[tuple[int, str]] = []
+    current = default_lines
+    for number, line in enumerate(text.splitlines(), start=1):
+        marker = LANGUAGE_MARKER.match(line)
+        if marker is None:
+            current.append(line)
+            continue
+        language = marker.group(1).lower().replace("_", "-")
+        if not _is_language(language):
+            problems.append(
+                (
+                    number,
+                    f"'[{marker.group(1)}]' is not a language code; use one such as "
+                    "[pl], [de] or [pt-br]",
+                )
+            )
+            current = []
+            continue
+        if language in sections:
+            problems.append((number, f"[{language}] is given twice"))
+            current = []
+            continue
+        current = sections[language] = []
+    return (
+        "\n".join(default_lines).strip("\n"),
+        {language: "\n".join(lines).strip("\n") for language, lines in sections.items()},
+        problems,
+    )
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str = ""
@@ -787,8 +898,9 @@ class ShortageSettings:
 
 @dataclass(frozen=True)
 class CouponSettings:
-    # {reason value: message template}; reasons not in it use DEFAULT_MESSAGES.
-    messages: dict[str, str] = field(default_factory=dict)
+    # {reason value: message template, with its texts in other languages}; reasons
+    # not in it use DEFAULT_MESSAGES.
+    messages: dict[str, LocalizedText] = field(default_factory=dict)
     max_alternatives: int = 3
     failures_per_checkout: int = 10
     failures_per_ip: int = 30
@@ -807,11 +919,26 @@ class CouponSettings:
 class ChannelSettings:
     time_zone: str = "UTC"
     storefront_url: str = ""
-    support_contact: str = ""
+    support_contact: LocalizedText = LocalizedText("")
+    # The channel's language, for customers in one the plugin does not speak.
+    language: str = "en"
+    # Pages the storefront serves itself (CUSTOMER_PAGES' internal names).
+    storefront_pages: frozenset[str] = frozenset()
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     promises: PromiseSettings = PromiseSettings()
     shortages: ShortageSettings = field(default_factory=ShortageSettings)
     coupons: CouponSettings = field(default_factory=CouponSettings)
+
+    @property
+    def written_languages(self) -> frozenset[str]:
+        """Languages the merchant wrote texts in (their [xx] sections)."""
+        texts = [self.support_contact, *self.coupons.messages.values()]
+        texts += [text for pair in self.notices.templates.values() for text in pair]
+        return frozenset(
+            language
+            for text in texts
+            for language in getattr(text, "by_language", {})
+        )
 
 
 class SettingsError(ValueError):
@@ -859,12 +986,29 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
             "'UTC', 'Europe/Warsaw' or 'America/New_York'.",
         )
     storefront_url = fields.web_address("storefront_url")
-    support_contact = fields.text("support_contact")
-    if len(support_contact) > SUPPORT_CONTACT_MAX_LENGTH:
+    support_contact = fields.localized_text("support_contact")
+    for language, text in [("", support_contact), *support_contact.by_language.items()]:
+        if len(text) > SUPPORT_CONTACT_MAX_LENGTH:
+            where = f"the [{language}] text" if language else "the text"
+            fields.reject(
+                "support_contact",
+                f"{where} has {len(text)} characters; at most "
+                f"{SUPPORT_CONTACT_MAX_LENGTH} are allowed.",
+            )
+    language = fields.text("language").lower().replace("_", "-")
+    if not _is_language(language):
         fields.reject(
-            "support_contact",
-            f"the text has {len(support_contact)} characters; at most "
-            f"{SUPPORT_CONTACT_MAX_LENGTH} are allowed.",
+            "language",
+            f"'{fields.text('language')}' is not a language code; use one such as "
+            "en, pl, de or pt-br.",
+        )
+        language = "en"
+    storefront_pages = fields.pages("storefront_pages")
+    if storefront_pages and not storefront_url:
+        fields.reject(
+            "storefront_pages",
+            "links can open your storefront's pages only when the storefront URL is "
+            "set; set it, or leave this empty.",
         )
     notices = _parse_notice_settings(fields, time_zone)
     promises = _parse_promise_settings(fields, time_zone)
@@ -875,6 +1019,8 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
         time_zone=time_zone,
         storefront_url=storefront_url.rstrip("/"),
         support_contact=support_contact,
+        language=language,
+        storefront_pages=storefront_pages,
         notices=notices,
         promises=promises,
         shortages=shortages,
@@ -1002,7 +1148,7 @@ def _parse_notice_settings(fields: "_Fields", time_zone: str) -> NoticeSettings:
     # Texts of notices that are not sent are not settings: they keep their defaults.
     templates = {t.value: default_templates(t.value) for t in NoticeType}
     for notice_type in SENT_NOTICE_TYPES:
-        subject = fields.template(f"subject_{notice_type.value}")
+        subject = fields.template(f"subject_{notice_type.value}", one_line=True)
         body = fields.template(f"body_{notice_type.value}")
         templates[notice_type.value] = (subject, body)
     return NoticeSettings(
@@ -1226,37 +1372,100 @@ class _Fields:
             return {"is_percentage": True, "value": Decimal(0)}
         return {"is_percentage": is_percentage, "value": value}
 
-    def coupon_messages(self, name: str) -> dict[str, str]:
-        known = {reason.value for reason in Reason}
-        messages = {}
-        for number, line in enumerate(self.text(name).splitlines(), start=1):
-            line = line.strip()
-            if not line:
+    def localized_text(self, name: str) -> LocalizedText:
+        default, by_language, problems = language_sections(self.raw_text(name))
+        for number, problem in problems:
+            self.reject(name, f"line {number}: {problem}.")
+        return LocalizedText(
+            default.strip(), {code: text.strip() for code, text in by_language.items()}
+        )
+
+    def pages(self, name: str) -> frozenset[str]:
+        by_name = {_folded(readable): page for page, readable in CUSTOMER_PAGES.items()}
+        by_name.update({_folded(page): page for page in CUSTOMER_PAGES})
+        pages = set()
+        for part in self.text(name).split(","):
+            if not part.strip():
                 continue
-            key, separator, text = (part.strip() for part in line.partition(":"))
-            if not separator or key not in known or not text:
+            page = by_name.get(_folded(part))
+            if page is None:
                 self.reject(
                     name,
-                    f"line {number} '{line}' is not 'reason: message' with a reason "
-                    f"of: {', '.join(sorted(known))}.",
+                    f"'{part.strip()}' is not a page; pages: "
+                    f"{', '.join(CUSTOMER_PAGES.values())}.",
+                )
+                continue
+            pages.add(page)
+        return frozenset(pages)
+
+    def coupon_messages(self, name: str) -> dict[str, LocalizedText]:
+        """{reason: message}; each message may have texts in other languages."""
+        known = {reason.value for reason in Reason}
+        text = self.text(name)
+        _, _, problems = language_sections(text)
+        for number, problem in problems:
+            self.reject(name, f"line {number}: {problem}.")
+        parsed: dict[str, dict[str, str]] = {"": {}}
+        messages: dict[str, str] | None = parsed[""]
+        for number, line in enumerate(text.splitlines(), start=1):
+            marker = LANGUAGE_MARKER.match(line)
+            if marker is not None:
+                language = marker.group(1).lower().replace("_", "-")
+                # A rejected marker (see problems): its lines are not read.
+                is_new = _is_language(language) and language not in parsed
+                messages = parsed.setdefault(language, {}) if is_new else None
+                continue
+            line = line.strip()
+            if not line or messages is None:
+                continue
+            key, separator, message = (part.strip() for part in line.partition(":"))
+            if not separator or key not in known or not message:
+                self.reject(
+                    name,
+                    f"line {number} '{line}' is not 'reason: message' with a "
+                    f"reason of: {', '.join(sorted(known))}.",
                 )
                 continue
             try:
-                render(text, {variable: "" for variable in MESSAGE_VARIABLES})
+                render(message, {variable: "" for variable in MESSAGE_VARIABLES})
             except TemplateError as error:
                 self.reject(name, f"line {number}: {error}")
                 continue
-            messages[key] = text
-        return messages
+            messages[key] = message
+        reasons = {reason for messages in parsed.values() for reason in messages}
+        return {
+            reason: LocalizedText(
+                parsed[""].get(reason, ""),
+                {
+                    language: messages[reason]
+                    for language, messages in parsed.items()
+                    if language and reason in messages
+                },
+            )
+            for reason in sorted(reasons)
+        }
 
-    def template(self, name: str) -> str:
-        template = self.raw_text(name)
-        try:
-            render(template, {variable: "" for variable in TEMPLATE_VARIABLES})
-        except TemplateError as error:
-            message = str(error)
-            self.reject(name, message[0].lower() + message[1:])
-        return template
+    def template(self, name: str, *, one_line: bool = False) -> LocalizedText:
+        default, by_language, problems = language_sections(self.raw_text(name))
+        for number, problem in problems:
+            self.reject(name, f"line {number}: {problem}.")
+        if not default.strip() and by_language:
+            # Only other languages given: every other language keeps the default.
+            default = str(DEFAULTS[name])
+        for language, template in [("", default), *by_language.items()]:
+            where = f"the [{language}] text: " if language else ""
+            if one_line and len(template.strip().splitlines()) > 1:
+                self.reject(name, f"{where}a subject is one line.")
+                continue
+            try:
+                render(template, {variable: "" for variable in TEMPLATE_VARIABLES})
+            except TemplateError as error:
+                message = str(error)
+                self.reject(name, where + message[0].lower() + message[1:])
+        if one_line:
+            default = default.strip()
+            by_language = {code: text.strip() for code, text in by_language.items()}
+        return LocalizedText(default, by_language)
 
 
 def _folded(name: str) -> str:
@@ -1352,6 +1561,16 @@ def _is_time_zone(name: str) -> bool:
 def _is_public_web_address(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
+@lru_cache(maxsize=256)
+def _is_language(code: str) -> bool:
+    """A language code Babel knows ("pl", "pt-br", "zh-hans")."""
+    try:
+        Locale.parse(code, sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return False
+    return True
 
 
 def _is_email_address(address: str) -> bool:

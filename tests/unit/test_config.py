@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from saleor_cs_plugin.config import (
+    DEFAULT_BODY,
     DEFAULTS,
     FIELDS,
     HOLIDAY_YEARS_AFTER,
@@ -20,6 +21,7 @@ from saleor_cs_plugin.config import (
     parse_channel_settings,
     public_holidays,
 )
+from saleor_cs_plugin.domain.coupons import Reason
 from saleor_cs_plugin.domain.notices import NoticeType, QuietHours, Transport
 
 THIS_YEAR = date.today().year
@@ -51,6 +53,8 @@ def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
         "time_zone",
         "storefront_url",
         "support_contact",
+        "language",
+        "storefront_pages",
         "notice_transports",
         "smtp_host",
         "smtp_port",
@@ -762,3 +766,140 @@ def test_labelled_rejections_come_in_the_order_of_the_page():
         "sender_address",
         "coupon_grace_hours",
     ]
+
+
+# Texts in other languages -------------------------------------------------------
+
+
+def test_a_notice_text_may_be_given_per_language():
+    settings = parse_channel_settings(
+        {
+            "subject_order_delay": "Order $order_number is late\n[pl]\nZamówienie "
+            "$order_number jest opóźnione\n[de]\nBestellung $order_number verspätet",
+            "body_order_delay": "Hi $customer_name,\n\n$message\n[PL]\nCześć "
+            "$customer_name,\n\n$message",
+        }
+    )
+    subject, body = settings.notices.templates["order_delay"]
+    assert (subject, subject.for_language("pl"), subject.for_language("de-at")) == (
+        "Order $order_number is late",
+        "Zamówienie $order_number jest opóźnione",
+        "Bestellung $order_number verspätet",
+    )
+    assert (body.for_language("pl-pl"), body.for_language("fr")) == (
+        "Cześć $customer_name,\n\n$message",
+        "Hi $customer_name,\n\n$message",
+    )
+    assert settings.written_languages == frozenset({"pl", "de"})
+
+
+def test_a_text_given_only_in_another_language_keeps_the_default_for_the_rest():
+    subject, body = parse_channel_settings(
+        {"body_order_delay": "[pl]\nCześć $customer_name,\n\n$message"}
+    ).notices.templates["order_delay"]
+    assert (body, body.for_language("pl")) == (
+        DEFAULT_BODY,
+        "Cześć $customer_name,\n\n$message",
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "errors"),
+    [
+        (
+            {"subject_order_delay": "Late\n[pl]\nOpóźnione\nbardzo"},
+            {"subject_order_delay": "the [pl] text: a subject is one line."},
+        ),
+        (
+            {"body_order_delay": "$message\n[xq-zz]\n$message"},
+            {
+                "body_order_delay": "line 2: '[xq-zz]' is not a language code; use "
+                "one such as [pl], [de] or [pt-br]."
+            },
+        ),
+        (
+            {"body_order_delay": "$message\n[pl]\n$wiadomosc"},
+            {
+                "body_order_delay": "the [pl] text: the template uses $wiadomosc, "
+                "which this notice does not have; available: action_url, "
+                "customer_email, customer_name, message, order_number, "
+                "storefront_url, subject, support_contact."
+            },
+        ),
+        (
+            {"support_contact": "Call us\n[de]\nRufen Sie an\n[de]\nNoch einmal"},
+            {"support_contact": "line 4: [de] is given twice."},
+        ),
+        (
+            {"support_contact": "Call us\n[pl]\n" + "x" * 501},
+            {
+                "support_contact": "the [pl] text has 501 characters; at most 500 "
+                "are allowed."
+            },
+        ),
+        (
+            {"language": "klingon"},
+            {
+                "language": "'klingon' is not a language code; use one such as en, "
+                "pl, de or pt-br."
+            },
+        ),
+        (
+            {"storefront_pages": "stock shortage, checkout"},
+            {
+                "storefront_pages": "'checkout' is not a page; pages: stock shortage."
+            },
+        ),
+        (
+            {"storefront_pages": "stock shortage"},
+            {
+                "storefront_pages": "links can open your storefront's pages only "
+                "when the storefront URL is set; set it, or leave this empty."
+            },
+        ),
+        (
+            {"coupon_messages": "expired: Gone.\n[pl]\nexpird: Wygasł."},
+            {
+                "coupon_messages": "line 3 'expird: Wygasł.' is not 'reason: "
+                "message' with a reason of: "
+                + ", ".join(sorted(r.value for r in Reason))
+                + "."
+            },
+        ),
+    ],
+)
+def test_texts_in_other_languages_are_checked(values, errors):
+    with pytest.raises(SettingsError) as raised:
+        parse_channel_settings(values)
+    assert raised.value.errors == errors
+
+
+def test_the_channel_language_and_storefront_pages_are_read():
+    settings = parse_channel_settings(
+        {
+            "language": "PT_BR",
+            "storefront_url": "https://shop.example.com",
+            "storefront_pages": " Stock-Shortage ",
+        }
+    )
+    assert (settings.language, settings.storefront_pages) == (
+        "pt-br",
+        frozenset({"stock_shortage"}),
+    )
+
+
+def test_coupon_messages_may_be_given_per_language():
+    messages = parse_channel_settings(
+        {
+            "coupon_messages": "expired: $code has ended.\n\n[pl]\nexpired: Kod "
+            "$code wygasł.\nunknown_code: Nie znamy kodu $code.\n[de]\n"
+            "inactive: $code ist nicht aktiv."
+        }
+    ).coupons.messages
+    assert {
+        reason: (str(text), text.by_language) for reason, text in messages.items()
+    } == {
+        "expired": ("$code has ended.", {"pl": "Kod $code wygasł."}),
+        "inactive": ("", {"de": "$code ist nicht aktiv."}),
+        "unknown_code": ("", {"pl": "Nie znamy kodu $code."}),
+    }
