@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_datetime_format
 from babel.lists import format_list
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_percent, get_currency_precision
 from django.utils import translation
 
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -134,6 +134,11 @@ class CustomerWords:
         )
         return format_currency(
             amount, currency, locale=self._locale, currency_digits=True
+        )
+
+    def percent(self, value) -> str:
+        return format_percent(
+            Decimal(str(value)) / 100, locale=self._locale, decimal_quantization=False
         )
 
     def date(self, value: date) -> str:

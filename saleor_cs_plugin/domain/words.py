@@ -27,6 +27,10 @@ class Words(Protocol):
         """An amount in the currency's own minor unit, as the language writes it."""
         ...
 
+    def percent(self, value: Decimal) -> str:
+        """A percentage given in percent (10 -> "10%", "10 %" in German)."""
+        ...
+
     def date(self, value: date) -> str:
         """A day, written out: "1 December 2026", "1 grudnia 2026"."""
         ...

@@ -79,3 +79,16 @@ def test_lists_are_joined_in_the_language(language, either, every):
 
 def test_a_language_babel_lacks_is_formatted_in_english():
     assert words_for("xx").date(date(2026, 12, 1)) == "December 1, 2026"
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "expected"),
+    [
+        ("en", "10", "10%"),
+        ("en", "12.5", "12.5%"),
+        ("pl", "12.5", "12,5%"),
+        ("de", "10", "10\xa0%"),
+    ],
+)
+def test_percentages_are_written_in_the_language(language, value, expected):
+    assert words_for(language).percent(Decimal(value)) == expected
