@@ -899,7 +899,7 @@ class ShortageSettings:
 @dataclass(frozen=True)
 class CouponSettings:
     # {reason value: message template, with its texts in other languages}; reasons
-    # not in it use DEFAULT_MESSAGES.
+    # not in it use the built-in message (domain.coupons), in the shopper's language.
     messages: dict[str, LocalizedText] = field(default_factory=dict)
     max_alternatives: int = 3
     failures_per_checkout: int = 10

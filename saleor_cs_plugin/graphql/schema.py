@@ -31,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from saleor.graphql.account.schema import AccountMutations, AccountQueries
 from saleor.graphql.account.types import User
 from saleor.graphql.checkout.types import Checkout
+from saleor.graphql.core.enums import LanguageCodeEnum
 from saleor.graphql.core.fields import ConnectionField
 from saleor.graphql.core.scalars import DateTime
 from saleor.graphql.core.types import NonNullList
@@ -220,6 +221,14 @@ def extend_saleor_schema() -> None:
             ServiceCouponDiagnosis,
             id=graphene.ID(required=True, description="ID of the checkout."),
             code=graphene.String(required=True, description="The promo code."),
+            language_code=graphene.Argument(
+                LanguageCodeEnum,
+                description=(
+                    "The language of the message, when the plugin speaks it; "
+                    "otherwise, and when omitted, the checkout's languageCode, then "
+                    "the shopper's, then the channel's language."
+                ),
+            ),
             description=(
                 "Checks a promo code against a checkout without applying it: whether "
                 "it applies, what it takes off, and if not, why (in the channel's "
