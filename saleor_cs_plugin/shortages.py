@@ -13,6 +13,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import graphene
@@ -27,7 +28,6 @@ from saleor.warehouse.models import Allocation, Stock
 
 from . import db, events, fetch, outbox, staff_alerts
 from .config import ChannelSettings, SettingsError
-from .coupons import format_money
 from .domain import items
 from .domain.alerts import AlertKind
 from .domain.history import Problem
@@ -44,10 +44,13 @@ from .domain.shortages import (
     ShortageState,
     ShortageStatus,
     Step,
-    check_choice,
+    LinkState,
     choice_alert_title,
+    choice_problems,
     choice_note,
     line_shortage,
+    link_problems,
+    link_state,
     next_step,
     price_band,
     rank_alternatives,
@@ -56,15 +59,15 @@ from .domain.shortages import (
     short_allocations,
     shortage_message,
 )
+from .language import for_order, words_for
 from .models import StockShortage
+from .pages.links import page_link
 
 logger = logging.getLogger(__name__)
 
 # Staff set an expected restock date on a variant (private metadata first, then
 # public metadata) as an ISO date, e.g. 2026-12-01.
 RESTOCK_METADATA_KEY = "cs.restock_date"
-# The storefront page that shows the options and calls the choice mutation.
-CHOICE_PATH = "/stock-shortage"
 CHOICE_TOKEN_SALT = "saleor_cs_plugin.stock-shortage-choice"
 # Listings read at a time before ranking (the rule keeps at most 10), and how many
 # such pages at most when the closest ones are out of stock.
@@ -194,9 +197,25 @@ def compose_notices(shortage_ids, now: datetime) -> list:
 
 
 class ChoiceRejected(Exception):
-    def __init__(self, problems: list[Problem]):
+    """The answer was not recorded: every problem, each naming its field.
+
+    ``link_state`` says what a genuine link can no longer do (answered, expired,
+    restored, ended); it is None when the token itself is bad (``is_bad_token``),
+    names a shortage that no longer exists, or the answer is what is wrong.
+    """
+
+    def __init__(self, problems: list[Problem], link_state: LinkState | None = None):
         self.problems = problems
+        self.link_state = link_state
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+
+    @property
+    def is_bad_token(self) -> bool:
+        """Changed, cut short, signed elsewhere or for another channel: what a
+        guesser sends (an expired or used link is genuine)."""
+        return any(
+            p.field == "token" and p.code == "INVALID" for p in self.problems
+        ) and self.link_state is None
 
 
 @dataclass(frozen=True)
@@ -207,6 +226,33 @@ class ChoiceOutcome:
     notice_ids: list
 
 
+@dataclass(frozen=True)
+class OfferedChoice:
+    """An alternative the notice offered, as the choice page shows it."""
+
+    variant_id: str
+    global_id: str
+    name: str
+    price: Decimal
+    is_in_stock: bool
+
+
+@dataclass(frozen=True)
+class ChoiceLink:
+    """What a genuine link shows: the shortage, whether it still takes an answer,
+    and what it offers (alternatives with their stock now, only while open)."""
+
+    shortage: StockShortage
+    state: LinkState
+    item_name: str
+    quantity_short: int
+    quantity_ordered: int
+    currency: str
+    alternatives: list[OfferedChoice]
+    # The alternative chosen, when the answer was to switch.
+    chosen_alternative_name: str
+
+
 def choice_token(shortage: StockShortage) -> str:
     """The signed token of a shortage's link: which shortage, and its link nonce."""
     return signing.dumps(
@@ -214,57 +260,149 @@ def choice_token(shortage: StockShortage) -> str:
     )
 
 
+INVALID_TOKEN = Problem(
+    "token",
+    "INVALID",
+    "This link is not valid: it was changed or cut short. Open the link from the "
+    "message exactly as it is.",
+)
+SHORTAGE_NOT_FOUND = Problem(
+    "token", "NOT_FOUND", "The order this link was about no longer exists."
+)
+
+
+def verified_shortage(
+    token: str, *, channel_id=None, for_update: bool = False
+) -> StockShortage:
+    """The shortage a choice token names, if the token is genuine: signed with this
+    store's key, carrying the shortage's nonce, and (``channel_id`` given) about an
+    order of that channel. ``for_update`` locks the row (inside a transaction).
+
+    Raises ``ChoiceRejected``: token INVALID or NOT_FOUND.
+    """
+    try:
+        shortage_id, nonce = signing.loads(token, salt=CHOICE_TOKEN_SALT)
+        shortage_id = uuid.UUID(str(shortage_id))
+    except (signing.BadSignature, ValueError, TypeError) as error:
+        raise ChoiceRejected([INVALID_TOKEN]) from error
+    shortages = StockShortage.objects.filter(pk=shortage_id)
+    if for_update:
+        shortages = shortages.select_for_update(of=("self",))
+    shortage = shortages.select_related(
+        "order", "order__user", "order_line", "order_line__variant"
+    ).first()
+    if shortage is None:
+        raise ChoiceRejected([SHORTAGE_NOT_FOUND])
+    if not secrets.compare_digest(str(nonce), shortage.link_nonce):
+        raise ChoiceRejected([INVALID_TOKEN])
+    if channel_id is not None and shortage.order.channel_id != channel_id:
+        raise ChoiceRejected([INVALID_TOKEN])
+    return shortage
+
+
+def _state(shortage: StockShortage) -> ShortageState:
+    return ShortageState(
+        status=shortage.status,
+        link_expires_at=shortage.link_expires_at,
+        chosen_at=shortage.chosen_at,
+        offered_alternative_ids=tuple(
+            str(a["id"]) for a in shortage.offered_alternatives
+        ),
+    )
+
+
+def open_link(token: str, *, channel_id, now: datetime) -> ChoiceLink:
+    """What the customer's link shows, read once (the choice page's GET).
+
+    Raises ``ChoiceRejected`` as ``verified_shortage`` does.
+    """
+    shortage = verified_shortage(token, channel_id=channel_id)
+    state = link_state(_state(shortage), now=now)
+    line = shortage.order_line
+    offered = shortage.offered_alternatives
+    in_stock = (
+        _in_stock_now(
+            [a["id"] for a in offered],
+            shortage.order.channel_id,
+            line.quantity - line.quantity_fulfilled,
+        )
+        if state == LinkState.OPEN
+        else set()
+    )
+    chosen_name = ""
+    if shortage.chosen_variant_id is not None:
+        chosen_name = next(
+            (a["name"] for a in offered if str(a["id"]) == str(shortage.chosen_variant_id)),
+            "",
+        )
+    return ChoiceLink(
+        shortage=shortage,
+        state=state,
+        item_name=_line_name(line),
+        quantity_short=shortage.quantity_short,
+        quantity_ordered=line.quantity - line.quantity_fulfilled,
+        currency=shortage.order.currency,
+        alternatives=[
+            OfferedChoice(
+                variant_id=str(a["id"]),
+                global_id=graphene.Node.to_global_id("ProductVariant", a["id"]),
+                name=a["name"],
+                price=Decimal(a["price"]),
+                is_in_stock=str(a["id"]) in in_stock,
+            )
+            for a in offered
+        ],
+        chosen_alternative_name=chosen_name,
+    )
+
+
+def _in_stock_now(variant_ids: list, channel_id, quantity: int) -> set[str]:
+    """Which of the variants the channel's warehouses can still cover ``quantity``
+    of (units nobody has allocated; a variant that does not track inventory
+    always), as strings."""
+    if not variant_ids:
+        return set()
+    untracked = set(
+        ProductVariant.objects.filter(
+            pk__in=variant_ids, track_inventory=False
+        ).values_list("pk", flat=True)
+    )
+    free = (
+        Stock.objects.filter(
+            product_variant_id__in=variant_ids, warehouse__channels__id=channel_id
+        )
+        .values("product_variant_id")
+        .annotate(free=Sum(Greatest(F("quantity") - F("quantity_allocated"), Value(0))))
+        .values_list("product_variant_id", "free")
+    )
+    return {str(pk) for pk in untracked} | {
+        str(pk) for pk, units in free if units >= quantity
+    }
+
+
 def record_choice(
-    token: str, *, choice: str, alternative_id: str | None, now: datetime
+    token: str,
+    *,
+    choice: str,
+    alternative_id: str | None,
+    now: datetime,
+    channel_id=None,
 ) -> ChoiceOutcome:
     """The customer answered through their link: record it once, note it in the
     order's timeline and the service history, and put it in the staff inbox (and
     the channel's staff e-mail, when one is set).
 
+    ``channel_id``: the channel whose page took the answer (a link of another
+    channel's order is not valid there); the GraphQL mutation serves every channel.
     Raises ``ChoiceRejected`` with every problem, each naming its field.
     """
-    invalid_token = Problem(
-        "token",
-        "INVALID",
-        "This link is not valid: it was changed or cut short. Open the link from "
-        "the message exactly as it is.",
-    )
-    try:
-        shortage_id, nonce = signing.loads(token, salt=CHOICE_TOKEN_SALT)
-        shortage_id = uuid.UUID(str(shortage_id))
-    except (signing.BadSignature, ValueError, TypeError) as error:
-        raise ChoiceRejected([invalid_token]) from error
     with transaction.atomic():
-        shortage = (
-            StockShortage.objects.select_for_update()
-            .filter(pk=shortage_id)
-            .first()
-        )
-        if shortage is None:
-            raise ChoiceRejected(
-                [
-                    Problem(
-                        "token",
-                        "NOT_FOUND",
-                        "The order this link was about no longer exists.",
-                    )
-                ]
-            )
-        if not secrets.compare_digest(str(nonce), shortage.link_nonce):
-            raise ChoiceRejected([invalid_token])
-        problems = check_choice(
-            ShortageState(
-                status=shortage.status,
-                link_expires_at=shortage.link_expires_at,
-                chosen_at=shortage.chosen_at,
-                offered_alternative_ids=tuple(
-                    str(a["id"]) for a in shortage.offered_alternatives
-                ),
-            ),
-            choice=choice,
-            alternative_id=alternative_id,
-            now=now,
-        )
+        shortage = verified_shortage(token, channel_id=channel_id, for_update=True)
+        state = _state(shortage)
+        problems = link_problems(state, now=now)
+        if problems:
+            raise ChoiceRejected(problems, link_state(state, now=now))
+        problems = choice_problems(state, choice=choice, alternative_id=alternative_id)
         if problems:
             raise ChoiceRejected(problems)
         alternative_name = ""
@@ -285,18 +423,14 @@ def record_choice(
             updated_at=now,
         )
         if not updated:
+            answered = ShortageState(
+                status=shortage.status,
+                link_expires_at=shortage.link_expires_at,
+                chosen_at=now,
+                offered_alternative_ids=(),
+            )
             raise ChoiceRejected(
-                check_choice(
-                    ShortageState(
-                        status=shortage.status,
-                        link_expires_at=shortage.link_expires_at,
-                        chosen_at=now,
-                        offered_alternative_ids=(),
-                    ),
-                    choice=choice,
-                    alternative_id=None,
-                    now=now,
-                )
+                link_problems(answered, now=now), link_state(answered, now=now)
             )
         shortage.refresh_from_db()
         order = shortage.order
@@ -689,6 +823,13 @@ def _recipient(order) -> str:
     return order.user.email if order.user is not None else ""
 
 
+def _language(order, settings: ChannelSettings) -> str:
+    """The language of the customer's notices about ``order``."""
+    return for_order(
+        order, default=settings.language, also=settings.written_languages
+    )
+
+
 def _customer_name(order) -> str:
     if order.user is not None and order.user.first_name:
         return order.user.first_name
@@ -750,13 +891,13 @@ def _compose_notice(
         ]
     )
     token = choice_token(shortage)
-    link = (
-        f"{settings.storefront_url}{CHOICE_PATH}?token={token}"
-        if settings.storefront_url
-        else ""
+    link = page_link(
+        "stock_shortage", channel_slug=order.channel.slug, token=token, settings=settings
     )
     item_name = _line_name(line)
+    language = _language(order, settings)
     subject, message = shortage_message(
+        words=words_for(language),
         item_name=item_name,
         quantity_short=quantity_short,
         quantity_ordered=line.quantity - line.quantity_fulfilled,
@@ -764,7 +905,6 @@ def _compose_notice(
         estimate=estimate,
         alternatives=[OfferedAlternative(a.name, a.price) for a in alternatives],
         link=link,
-        format_money=format_money,
     )
     notice, created = outbox.enqueue_notice(
         notice_type=NoticeType.STOCK_SHORTAGE,
@@ -776,6 +916,7 @@ def _compose_notice(
         context={
             "subject": subject,
             "message": message,
+            "language": language,
             "action_url": link,
             "customer_name": _customer_name(order),
             "order_number": str(order.number),
@@ -837,7 +978,10 @@ def _end_shortage(
         return []
     line = item.line
     order = line.order
-    subject, message = restored_message(item_name=_line_name(line))
+    language = _language(order, settings)
+    subject, message = restored_message(
+        words=words_for(language), item_name=_line_name(line)
+    )
     notice, created = outbox.enqueue_notice(
         notice_type=NoticeType.STOCK_RESTORED,
         idempotency_key=idempotency_key(
@@ -848,6 +992,7 @@ def _end_shortage(
         context={
             "subject": subject,
             "message": message,
+            "language": language,
             "customer_name": _customer_name(order),
             "order_number": str(order.number),
             "data": {"shortageId": str(shortage.pk), "orderLineId": str(line.pk)},

@@ -1,17 +1,19 @@
 """Rules of stock shortages: which order lines a stock cannot cover, what happens to a
-line's shortage next, which alternatives to offer, and what a customer may choose.
+line's shortage next, which alternatives to offer, what a customer may choose, and
+the words that tell the customer (in their language: ``words``; staff notes and
+alerts stay English).
 
 Nothing here reads a clock or a database: ``now``, ``today`` and every quantity are
 parameters.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 
 from .history import Problem
+from .words import Words
 
 
 class ShortageStatus(StrEnum):
@@ -242,11 +244,44 @@ class ShortageState:
     offered_alternative_ids: tuple[str, ...]
 
 
+class LinkState(StrEnum):
+    """What a genuine choice link can still do."""
+
+    OPEN = "open"  # the customer can answer
+    ANSWERED = "answered"  # it was used; each link answers once
+    EXPIRED = "expired"
+    RESTORED = "restored"  # the item came back: nothing to choose
+    ENDED = "ended"  # the line was fulfilled, cancelled or removed
+
+
+def link_state(state: ShortageState, *, now: datetime) -> LinkState:
+    """Whether a genuine link still takes an answer, and if not, why (an answer
+    given is told first, then expiry, then what became of the shortage)."""
+    if state.chosen_at is not None:
+        return LinkState.ANSWERED
+    if now >= state.link_expires_at:
+        return LinkState.EXPIRED
+    if state.status == ShortageStatus.RESTORED:
+        return LinkState.RESTORED
+    if state.status != ShortageStatus.OPEN:
+        return LinkState.ENDED
+    return LinkState.OPEN
+
+
 def check_choice(
     state: ShortageState, *, choice: str, alternative_id: str | None, now: datetime
 ) -> list[Problem]:
     """Everything that stops a customer's choice, each naming its field."""
-    if state.chosen_at is not None:
+    problems = link_problems(state, now=now)
+    if problems:
+        return problems
+    return choice_problems(state, choice=choice, alternative_id=alternative_id)
+
+
+def link_problems(state: ShortageState, *, now: datetime) -> list[Problem]:
+    """Why a genuine link no longer takes an answer ([] while it does)."""
+    current = link_state(state, now=now)
+    if current == LinkState.ANSWERED:
         return [
             Problem(
                 "token",
@@ -255,7 +290,7 @@ def check_choice(
                 "Contact the store to change your answer.",
             )
         ]
-    if now >= state.link_expires_at:
+    if current == LinkState.EXPIRED:
         return [
             Problem(
                 "token",
@@ -264,7 +299,7 @@ def check_choice(
                 "Contact the store to choose what happens to the item.",
             )
         ]
-    if state.status == ShortageStatus.RESTORED:
+    if current == LinkState.RESTORED:
         return [
             Problem(
                 "token",
@@ -273,7 +308,7 @@ def check_choice(
                 "nothing to choose.",
             )
         ]
-    if state.status != ShortageStatus.OPEN:
+    if current == LinkState.ENDED:
         return [
             Problem(
                 "token",
@@ -282,6 +317,13 @@ def check_choice(
                 "or removed from the order).",
             )
         ]
+    return []
+
+
+def choice_problems(
+    state: ShortageState, *, choice: str, alternative_id: str | None
+) -> list[Problem]:
+    """What is wrong with the answer itself, on a link that takes one."""
     if choice not in {c.value for c in Choice}:
         return [
             Problem(
@@ -332,8 +374,48 @@ class OfferedAlternative:
     price: Decimal
 
 
+def shortage_subject(*, words: Words, item_name: str) -> str:
+    """The notice's subject, also the heading of the choice page."""
+    return words.gettext("We are sorry: %(item)s is not in stock") % {"item": item_name}
+
+
+def shortage_apology(
+    *, words: Words, item_name: str, quantity_short: int, quantity_ordered: int
+) -> str:
+    """What is missing, with the apology (the notice's and the page's first words)."""
+    if quantity_short >= quantity_ordered:
+        missing = words.gettext(
+            "We are sorry: %(item)s from your order turned out not to be in stock."
+        ) % {"item": item_name}
+    else:
+        missing = words.ngettext(
+            "We are sorry: %(item)s from your order turned out not to be in stock; "
+            "%(count)s of the %(ordered)s you ordered is missing.",
+            "We are sorry: %(item)s from your order turned out not to be in stock; "
+            "%(count)s of the %(ordered)s you ordered are missing.",
+            quantity_short,
+        ) % {"item": item_name, "count": quantity_short, "ordered": quantity_ordered}
+    return (
+        missing
+        + " "
+        + words.gettext(
+            "We would rather tell you now than let your order wait without a word."
+        )
+    )
+
+
+def restock_sentence(*, words: Words, estimate: date | None) -> str:
+    """When the item should be back, as honestly as the store knows it."""
+    if estimate is None:
+        return words.gettext("We do not know yet when it will be back in stock.")
+    return words.gettext("We expect it back in stock by %(date)s.") % {
+        "date": words.date(estimate)
+    }
+
+
 def shortage_message(
     *,
+    words: Words,
     item_name: str,
     quantity_short: int,
     quantity_ordered: int,
@@ -341,53 +423,66 @@ def shortage_message(
     estimate: date | None,
     alternatives: list[OfferedAlternative],
     link: str,
-    format_money: Callable[[Decimal, str], str],
 ) -> tuple[str, str]:
-    """Subject and text of the notice that tells a customer an item is short.
-
-    ``format_money(amount, currency)`` prints a price (in the currency's own minor
-    unit: the caller knows it).
-    """
-    subject = f"We are sorry: {item_name} is not in stock"
-    missing = (
-        "it is"
-        if quantity_short >= quantity_ordered
-        else f"{quantity_short} of the {quantity_ordered} you ordered are"
-    )
+    """Subject and text of the notice that tells a customer an item is short, in
+    the language of ``words`` (prices in the currency's own minor unit)."""
     paragraphs = [
-        f"We are sorry: {item_name} from your order turned out not to be in stock; "
-        f"{missing} missing. We would rather tell you now than let your order wait "
-        "without a word."
+        shortage_apology(
+            words=words,
+            item_name=item_name,
+            quantity_short=quantity_short,
+            quantity_ordered=quantity_ordered,
+        ),
+        restock_sentence(words=words, estimate=estimate),
     ]
-    if estimate is not None:
-        paragraphs.append(f"We expect it back in stock by {estimate:%d %B %Y}.")
-    else:
-        paragraphs.append("We do not know yet when it will be back in stock.")
-    options = ["wait for it"]
-    if alternatives:
-        options.append("switch to an alternative")
-    options.append("cancel the item")
-    paragraphs.append("You can " + ", ".join(options[:-1]) + " or " + options[-1] + ".")
     if alternatives:
         paragraphs.append(
-            "Alternatives in stock now:\n"
-            + "\n".join(
-                f"- {a.name}: {format_money(a.price, currency)}" for a in alternatives
+            words.gettext(
+                "You can wait for it, switch to an alternative or cancel the item."
             )
         )
-    if link:
-        paragraphs.append(f"Tell us what you prefer here: {link}")
+        paragraphs.append(
+            "\n".join(
+                [
+                    words.gettext("Alternatives in stock now:"),
+                    *(
+                        words.gettext("- %(name)s: %(price)s")
+                        % {"name": a.name, "price": words.money(a.price, currency)}
+                        for a in alternatives
+                    ),
+                ]
+            )
+        )
     else:
-        paragraphs.append("Reply to this message to tell us what you prefer.")
-    return subject, "\n\n".join(paragraphs)
+        paragraphs.append(words.gettext("You can wait for it or cancel the item."))
+    if link:
+        paragraphs.append(
+            words.gettext("Tell us what you prefer here: %(link)s") % {"link": link}
+        )
+    else:
+        paragraphs.append(
+            words.gettext("Reply to this message to tell us what you prefer.")
+        )
+    return shortage_subject(words=words, item_name=item_name), "\n\n".join(paragraphs)
 
 
-def restored_message(*, item_name: str) -> tuple[str, str]:
-    """Subject and text of the good news: the item is back, the order on track."""
+def restored_sentence(*, words: Words, item_name: str) -> str:
+    """The good news: the item is back and the order on track."""
     return (
-        f"Good news: {item_name} is back in stock",
-        f"Good news: {item_name} is back in stock and your order is back on track. "
-        "There is nothing you need to do.",
+        words.gettext(
+            "Good news: %(item)s is back in stock and your order is back on track."
+        )
+        % {"item": item_name}
+        + " "
+        + words.gettext("There is nothing you need to do.")
+    )
+
+
+def restored_message(*, words: Words, item_name: str) -> tuple[str, str]:
+    """Subject and text of the good news, in the language of ``words``."""
+    return (
+        words.gettext("Good news: %(item)s is back in stock") % {"item": item_name},
+        restored_sentence(words=words, item_name=item_name),
     )
 
 

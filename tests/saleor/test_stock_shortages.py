@@ -2,7 +2,7 @@
 creation, one notice per shortage per line, good news when stock returns, real
 alternatives, and hooks that never break Saleor's order flow."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import graphene
 import pytest
@@ -29,6 +29,7 @@ from shortage_support import (
 
 from saleor_cs_plugin import shortages, tasks
 from saleor_cs_plugin.apps import SWEEP_STOCK_SHORTAGES_BEAT_ENTRY
+from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType
 from saleor_cs_plugin.domain.shortages import ShortageStatus
 from saleor_cs_plugin.models import Notice, StockShortage
@@ -89,11 +90,100 @@ def test_sweep_finds_a_stock_lowered_below_its_allocations(
     assert notice.is_essential is True
     assert notice.context["subject"] == f"We are sorry: {item_name(line)} is not in stock"
     token = notice.context["data"]["choiceToken"]
-    assert notice.context["action_url"] == f"{STOREFRONT}/stock-shortage?token={token}"
+    # the plugin's own page, served by Saleor (PUBLIC_URL of Saleor's test settings)
+    link = (
+        f"https://example.com/plugins/channel/{order_with_lines.channel.slug}/"
+        f"{PLUGIN_ID}/stock-shortage/?token={token}"
+    )
+    assert notice.context["action_url"] == link
+    assert notice.context["language"] == "en"
     assert notice.context["data"]["quantityShort"] == 1
     assert notice.context["data"]["restockEstimate"] is None
-    assert "1 of the 2 you ordered are missing" in notice.context["message"]
+    assert notice.context["message"] == (
+        f"We are sorry: {item_name(line)} from your order turned out not to be in "
+        "stock; 1 of the 2 you ordered is missing. We would rather tell you now than "
+        "let your order wait without a word.\n\n"
+        "We do not know yet when it will be back in stock.\n\n"
+        "You can wait for it or cancel the item.\n\n"
+        f"Tell us what you prefer here: {link}"
+    )
     assert notice.context["order_number"] == str(order_with_lines.number)
+
+
+def test_a_storefront_that_serves_the_choice_page_gets_the_link(
+    plugin_configuration, order_with_lines
+):
+    # given a channel whose storefront serves its own stock-shortage page
+    plugin_configuration(**shortage_settings(storefront_pages="stock shortage"))
+    set_stock(short_line(order_with_lines), 0)
+
+    # when
+    run_sweep()
+
+    # then the link opens the storefront's page, as it did before the plugin had one
+    (notice,) = shortage_notices()
+    token = notice.context["data"]["choiceToken"]
+    link = f"{STOREFRONT}/stock-shortage?token={token}"
+    assert notice.context["action_url"] == link
+    assert notice.context["message"].endswith(f"Tell us what you prefer here: {link}")
+
+
+def test_a_polish_order_hears_of_the_shortage_and_the_good_news_in_polish(
+    plugin_configuration, order_with_lines, customer_user
+):
+    # given an order placed in French (which the plugin does not speak) by a
+    # customer whose account is Polish, in a German channel
+    order_with_lines.language_code = "fr"
+    order_with_lines.save(update_fields=["language_code"])
+    customer_user.language_code = "pl"
+    customer_user.save(update_fields=["language_code"])
+    plugin_configuration(**shortage_settings(language="de"))
+    line = short_line(order_with_lines)
+    name = item_name(line)
+    set_stock(line, 0)
+
+    # when the item runs short, then comes back
+    run_sweep()
+    set_stock(line, 2)
+    run_sweep()
+
+    # then both notices are in Polish
+    (short,) = shortage_notices()
+    (restored,) = shortage_notices(NoticeType.STOCK_RESTORED)
+    assert (short.context["language"], restored.context["language"]) == ("pl", "pl")
+    assert short.context["subject"] == f"Przepraszamy: {name} – brak w magazynie"
+    assert short.context["message"].split("\n\n")[:3] == [
+        f"Przepraszamy: okazało się, że pozycji {name} z Twojego zamówienia nie ma w "
+        "magazynie. Wolimy powiedzieć Ci o tym teraz, niż pozwolić, by zamówienie "
+        "czekało bez słowa wyjaśnienia.",
+        "Nie wiemy jeszcze, kiedy produkt wróci do magazynu.",
+        "Możesz poczekać na produkt lub anulować tę pozycję.",
+    ]
+    assert restored.context["subject"] == f"Dobra wiadomość: {name} – znów w magazynie"
+    assert restored.context["message"] == (
+        f"Dobra wiadomość: pozycja {name} jest znów w magazynie, a Twoje zamówienie "
+        "jest realizowane zgodnie z planem. Nie musisz nic robić."
+    )
+
+
+def test_an_order_in_a_language_the_plugin_does_not_speak_gets_the_channels(
+    plugin_configuration, order_with_lines
+):
+    order_with_lines.language_code = "fr"
+    order_with_lines.save(update_fields=["language_code"])
+    order_with_lines.user.language_code = "fr"
+    order_with_lines.user.save(update_fields=["language_code"])
+    plugin_configuration(**shortage_settings(language="de"))
+    line = short_line(order_with_lines)
+    set_stock(line, 0)
+
+    run_sweep()
+
+    (notice,) = shortage_notices()
+    assert notice.context["language"] == "de"
+    assert notice.context["subject"] == (
+        f"Es tut uns leid: {item_name(line)} ist nicht vorrätig"
+    )
 
 
 def test_a_second_sweep_sends_no_second_notice(
@@ -248,7 +338,7 @@ def test_nothing_is_recorded_where_the_plugin_is_off(plugin_configuration, order
 def test_restock_estimate_from_variant_metadata(plugin_configuration, order_with_lines):
     plugin_configuration(**shortage_settings())
     line = short_line(order_with_lines)
-    estimate = timezone.now().date() + timedelta(days=10)
+    estimate = date(2040, 12, 1)
     line.variant.store_value_in_private_metadata(
         {shortages.RESTOCK_METADATA_KEY: estimate.isoformat()}
     )
@@ -260,7 +350,8 @@ def test_restock_estimate_from_variant_metadata(plugin_configuration, order_with
     (notice,) = shortage_notices()
     assert StockShortage.objects.get().restock_estimate == estimate
     assert notice.context["data"]["restockEstimate"] == estimate.isoformat()
-    assert f"We expect it back in stock by {estimate:%d %B %Y}." in notice.context["message"]
+    # a long date in the order's language (English, as Babel writes it)
+    assert "We expect it back in stock by December 1, 2040." in notice.context["message"]
 
 
 def test_alternatives_are_real_ranked_and_bounded(
@@ -328,9 +419,9 @@ def test_alternatives_are_real_ranked_and_bounded(
         "currency": "USD",
     }
     assert (
-        f"Alternatives in stock now:\n- {line.variant.product.name} (Big): 24.00 USD"
-        "\n- Near: 19.00 USD"
-        "\n- Far: 16.00 USD" in notice.context["message"]
+        f"Alternatives in stock now:\n- {line.variant.product.name} (Big): $24.00"
+        "\n- Near: $19.00"
+        "\n- Far: $16.00" in notice.context["message"]
     )
 
 
@@ -648,7 +739,7 @@ def test_a_variant_known_by_a_stand_in_name_is_named_by_its_sku_or_not_at_all(
     )
     assert notice.context["data"]["item"] == "Apple Juice (JUICE-1L)"
     assert notice.context["data"]["alternatives"][0]["name"] == "Apple Juice (JUICE-2L)"
-    assert "- Apple Juice (JUICE-2L): 4.50 USD" in notice.context["message"]
+    assert "- Apple Juice (JUICE-2L): $4.50" in notice.context["message"]
     for notice in shortage_notices():
         assert "UHJvZHVjdFZhcmlhbnQ6" not in notice.context["message"]
 
@@ -686,7 +777,7 @@ def test_alternatives_prices_use_the_currencys_minor_unit(
     # then
     (notice,) = shortage_notices()
     assert (
-        f"Alternatives in stock now:\n- {product_in_channel_JPY.name} (Big): 1,100 JPY"
+        f"Alternatives in stock now:\n- {product_in_channel_JPY.name} (Big): ¥1,100"
         in notice.context["message"]
     )
     assert notice.context["data"]["alternatives"] == [

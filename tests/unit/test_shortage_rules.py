@@ -12,6 +12,7 @@ from saleor_cs_plugin.domain.shortages import (
     Choice,
     ItemSnapshot,
     LineSnapshot,
+    LinkState,
     OfferedAlternative,
     OpenShortage,
     ShortageState,
@@ -20,8 +21,11 @@ from saleor_cs_plugin.domain.shortages import (
     Step,
     check_choice,
     choice_alert_title,
+    choice_problems,
     choice_note,
     line_shortage,
+    link_problems,
+    link_state,
     next_step,
     price_band,
     rank_alternatives,
@@ -34,14 +38,6 @@ from saleor_cs_plugin.domain.shortages import (
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-# Minor unit digits of a few currencies, as the caller's formatter knows them.
-DIGITS = {"USD": 2, "JPY": 0, "KWD": 3}
-
-
-def _money(amount, currency):
-    return f"{amount:.{DIGITS[currency]}f} {currency}"
-
-
 def _allocation(line, days_ago, quantity):
     return AllocationSnapshot(line, NOW - timedelta(days=days_ago), quantity)
 
@@ -315,6 +311,39 @@ def test_check_choice(state, choice, alternative, expected):
     assert [(p.field, p.code) for p in problems] == expected
 
 
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (_state(), LinkState.OPEN),
+        (_state(chosen_at=NOW - DAY), LinkState.ANSWERED),
+        # an answer given is told before expiry and what became of the shortage
+        (_state(chosen_at=NOW - DAY, link_expires_at=NOW), LinkState.ANSWERED),
+        (_state(link_expires_at=NOW), LinkState.EXPIRED),
+        (_state(link_expires_at=NOW + timedelta(seconds=1)), LinkState.OPEN),
+        (
+            _state(link_expires_at=NOW, status=ShortageStatus.RESTORED),
+            LinkState.EXPIRED,
+        ),
+        (_state(status=ShortageStatus.RESTORED), LinkState.RESTORED),
+        (_state(status=ShortageStatus.CLOSED), LinkState.ENDED),
+    ],
+)
+def test_link_state(state, expected):
+    assert link_state(state, now=NOW) == expected
+
+
+def test_a_link_that_takes_no_answer_is_told_before_the_answer_is_checked():
+    # the answer is wrong too, but the link is what stops it
+    state = _state(chosen_at=NOW - DAY)
+    assert [p.code for p in link_problems(state, now=NOW)] == ["ALREADY_USED"]
+    assert [p.code for p in check_choice(state, choice="refund", alternative_id=None, now=NOW)] == [
+        "ALREADY_USED"
+    ]
+    assert [p.field for p in choice_problems(_state(), choice="refund", alternative_id=None)] == [
+        "choice"
+    ]
+
+
 def test_expired_link_says_when_it_expired():
     (problem,) = check_choice(
         _state(link_expires_at=datetime(2026, 11, 20, 8, 30, tzinfo=UTC)),
@@ -336,8 +365,9 @@ def test_unoffered_alternative_lists_the_offered_ones():
     )
 
 
-def test_shortage_message_apologises_estimates_and_offers_options():
+def test_shortage_message_apologises_estimates_and_offers_options(english):
     subject, message = shortage_message(
+        words=english,
         item_name="Mug (Blue)",
         quantity_short=1,
         quantity_ordered=3,
@@ -345,23 +375,23 @@ def test_shortage_message_apologises_estimates_and_offers_options():
         estimate=date(2026, 12, 1),
         alternatives=[OfferedAlternative("Mug (Red)", Decimal("9.5"))],
         link="https://shop.example.com/stock-shortage?token=abc",
-        format_money=_money,
     )
     assert subject == "We are sorry: Mug (Blue) is not in stock"
     assert message == (
         "We are sorry: Mug (Blue) from your order turned out not to be in stock; "
-        "1 of the 3 you ordered are missing. We would rather tell you now than let "
+        "1 of the 3 you ordered is missing. We would rather tell you now than let "
         "your order wait without a word.\n\n"
-        "We expect it back in stock by 01 December 2026.\n\n"
+        "We expect it back in stock by December 1, 2026.\n\n"
         "You can wait for it, switch to an alternative or cancel the item.\n\n"
-        "Alternatives in stock now:\n- Mug (Red): 9.50 USD\n\n"
+        "Alternatives in stock now:\n- Mug (Red): $9.50\n\n"
         "Tell us what you prefer here: "
         "https://shop.example.com/stock-shortage?token=abc"
     )
 
 
-def test_shortage_message_without_estimate_alternatives_or_link():
+def test_shortage_message_without_estimate_alternatives_or_link(english):
     _, message = shortage_message(
+        words=english,
         item_name="Mug",
         quantity_short=2,
         quantity_ordered=2,
@@ -369,28 +399,100 @@ def test_shortage_message_without_estimate_alternatives_or_link():
         estimate=None,
         alternatives=[],
         link="",
-        format_money=_money,
     )
-    assert message.split("\n\n")[1:] == [
+    assert message.split("\n\n") == [
+        "We are sorry: Mug from your order turned out not to be in stock. We would "
+        "rather tell you now than let your order wait without a word.",
         "We do not know yet when it will be back in stock.",
         "You can wait for it or cancel the item.",
         "Reply to this message to tell us what you prefer.",
     ]
-    assert "it is missing" in message
+
+
+@pytest.mark.parametrize(
+    ("quantity_short", "quantity_ordered", "expected"),
+    [
+        (1, 3, "1 of the 3 you ordered is missing."),
+        (2, 3, "2 of the 3 you ordered are missing."),
+    ],
+)
+def test_a_partial_shortage_says_how_many_are_missing(
+    english, quantity_short, quantity_ordered, expected
+):
+    _, message = shortage_message(
+        words=english,
+        item_name="Mug",
+        quantity_short=quantity_short,
+        quantity_ordered=quantity_ordered,
+        currency="USD",
+        estimate=None,
+        alternatives=[],
+        link="",
+    )
+    assert message.startswith(
+        "We are sorry: Mug from your order turned out not to be in stock; " + expected
+    )
+
+
+def test_shortage_message_in_polish(polish):
+    subject, message = shortage_message(
+        words=polish,
+        item_name="Kubek (Niebieski)",
+        quantity_short=2,
+        quantity_ordered=5,
+        currency="PLN",
+        estimate=date(2026, 12, 1),
+        alternatives=[OfferedAlternative("Kubek (Czerwony)", Decimal("1234.5"))],
+        link="https://shop.example.com/stock-shortage?token=abc",
+    )
+    assert subject == "Przepraszamy: Kubek (Niebieski) – brak w magazynie"
+    assert message == (
+        "Przepraszamy: okazało się, że w magazynie brakuje pozycji Kubek (Niebieski) "
+        "z Twojego zamówienia – 2 z 5 zamówionych sztuk. Wolimy powiedzieć Ci o tym "
+        "teraz, niż pozwolić, by zamówienie czekało bez słowa wyjaśnienia.\n\n"
+        "Spodziewamy się, że produkt wróci do magazynu do 1 grudnia 2026.\n\n"
+        "Możesz poczekać na produkt, zamienić go na inny lub anulować tę pozycję.\n\n"
+        "Zamienniki dostępne teraz w magazynie:\n- Kubek (Czerwony): 1\xa0234,50\xa0zł"
+        "\n\nDaj nam znać, co wybierasz: "
+        "https://shop.example.com/stock-shortage?token=abc"
+    )
+
+
+def test_shortage_message_in_german(german):
+    subject, message = shortage_message(
+        words=german,
+        item_name="Tasse",
+        quantity_short=1,
+        quantity_ordered=1,
+        currency="EUR",
+        estimate=None,
+        alternatives=[],
+        link="",
+    )
+    assert subject == "Es tut uns leid: Tasse ist nicht vorrätig"
+    assert message.split("\n\n") == [
+        "Es tut uns leid: Tasse aus Ihrer Bestellung ist doch nicht vorrätig. Wir "
+        "sagen es Ihnen lieber jetzt, als Ihre Bestellung ohne ein Wort warten zu "
+        "lassen.",
+        "Wir wissen noch nicht, wann der Artikel wieder vorrätig ist.",
+        "Sie können darauf warten oder den Artikel stornieren.",
+        "Antworten Sie auf diese Nachricht, um uns mitzuteilen, was Ihnen lieber ist.",
+    ]
 
 
 @pytest.mark.parametrize(
     ("currency", "prices", "expected"),
     [
-        ("JPY", ["1997", "2480.000"], ["- Tea (Green): 1997 JPY", "- Tea (Black): 2480 JPY"]),
-        ("USD", ["19.9", "24.000"], ["- Tea (Green): 19.90 USD", "- Tea (Black): 24.00 USD"]),
-        ("KWD", ["1.5", "2.125"], ["- Tea (Green): 1.500 KWD", "- Tea (Black): 2.125 KWD"]),
+        ("JPY", ["1997", "2480.000"], ["- Tea (Green): ¥1,997", "- Tea (Black): ¥2,480"]),
+        ("USD", ["19.9", "24.005"], ["- Tea (Green): $19.90", "- Tea (Black): $24.01"]),
+        ("KWD", ["1.5", "2.125"], ["- Tea (Green): KWD1.500", "- Tea (Black): KWD2.125"]),
     ],
 )
-def test_alternatives_prices_are_printed_by_the_callers_formatter(
-    currency, prices, expected
+def test_alternatives_prices_use_the_currencys_minor_unit(
+    english, currency, prices, expected
 ):
     _, message = shortage_message(
+        words=english,
         item_name="Tea (White)",
         quantity_short=1,
         quantity_ordered=1,
@@ -401,7 +503,6 @@ def test_alternatives_prices_are_printed_by_the_callers_formatter(
             OfferedAlternative("Tea (Black)", Decimal(prices[1])),
         ],
         link="",
-        format_money=_money,
     )
     assert message.split("\n\n")[3] == "Alternatives in stock now:\n" + "\n".join(
         expected
@@ -444,11 +545,21 @@ def test_choice_note(choice, expected):
     assert choice_note(item_name="Mug", choice=choice, alternative_name="Cup") == expected
 
 
-def test_restored_message():
-    assert restored_message(item_name="Mug") == (
+def test_restored_message(english, polish, german):
+    assert restored_message(words=english, item_name="Mug") == (
         "Good news: Mug is back in stock",
         "Good news: Mug is back in stock and your order is back on track. There is "
         "nothing you need to do.",
+    )
+    assert restored_message(words=polish, item_name="Kubek") == (
+        "Dobra wiadomość: Kubek – znów w magazynie",
+        "Dobra wiadomość: pozycja Kubek jest znów w magazynie, a Twoje zamówienie "
+        "jest realizowane zgodnie z planem. Nie musisz nic robić.",
+    )
+    assert restored_message(words=german, item_name="Tasse") == (
+        "Gute Nachricht: Tasse ist wieder vorrätig",
+        "Gute Nachricht: Tasse ist wieder vorrätig, und Ihre Bestellung läuft wieder "
+        "planmäßig. Sie müssen nichts weiter tun.",
     )
 
 

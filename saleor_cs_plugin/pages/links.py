@@ -1,0 +1,38 @@
+"""Where the links in customer messages point: the plugin's own page, served by
+Saleor, or the storefront's page of the same name when the channel says its
+storefront serves it (the ``storefront_pages`` setting)."""
+
+from urllib.parse import quote
+
+from django.urls import reverse
+from saleor.core.utils import build_absolute_uri
+
+from ..config import PLUGIN_ID, ChannelSettings
+
+# Internal page name -> the last part of its path, on the storefront as here.
+PAGE_PATHS = {"stock_shortage": "stock-shortage"}
+
+
+def plugin_page_path(page: str, *, channel_slug: str) -> str:
+    """The path of one of the plugin's pages in a channel (no query)."""
+    base = reverse(
+        "plugins-per-channel",
+        kwargs={"channel_slug": channel_slug, "plugin_id": PLUGIN_ID},
+    )
+    return f"{base}{PAGE_PATHS[page]}/"
+
+
+def page_link(
+    page: str, *, channel_slug: str, token: str, settings: ChannelSettings
+) -> str:
+    """The absolute link to ``page`` ("stock_shortage") opening with ``token``."""
+    # Signed tokens are URL-safe already; quoting only guards against a change.
+    query = f"token={quote(token, safe=':')}"
+    if page in _storefront_pages(settings):
+        return f"{settings.storefront_url}/{PAGE_PATHS[page]}?{query}"
+    return build_absolute_uri(f"{plugin_page_path(page, channel_slug=channel_slug)}?{query}")
+
+
+def _storefront_pages(settings: ChannelSettings) -> frozenset[str]:
+    # Until the setting exists, every link opens the plugin's page.
+    return getattr(settings, "storefront_pages", frozenset())
