@@ -18,6 +18,7 @@ from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 from saleor.plugins.error_codes import PluginErrorCode
 
 from . import config, tasks
+from .pages import routes
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,14 @@ class CustomerServicePlugin(BasePlugin):
                     for name, message in error.labelled.items()
                 }
             ) from error
+
+    def webhook(self, request, path, previous_value, **kwargs):
+        """The plugin's pages for customers (``pages.routes``), per channel."""
+        if not self.active or self.channel is None:
+            return previous_value
+        return routes.respond(
+            request, path, channel=self.channel, configuration=self.configuration
+        )
 
     # Saleor calls these after the transaction that changed the order commits.
 

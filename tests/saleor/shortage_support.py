@@ -1,7 +1,9 @@
 """Set-up shared by the stock-shortage tests: real Saleor products, stocks and
 listings, built with Saleor's models as its own fixtures build them."""
 
+import re
 from decimal import Decimal
+from html.parser import HTMLParser
 
 from django.utils import timezone
 from saleor.plugins.models import PluginConfiguration
@@ -14,6 +16,7 @@ from saleor.product.models import (
 from saleor.warehouse.models import Stock
 
 from saleor_cs_plugin import shortages
+from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.domain import items
 from saleor_cs_plugin.domain.notices import NoticeType
 from saleor_cs_plugin.models import Notice
@@ -122,3 +125,59 @@ def run_sweep():
     now = timezone.now()
     review = shortages.sweep(now)
     return review.notice_ids + shortages.compose_notices(review.shortage_ids, now)
+
+
+def page_path(channel, page="stock-shortage"):
+    """The path of one of the plugin's pages in ``channel``, as Saleor routes it."""
+    return f"/plugins/channel/{channel.slug}/{PLUGIN_ID}/{page}/"
+
+
+class _Page(HTMLParser):
+    """The text of every element with an id, the attributes of every input, and
+    the page's name (``data-page``), as a customer's browser would show them."""
+
+    VOID = {"input", "br", "meta", "link", "img", "hr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.texts: dict[str, str] = {}
+        self.inputs: list[dict] = []
+        self.attributes: dict[str, dict] = {}
+        self._open: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        element_id = attributes.get("id")
+        if element_id:
+            self.attributes[element_id] = attributes
+        if tag == "input":
+            self.inputs.append(attributes)
+        if tag == "br":
+            self._add(" ")
+        if tag not in self.VOID:
+            self._open.append((tag, element_id))
+            if element_id:
+                self.texts[element_id] = ""
+
+    def handle_endtag(self, tag):
+        while self._open:
+            open_tag, _ = self._open.pop()
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data):
+        self._add(data)
+
+    def _add(self, data):
+        for _, element_id in self._open:
+            if element_id:
+                self.texts[element_id] += data
+
+
+def read_page(response):
+    """``(page name, {element id: text}, inputs)`` of an HTML response; texts have
+    their white space folded, as a browser shows them."""
+    page = _Page()
+    page.feed(response.content.decode())
+    texts = {key: re.sub(r"\s+", " ", text).strip() for key, text in page.texts.items()}
+    return page.attributes["page"]["data-page"], texts, page.inputs
