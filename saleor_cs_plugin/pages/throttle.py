@@ -1,9 +1,15 @@
 """Slowing down a burst of bad links from one address.
 
 A choice token is signed with the store's secret key, so it cannot be guessed; the
-throttle keeps someone who tries anyway (or a script replaying cut links) from
-costing the store more than a signature check per request. Only bad tokens count
-(changed, cut short, signed elsewhere, missing): an expired or used link is genuine.
+throttle slows down whoever tries anyway (or a script replaying altered links):
+after a burst, its requests are answered before any token is read. Only bad tokens
+count (changed, cut short, signed elsewhere, of another channel, missing): an
+expired or used link is genuine.
+
+The client address is Saleor's (``saleor.core.utils.get_client_ip``): the first
+valid address of X-Forwarded-For, else the connection's. Behind a proxy that
+appends to that header a client can still put any address first, so the throttle
+is a brake on bursts, not the protection: the signature is.
 
 Counts live in Django's cache (``django.core.cache.cache``, Saleor's CACHE_URL), in
 one-minute buckets per client address, so the window rolls a minute at a time.

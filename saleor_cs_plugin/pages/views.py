@@ -29,7 +29,6 @@ from ..domain.shortages import (
     restock_sentence,
     restored_sentence,
     shortage_apology,
-    shortage_subject,
 )
 from ..language import activated, choose, for_order, words_for
 from ..tasks import schedule_delivery
@@ -231,7 +230,6 @@ def _choice_form(
         language=language,
         status=status,
         context={
-            "heading": shortage_subject(words=words, item_name=link.item_name),
             "item_name": link.item_name,
             "order_number": str(shortage.order.number),
             "apology": shortage_apology(

@@ -136,7 +136,7 @@ def test_the_page_shows_the_item_the_estimate_and_the_alternatives(
     assert page == "choice"
     assert '<html lang="en">' in response.content.decode()
     assert texts["store-name"] == STORE_NAME
-    assert texts["page"].startswith(f"We are sorry: {name} is not in stock ")
+    assert texts["page"].startswith("An item in your order is out of stock Item: ")
     assert texts["item"] == f"Item: {name}, in order {order_with_lines.number}."
     assert texts["apology"] == (
         f"We are sorry: {name} from your order turned out not to be in stock. We "
@@ -729,6 +729,9 @@ def test_a_polish_order_gets_its_notice_and_page_in_polish(
     assert response["Content-Language"] == "pl"
     assert '<html lang="pl">' in response.content.decode()
     _, texts, _ = read_page(response)
+    assert texts["page"].startswith(
+        "Produkt z Twojego zamówienia jest niedostępny w magazynie Pozycja: "
+    )
     assert texts["item"] == f"Pozycja: {name}, w zamówieniu {order_with_lines.number}."
     assert texts["estimate"] == (
         "Spodziewamy się, że produkt wróci do magazynu do 1 grudnia 2040."
