@@ -19,11 +19,12 @@ from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
 from saleor.core.utils.promo_code import promo_code_is_gift_card
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 
-from . import fetch
-from .config import CouponSettings
+from . import fetch, language
+from .config import ChannelSettings, CouponSettings
 from .domain import coupons as rules
 from .domain.coupons import Diagnosis, Reason
 from .domain.history import Actor, ContactChannel, EntryType
+from .domain.words import Words
 from .models import (
     CheckoutCouponWatch,
     CouponFailure,
@@ -40,9 +41,9 @@ HONORED_CODE_KEY = "saleor_cs_honored_code"
 # The longest code Saleor holds (a voucher's; gift card codes are shorter): a longer
 # one can be no store's code, and is refused before it is checked or recorded.
 CODE_MAX_LENGTH = VoucherCode._meta.get_field("code").max_length
-# The plugin's messages are written in English, amounts with English separators.
+# format_money's amounts (notes and messages not yet in the customer's language):
+# English separators, the currency's own minor unit, then its ISO code: "1,997 JPY".
 MONEY_LOCALE = "en"
-# The amount in the currency's own minor unit, then its ISO code: "1,997 JPY".
 MONEY_PATTERN = "#,##0.00 ¤¤"
 
 
@@ -91,12 +92,31 @@ class CheckoutContext:
     checkout_info: object
     lines: list
     facts: rules.CheckoutFacts
-    settings: object  # ChannelSettings
+    settings: ChannelSettings
     is_plugin_active: bool
+    # The shopper's language: what every message about the checkout is written in.
+    words: Words
 
 
-def load_checkout(checkout, manager) -> CheckoutContext:
-    """Saleor's view of the checkout (lines, info) and the channel's settings."""
+def shoppers_words(checkout, settings: ChannelSettings,
+                   requested: str | None = None) -> Words:
+    """The language of messages about ``checkout``: ``requested`` (a GraphQL
+    ``languageCode``) if the plugin speaks it, else the checkout's, its shopper's,
+    then the channel's."""
+    chosen = language.for_checkout(
+        checkout, default=settings.language, also=settings.written_languages
+    )
+    if requested:
+        chosen = language.choose(
+            requested, default=chosen, also=settings.written_languages
+        )
+    return language.words_for(chosen)
+
+
+def load_checkout(checkout, manager, *, requested_language: str | None = None
+                  ) -> CheckoutContext:
+    """Saleor's view of the checkout (lines, info), the channel's settings and the
+    shopper's language."""
     lines, _ = fetch_checkout_lines(checkout)
     checkout_info = fetch_checkout_info(checkout, lines, manager)
     plugin = fetch.channel_plugin(checkout.channel_id)
@@ -107,12 +127,13 @@ def load_checkout(checkout, manager) -> CheckoutContext:
         facts=fetch.checkout_facts(checkout_info, lines),
         settings=plugin.settings,
         is_plugin_active=plugin.is_active,
+        words=shoppers_words(checkout, plugin.settings, requested_language),
     )
 
 
-def code_problem(code: str) -> str:
+def code_problem(code: str, *, words: Words) -> str:
     """Why ``code`` (as entered, stripped) is refused before any check, else ""."""
-    return rules.code_length_problem(code, CODE_MAX_LENGTH)
+    return rules.code_problem(code, CODE_MAX_LENGTH, words=words)
 
 
 def rate_limit(checkout_token, client_ip, settings: CouponSettings, now) -> RateLimit | None:
@@ -168,7 +189,16 @@ def check(context: CheckoutContext, code: str, *, client_ip, now, is_staff=False
     code = code.strip()
     limit = rate_limit(checkout.token, client_ip, settings, now)
     if limit is not None:
-        return Answer(Diagnosis(code, None), currency=checkout.currency, rate_limit=limit)
+        return Answer(
+            Diagnosis(code, None),
+            message=rules.rate_limit_message(
+                limit.retry_at,
+                words=context.words,
+                time_zone=context.settings.time_zone,
+            ),
+            currency=checkout.currency,
+            rate_limit=limit,
+        )
     promoted = promoted_codes(checkout.channel_id, now)
     facts = fetch.voucher_facts(
         [code, *promoted], context.checkout_info.channel, context.facts.customer_email
@@ -185,7 +215,7 @@ def check(context: CheckoutContext, code: str, *, client_ip, now, is_staff=False
     answer = Answer(diagnosis, currency=checkout.currency)
     if diagnosis.is_valid:
         return answer
-    answer.message = render_message(diagnosis, context.settings)
+    answer.message = render_message(diagnosis, context.settings, context.words)
     answer.suggestions = rules.rank_alternatives(
         [(facts[c], True) for c in promoted if c in facts and c != diagnosis.code],
         context.facts,
@@ -255,10 +285,12 @@ def honor(context: CheckoutContext, row: PromotedCode, diagnosis: Diagnosis, now
             valid_until=valid_until,
             issued_on=local_today,
         )
-        message = (
-            f"The code {row.code} ended just before you used it, so we honor it: "
-            f"{replacement} gives you the same discount, for you only, until "
-            f"{format_time(valid_until, settings.time_zone)}."
+        message = rules.honored_message(
+            row.code,
+            replacement,
+            valid_until,
+            words=context.words,
+            time_zone=settings.time_zone,
         )
         _history(
             context,
@@ -343,19 +375,20 @@ def _history(context: CheckoutContext, entry_type, message, details, now) -> Non
     )
 
 
-def render_message(diagnosis: Diagnosis, settings) -> str:
+def render_message(diagnosis: Diagnosis, settings: ChannelSettings,
+                   words: Words) -> str:
     return rules.message(
         diagnosis,
         settings.coupons.messages,
-        format_money=format_money,
-        format_time=lambda moment: format_time(moment, settings.time_zone),
+        words=words,
+        time_zone=settings.time_zone,
     )
 
 
 def format_money(amount, currency: str) -> str:
-    """An amount as the plugin's messages print it, in the currency's own minor unit
+    """An amount in English with the currency's ISO code, in its own minor unit
     (JPY 0 digits, USD 2, KWD 3), rounded half up as Saleor rounds prices:
-    "1,997 JPY", "70.00 USD", "1.500 KWD"."""
+    "1,997 JPY", "70.00 USD", "1.500 KWD". Customer messages use ``Words.money``."""
     digits = get_currency_precision(currency)
     amount = Decimal(str(amount)).quantize(
         Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP
@@ -367,10 +400,6 @@ def format_money(amount, currency: str) -> str:
         locale=MONEY_LOCALE,
         currency_digits=True,
     ).strip()
-
-
-def format_time(moment: datetime, time_zone: str) -> str:
-    return moment.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 # Codes Saleor drops silently ----------------------------------------------------------
@@ -419,8 +448,9 @@ def watch_checkout(checkout, manager_factory, now) -> None:
     diagnosis = rules.shown_to_shopper(
         diagnosis, is_promoted=watch.code in promoted_codes(checkout.channel_id, now)
     )
-    message = "Your code was removed from the cart. " + render_message(
-        diagnosis, context.settings
+    message = rules.removed_message(
+        render_message(diagnosis, context.settings, context.words),
+        words=context.words,
     )
     updated = CheckoutCouponWatch.objects.filter(pk=watch.pk, code=watch.code).update(
         code="",
@@ -461,7 +491,7 @@ def explain_current_code(checkout, manager, now) -> tuple[Diagnosis, str] | None
         diagnosis,
         is_promoted=checkout.voucher_code in promoted_codes(checkout.channel_id, now),
     )
-    return diagnosis, render_message(diagnosis, context.settings)
+    return diagnosis, render_message(diagnosis, context.settings, context.words)
 
 
 def bound_email_problem(checkout_info) -> str:
@@ -477,4 +507,8 @@ def bound_email_problem(checkout_info) -> str:
         return ""
     code = checkout_info.checkout.voucher_code or ""
     settings = fetch.channel_settings(checkout_info.channel.pk)
-    return render_message(Diagnosis(code, Reason.ISSUED_TO_ANOTHER_SHOPPER), settings)
+    return render_message(
+        Diagnosis(code, Reason.ISSUED_TO_ANOTHER_SHOPPER),
+        settings,
+        shoppers_words(checkout_info.checkout, settings),
+    )

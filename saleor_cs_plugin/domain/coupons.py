@@ -7,11 +7,15 @@ so that a code is valid here exactly when Saleor's ``checkoutAddPromoCode`` acce
 where Saleor answers every failure with one generic error, these rules name the reason.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from string import Template
+from typing import Protocol
+
+from .words import Words, gettext_noop
 
 
 class Reason(StrEnum):
@@ -41,25 +45,61 @@ REVEALING_REASONS = frozenset({Reason.NOT_STARTED, Reason.NOT_IN_CHANNEL})
 # Reasons a promoted code may be honored for within the grace window.
 GRACE_REASONS = frozenset({Reason.EXPIRED, Reason.USAGE_LIMIT_REACHED})
 
+# The built-in message of each reason, in English; shoppers read it in their language
+# (see ``built_in_template``). Placeholders are those of a merchant's message.
 DEFAULT_MESSAGES: dict[Reason, str] = {
-    Reason.UNKNOWN_CODE: "We don't recognise the code $code. Check it for typos.",
-    Reason.INACTIVE: "The code $code is no longer active.",
-    Reason.SINGLE_USE_USED: "The code $code could be used once, and it has been used.",
-    Reason.NOT_IN_CHANNEL: "The code $code can't be used in this store.",
-    Reason.NOT_STARTED: "The code $code can be used from $starts_at.",
-    Reason.EXPIRED: "The code $code expired on $ended_at.",
-    Reason.USAGE_LIMIT_REACHED: "The code $code has been used as many times as it "
-    "could be.",
-    Reason.MINIMUM_SPEND_NOT_MET: "The code $code needs an order of at least "
-    "$minimum_spend; add $shortfall more to use it.",
+    Reason.UNKNOWN_CODE: gettext_noop(
+        "We don't recognise the code $code. Check it for typos."
+    ),
+    Reason.INACTIVE: gettext_noop("The code $code is no longer active."),
+    Reason.SINGLE_USE_USED: gettext_noop(
+        "The code $code could be used once, and it has been used."
+    ),
+    Reason.NOT_IN_CHANNEL: gettext_noop("The code $code can't be used in this store."),
+    Reason.NOT_STARTED: gettext_noop("The code $code can be used from $starts_at."),
+    Reason.EXPIRED: gettext_noop("The code $code expired on $ended_at."),
+    Reason.USAGE_LIMIT_REACHED: gettext_noop(
+        "The code $code has been used as many times as it could be."
+    ),
+    Reason.MINIMUM_SPEND_NOT_MET: gettext_noop(
+        "The code $code needs an order of at least $minimum_spend; add $shortfall "
+        "more to use it."
+    ),
+    # Its plural forms: built_in_template.
     Reason.MINIMUM_QUANTITY_NOT_MET: "The code $code needs at least $minimum_quantity "
     "items; add $missing_quantity more to use it.",
-    Reason.ALREADY_USED_BY_CUSTOMER: "The code $code can be used once per customer, "
-    "and you have used it.",
-    Reason.STAFF_ONLY: "The code $code is for staff only.",
-    Reason.NO_ELIGIBLE_ITEMS: "The code $code applies only to: $eligible.",
-    Reason.SHIPPING_NOT_APPLICABLE: "The code $code takes money off shipping: $cause.",
-    Reason.ISSUED_TO_ANOTHER_SHOPPER: "The code $code was issued to another shopper.",
+    Reason.ALREADY_USED_BY_CUSTOMER: gettext_noop(
+        "The code $code can be used once per customer, and you have used it."
+    ),
+    Reason.STAFF_ONLY: gettext_noop("The code $code is for staff only."),
+    Reason.NO_ELIGIBLE_ITEMS: gettext_noop(
+        "The code $code applies only to: $eligible."
+    ),
+    # A cause the plugin does not know; each known one has its sentence
+    # (SHIPPING_MESSAGES).
+    Reason.SHIPPING_NOT_APPLICABLE: gettext_noop(
+        "The code $code takes money off shipping, but not off this cart's shipping."
+    ),
+    Reason.ISSUED_TO_ANOTHER_SHOPPER: gettext_noop(
+        "The code $code was issued to another shopper."
+    ),
+}
+
+# NO_ELIGIBLE_ITEMS when the voucher names nothing that qualifies.
+NO_NAMED_ITEMS_MESSAGE = gettext_noop("The code $code applies only to selected items.")
+
+# SHIPPING_NOT_APPLICABLE, by cause: one whole sentence each.
+SHIPPING_MESSAGES = {
+    "no_shipping": gettext_noop(
+        "The code $code takes money off shipping: nothing in your cart needs shipping."
+    ),
+    "no_delivery_method": gettext_noop(
+        "The code $code takes money off shipping: choose a delivery method first."
+    ),
+    "country": gettext_noop(
+        "The code $code takes money off shipping: it is not valid for delivery to "
+        "your country."
+    ),
 }
 
 # What a message template may use; each diagnosis fills all of them (some empty).
@@ -79,25 +119,42 @@ MESSAGE_VARIABLES = (
 CODE_PREFIX_SHOWN = 20
 
 
-def code_length_problem(code: str, max_length: int) -> str:
-    """Why ``code`` is refused before any check: it is longer than any code the store
-    can hold (``max_length``, Saleor's limit). Empty when it is not.
+def code_problem(code: str, max_length: int, *, words: Words) -> str:
+    """Why ``code`` (as entered, stripped) is refused before any check: it is empty,
+    or longer than any code the store can hold (``max_length``, Saleor's limit).
+    Empty when it is neither.
 
     The message repeats only the code's beginning: what was pasted may be anything.
     """
+    if not code:
+        return words.gettext("Enter a promo code; it is empty.")
     if len(code) <= max_length:
         return ""
-    return (
-        f"A promo code has at most {max_length} characters; the one entered has "
-        f"{len(code)} (it begins \"{code[:CODE_PREFIX_SHOWN]}…\"). Enter the "
-        "code alone."
-    )
+    return words.ngettext(
+        "A promo code has at most %(limit)s character; the one entered has "
+        "%(length)s (it begins \"%(beginning)s…\"). Enter the code alone.",
+        "A promo code has at most %(limit)s characters; the one entered has "
+        "%(length)s (it begins \"%(beginning)s…\"). Enter the code alone.",
+        max_length,
+    ) % {
+        "limit": max_length,
+        "length": len(code),
+        "beginning": code[:CODE_PREFIX_SHOWN],
+    }
 
 
+# What $cause says in a merchant's message, by cause (also named in the GraphQL
+# schema's description).
 SHIPPING_CAUSES = {
-    "no_shipping": "nothing in your cart needs shipping",
-    "no_delivery_method": "choose a delivery method first",
-    "country": "it is not valid for delivery to your country",
+    # Translators: fills $cause of a merchant's message, such as "The code $code
+    # takes money off shipping: $cause."
+    "no_shipping": gettext_noop("nothing in your cart needs shipping"),
+    # Translators: fills $cause of a merchant's message, such as "The code $code
+    # takes money off shipping: $cause."
+    "no_delivery_method": gettext_noop("choose a delivery method first"),
+    # Translators: fills $cause of a merchant's message, such as "The code $code
+    # takes money off shipping: $cause."
+    "country": gettext_noop("it is not valid for delivery to your country"),
 }
 
 
@@ -325,9 +382,40 @@ def shown_to_shopper(diagnosis: Diagnosis, *, is_promoted: bool) -> Diagnosis:
     return diagnosis
 
 
-def message(diagnosis: Diagnosis, templates: dict[str, str], *,
-            format_money, format_time) -> str:
-    """The customer-facing message, from the channel's template for the reason."""
+def built_in_template(diagnosis: Diagnosis, *, words: Words) -> str:
+    """The plugin's own message of a failed code, in ``words``' language, with the
+    placeholders of a merchant's message."""
+    reason = diagnosis.reason
+    details = diagnosis.details
+    if reason == Reason.MINIMUM_QUANTITY_NOT_MET:
+        return words.ngettext(
+            "The code $code needs at least $minimum_quantity item; add "
+            "$missing_quantity more to use it.",
+            "The code $code needs at least $minimum_quantity items; add "
+            "$missing_quantity more to use it.",
+            int(details.get("minimum_quantity", 0)),
+        )
+    if reason == Reason.NO_ELIGIBLE_ITEMS and not details.get("eligible"):
+        return words.gettext(NO_NAMED_ITEMS_MESSAGE)
+    if reason == Reason.SHIPPING_NOT_APPLICABLE:
+        cause = details.get("cause", "")
+        return words.gettext(SHIPPING_MESSAGES.get(cause, DEFAULT_MESSAGES[reason]))
+    return words.gettext(DEFAULT_MESSAGES[reason])
+
+
+class MerchantText(Protocol):
+    """A merchant's message with its texts in other languages
+    (``config.LocalizedText``)."""
+
+    def for_language(self, language: str) -> str: ...
+
+
+def message(diagnosis: Diagnosis, templates: Mapping[str, MerchantText], *,
+            words: Words, time_zone: str) -> str:
+    """What the shopper reads about a failed code, in ``words``' language: the
+    merchant's message of the reason (``templates``, {reason: text}) in that
+    language, else their default one, else the built-in message; times in
+    ``time_zone``."""
     if diagnosis.reason is None:
         return ""
     details = diagnosis.details
@@ -336,17 +424,53 @@ def message(diagnosis: Diagnosis, templates: dict[str, str], *,
     values["code"] = diagnosis.code
     for name in ("minimum_spend", "shortfall"):
         if name in details:
-            values[name] = format_money(details[name], currency)
+            values[name] = words.money(details[name], currency)
     for name in ("starts_at", "ended_at"):
         if name in details:
-            values[name] = format_time(details[name])
+            values[name] = words.moment(details[name], time_zone)
     for name in ("minimum_quantity", "missing_quantity"):
         if name in details:
             values[name] = str(details[name])
-    values["eligible"] = ", ".join(details.get("eligible", ())) or "selected items"
-    values["cause"] = SHIPPING_CAUSES.get(details.get("cause", ""), "")
-    template = templates.get(diagnosis.reason.value) or DEFAULT_MESSAGES[diagnosis.reason]
+    eligible = list(details.get("eligible", ()))
+    # Translators: fills $eligible of a merchant's message, such as "The code $code
+    # applies only to: $eligible.", when the code names nothing that qualifies.
+    values["eligible"] = words.every(eligible) if eligible else words.gettext(
+        "selected items"
+    )
+    cause = SHIPPING_CAUSES.get(details.get("cause", ""))
+    values["cause"] = words.gettext(cause) if cause else ""
+    merchants = templates.get(diagnosis.reason.value)
+    template = (
+        merchants.for_language(words.language) if merchants is not None else ""
+    ) or built_in_template(diagnosis, words=words)
     return Template(template).safe_substitute(values)
+
+
+def removed_message(explanation: str, *, words: Words) -> str:
+    """A code Saleor took off the cart: that it did, then why (``explanation``)."""
+    return words.gettext("Your code was removed from the cart. %(explanation)s") % {
+        "explanation": explanation
+    }
+
+
+def honored_message(code: str, replacement: str, valid_until: datetime, *,
+                    words: Words, time_zone: str) -> str:
+    """A promoted code that just ended, honored with a replacement."""
+    return words.gettext(
+        "The code %(code)s ended just before you used it, so we honor it: "
+        "%(replacement)s gives you the same discount, for you only, until %(until)s."
+    ) % {
+        "code": code,
+        "replacement": replacement,
+        "until": words.moment(valid_until, time_zone),
+    }
+
+
+def rate_limit_message(retry_at: datetime, *, words: Words, time_zone: str) -> str:
+    """Too many failed codes: when the shopper may try again."""
+    return words.gettext("Too many codes were tried; try again after %(time)s.") % {
+        "time": words.moment(retry_at, time_zone)
+    }
 
 
 def without_grace_limits(voucher: VoucherFacts) -> VoucherFacts:

@@ -53,23 +53,23 @@ def is_discount_staff(info) -> bool:
     )
 
 
-def resolve_coupon_check(_root, info, *, id, code):
+def resolve_coupon_check(_root, info, *, id, code, language_code=None):
     code = (code or "").strip()
-    if not code:
-        raise GraphQLError("code: enter a promo code; it is empty.")
-    problem = coupons.code_problem(code)
-    if problem:
-        raise GraphQLError(f"code: {problem}")
     # The check reads the checkout as Saleor's mutations do, and records a rejection.
     with allow_writer():
         checkout = checkout_from_id(id)
         manager = get_plugin_manager_promise(info.context).get()
-        context = coupons.load_checkout(checkout, manager)
+        context = coupons.load_checkout(
+            checkout, manager, requested_language=language_code
+        )
         if not context.is_plugin_active:
             raise GraphQLError(
                 "id: coupon help is not active in this checkout's channel "
                 f"'{checkout.channel.slug}'."
             )
+        problem = coupons.code_problem(code, words=context.words)
+        if problem:
+            raise GraphQLError(f"code: {problem}")
         answer = coupons.check(
             context,
             code,

@@ -80,7 +80,10 @@ class ServiceCouponDiagnosis(graphene.ObjectType):
     reason = ServiceCouponReasonEnum(description="Why it does not apply; null if it does.")
     message = graphene.String(
         required=True,
-        description="What to tell the shopper (the channel's wording); empty if valid.",
+        description=(
+            "What to tell the shopper, in the checkout's language (or the one "
+            "asked for): the channel's wording, else the plugin's; empty if valid."
+        ),
     )
     details = graphene.Field(
         ServiceCouponDetails,
@@ -116,13 +119,7 @@ class ServiceCouponDiagnosis(graphene.ObjectType):
             code=diagnosis.code,
             is_valid=answer.is_valid,
             reason=diagnosis.reason,
-            message=answer.message
-            or (
-                f"Too many codes were tried; try again after "
-                f"{limit.retry_at:%Y-%m-%d %H:%M} UTC."
-                if limit
-                else ""
-            ),
+            message=answer.message,
             details=ServiceCouponDetails(
                 starts_at=details.get("starts_at"),
                 ended_at=details.get("ended_at"),
@@ -160,7 +157,10 @@ class ServiceCouponHonor(graphene.ObjectType):
         description="The single-use code issued in its place, applied to the checkout.",
     )
     valid_until = DateTime(required=True, description="Until when it can be used.")
-    message = graphene.String(required=True, description="What to tell the shopper.")
+    message = graphene.String(
+        required=True,
+        description="What to tell the shopper, in the checkout's language.",
+    )
 
     class Meta:
         description = (
@@ -172,7 +172,13 @@ class ServiceCouponHonor(graphene.ObjectType):
 class ServiceCouponNotice(graphene.ObjectType):
     code = graphene.String(required=True, description="The code that was removed.")
     reason = ServiceCouponReasonEnum(required=True, description="Why.")
-    message = graphene.String(required=True, description="What to tell the shopper.")
+    message = graphene.String(
+        required=True,
+        description=(
+            "What to tell the shopper, in the checkout's language when the code "
+            "was removed."
+        ),
+    )
     removed_at = DateTime(required=True, description="When it was noticed.")
 
     class Meta:

@@ -1,5 +1,6 @@
-"""Coupon rules: why a code does not apply, what it takes off, what a shopper is told,
-grace for promoted codes that just ended, suggested alternatives, and their settings.
+"""Coupon rules: why a code does not apply, what it takes off, grace for promoted
+codes that just ended, suggested alternatives, and their settings (what a shopper is
+told: test_coupon_messages.py).
 
 The expected answers follow Saleor's voucher checks (``active_in_channel``,
 ``validate_voucher`` and ``get_voucher_discount_for_checkout``).
@@ -17,7 +18,6 @@ from saleor_cs_plugin.config import (
     parse_channel_settings,
 )
 from saleor_cs_plugin.domain.coupons import (
-    CODE_PREFIX_SHOWN,
     ChannelListing,
     CheckoutFacts,
     Diagnosis,
@@ -25,11 +25,9 @@ from saleor_cs_plugin.domain.coupons import (
     Reason,
     VoucherFacts,
     VoucherType,
-    code_length_problem,
     diagnose,
     discount_amount,
     is_within_grace,
-    message,
     rank_alternatives,
     shown_to_shopper,
 )
@@ -608,256 +606,6 @@ def test_shopper_learns_of_unpromoted_codes_only_what_saleor_tells(
     assert shown == Diagnosis("VIP50", expected_reason, expected_details)
 
 
-def _money(amount, currency):
-    return f"{currency} {amount:.2f}"
-
-
-def _time(moment):
-    return moment.strftime("%d %b %Y %H:%M")
-
-
-def _message(diagnosis, templates=None):
-    return message(diagnosis, templates or {}, format_money=_money, format_time=_time)
-
-
-DEFAULT_MESSAGE_CASES = [
-    (
-        Reason.UNKNOWN_CODE,
-        {},
-        "We don't recognise the code SPRING10. Check it for typos.",
-    ),
-    (Reason.INACTIVE, {}, "The code SPRING10 is no longer active."),
-    (
-        Reason.SINGLE_USE_USED,
-        {},
-        "The code SPRING10 could be used once, and it has been used.",
-    ),
-    (Reason.NOT_IN_CHANNEL, {}, "The code SPRING10 can't be used in this store."),
-    (
-        Reason.NOT_STARTED,
-        {"starts_at": NOW + HOUR},
-        "The code SPRING10 can be used from 04 May 2026 13:00.",
-    ),
-    (
-        Reason.EXPIRED,
-        {"ended_at": NOW - HOUR},
-        "The code SPRING10 expired on 04 May 2026 11:00.",
-    ),
-    (
-        Reason.USAGE_LIMIT_REACHED,
-        {"usage_limit": 5},
-        "The code SPRING10 has been used as many times as it could be.",
-    ),
-    (
-        Reason.MINIMUM_SPEND_NOT_MET,
-        {
-            "minimum_spend": Decimal("120"),
-            "shortfall": Decimal("20.5"),
-            "currency": "EUR",
-        },
-        "The code SPRING10 needs an order of at least EUR 120.00; add EUR 20.50 "
-        "more to use it.",
-    ),
-    (
-        Reason.MINIMUM_QUANTITY_NOT_MET,
-        {"minimum_quantity": 5, "missing_quantity": 3},
-        "The code SPRING10 needs at least 5 items; add 3 more to use it.",
-    ),
-    (
-        Reason.ALREADY_USED_BY_CUSTOMER,
-        {},
-        "The code SPRING10 can be used once per customer, and you have used it.",
-    ),
-    (Reason.STAFF_ONLY, {}, "The code SPRING10 is for staff only."),
-    (
-        Reason.NO_ELIGIBLE_ITEMS,
-        {"eligible": ["Red mug", "Blue mug"]},
-        "The code SPRING10 applies only to: Red mug, Blue mug.",
-    ),
-    (
-        Reason.NO_ELIGIBLE_ITEMS,
-        {"eligible": []},
-        "The code SPRING10 applies only to: selected items.",
-    ),
-    (
-        Reason.SHIPPING_NOT_APPLICABLE,
-        {"cause": "no_shipping"},
-        "The code SPRING10 takes money off shipping: nothing in your cart needs "
-        "shipping.",
-    ),
-    (
-        Reason.SHIPPING_NOT_APPLICABLE,
-        {"cause": "no_delivery_method"},
-        "The code SPRING10 takes money off shipping: choose a delivery method first.",
-    ),
-    (
-        Reason.SHIPPING_NOT_APPLICABLE,
-        {"cause": "country"},
-        "The code SPRING10 takes money off shipping: it is not valid for delivery "
-        "to your country.",
-    ),
-    (
-        Reason.ISSUED_TO_ANOTHER_SHOPPER,
-        {},
-        "The code SPRING10 was issued to another shopper.",
-    ),
-]
-
-
-def test_every_reason_has_a_default_message_case():
-    assert {reason for reason, _, _ in DEFAULT_MESSAGE_CASES} == set(Reason)
-
-
-@pytest.mark.parametrize(("reason", "details", "expected"), DEFAULT_MESSAGE_CASES)
-def test_default_messages(reason, details, expected):
-    assert _message(Diagnosis("SPRING10", reason, details)) == expected
-
-
-def test_valid_code_has_no_message():
-    assert _message(Diagnosis("SPRING10", None, discount=Decimal(5))) == ""
-
-
-def test_channel_override_replaces_only_its_reason():
-    templates = {"expired": "Sorry, $code ended at $ended_at. Try ${code}2."}
-    expired = Diagnosis("SPRING10", Reason.EXPIRED, {"ended_at": NOW})
-
-    assert _message(expired, templates) == (
-        "Sorry, SPRING10 ended at 04 May 2026 12:00. Try SPRING102."
-    )
-    assert _message(Diagnosis("SPRING10", Reason.INACTIVE), templates) == (
-        "The code SPRING10 is no longer active."
-    )
-
-
-def test_empty_override_keeps_the_default():
-    diagnosis = Diagnosis("SPRING10", Reason.STAFF_ONLY)
-
-    assert (
-        _message(diagnosis, {"staff_only": ""})
-        == "The code SPRING10 is for staff only."
-    )
-
-
-EVERY_PLACEHOLDER = (
-    "[$code|$starts_at|$ended_at|$minimum_spend|$shortfall|$minimum_quantity"
-    "|$missing_quantity|$eligible|$cause]"
-)
-
-
-@pytest.mark.parametrize(
-    ("reason", "details", "expected"),
-    [
-        (
-            Reason.MINIMUM_SPEND_NOT_MET,
-            {
-                "minimum_spend": Decimal("120"),
-                "shortfall": Decimal("20"),
-                "currency": "USD",
-            },
-            "[SPRING10|||USD 120.00|USD 20.00|||selected items|]",
-        ),
-        (
-            Reason.MINIMUM_QUANTITY_NOT_MET,
-            {"minimum_quantity": 5, "missing_quantity": 3},
-            "[SPRING10|||||5|3|selected items|]",
-        ),
-        (
-            Reason.NOT_STARTED,
-            {"starts_at": NOW},
-            "[SPRING10|04 May 2026 12:00||||||selected items|]",
-        ),
-        (
-            Reason.EXPIRED,
-            {"ended_at": NOW},
-            "[SPRING10||04 May 2026 12:00|||||selected items|]",
-        ),
-        (
-            Reason.NO_ELIGIBLE_ITEMS,
-            {"eligible": ["Red mug"]},
-            "[SPRING10|||||||Red mug|]",
-        ),
-        (
-            Reason.SHIPPING_NOT_APPLICABLE,
-            {"cause": "country"},
-            "[SPRING10|||||||selected items"
-            "|it is not valid for delivery to your country]",
-        ),
-    ],
-)
-def test_every_placeholder_is_filled(reason, details, expected):
-    templates = {reason.value: EVERY_PLACEHOLDER}
-
-    assert _message(Diagnosis("SPRING10", reason, details), templates) == expected
-
-
-def test_message_of_a_diagnosis_uses_the_passed_formatters():
-    # given
-    voucher = _voucher(listing=_listing(min_spent="120", currency="USD"))
-    diagnosis = diagnose(voucher, _checkout(), "SPRING10", NOW)
-
-    # when
-    text = message(
-        diagnosis,
-        {},
-        format_money=lambda amount, currency: f"{amount:.2f} {currency.lower()}",
-        format_time=lambda moment: "never",
-    )
-
-    # then
-    assert text == (
-        "The code SPRING10 needs an order of at least 120.00 usd; add 20.00 usd "
-        "more to use it."
-    )
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("", ""),
-        ("A" * 255, ""),
-        (
-            "SPRING10-" + "x" * 247,
-            'A promo code has at most 255 characters; the one entered has 256 (it '
-            'begins "SPRING10-xxxxxxxxxxx…"). Enter the code alone.',
-        ),
-        (
-            "Dear shopper, your code is SPRING10 " * 100,
-            "A promo code has at most 255 characters; the one entered has 3600 (it "
-            'begins "Dear shopper, your c…"). Enter the code alone.',
-        ),
-    ],
-)
-def test_a_code_longer_than_saleor_holds_is_refused_by_its_beginning(code, expected):
-    assert code_length_problem(code, 255) == expected
-    assert CODE_PREFIX_SHOWN == 20
-
-
-@pytest.mark.parametrize(
-    ("currency", "min_spent", "subtotal", "expected"),
-    [
-        ("JPY", "2000", "3", "at least JPY 2000; add JPY 1997 more"),
-        ("USD", "120", "100", "at least USD 120.00; add USD 20.00 more"),
-        ("KWD", "12.5", "10.25", "at least KWD 12.500; add KWD 2.250 more"),
-    ],
-)
-def test_minimum_spend_amounts_go_to_the_formatter_with_their_currency(
-    currency, min_spent, subtotal, expected
-):
-    digits = {"JPY": 0, "USD": 2, "KWD": 3}
-    voucher = _voucher(listing=_listing(min_spent=min_spent, currency=currency))
-    checkout = replace(_checkout(), currency=currency, subtotal=Decimal(subtotal))
-    diagnosis = diagnose(voucher, checkout, "SPRING10", NOW)
-
-    text = message(
-        diagnosis,
-        {},
-        format_money=lambda amount, code: f"{code} {amount:.{digits[code]}f}",
-        format_time=lambda moment: "never",
-    )
-
-    assert text == f"The code SPRING10 needs an order of {expected} to use it."
-
-
 @pytest.mark.parametrize(
     ("voucher", "checkout", "grace", "expected"),
     [
@@ -1056,17 +804,6 @@ def test_grace_needs_hours_and_codes_per_day(grace_hours, grace_per_day, expecte
     ).coupons
 
     assert coupons.is_grace_enabled is expected
-
-
-def test_override_from_settings_reaches_the_message():
-    settings = parse_channel_settings(
-        {"coupon_messages": "expired: $code ran out at $ended_at, sorry."}
-    ).coupons
-    expired = Diagnosis("SPRING10", Reason.EXPIRED, {"ended_at": NOW})
-
-    assert _message(expired, settings.messages) == (
-        "SPRING10 ran out at 04 May 2026 12:00, sorry."
-    )
 
 
 @pytest.mark.parametrize(

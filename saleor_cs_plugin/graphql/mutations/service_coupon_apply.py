@@ -13,6 +13,7 @@ from saleor.graphql.checkout.mutations.checkout_add_promo_code import (
     CheckoutAddPromoCode,
 )
 from saleor.graphql.checkout.types import Checkout
+from saleor.graphql.core.enums import LanguageCodeEnum
 from saleor.graphql.core.mutations import BaseMutation
 from saleor.graphql.plugins.dataloaders import get_plugin_manager_promise
 
@@ -51,6 +52,14 @@ class ServiceCouponApply(BaseMutation):
                 f"({coupons.CODE_MAX_LENGTH} characters) is refused."
             ),
         )
+        language_code = graphene.Argument(
+            LanguageCodeEnum,
+            description=(
+                "The language of the messages, when the plugin speaks it; otherwise, "
+                "and when omitted, the checkout's languageCode, then the shopper's, "
+                "then the channel's language."
+            ),
+        )
 
     class Meta:
         description = (
@@ -60,23 +69,14 @@ class ServiceCouponApply(BaseMutation):
             "(e.g. the shortfall), and suggests promoted codes that do apply. Within "
             "the channel's grace window, a promoted code that just expired or ran out "
             "is honored with a single-use replacement for this shopper. Failed "
-            "attempts are rate-limited per checkout and per client address."
+            "attempts are rate-limited per checkout and per client address. Messages "
+            "are in the checkout's language (see `languageCode`)."
         )
         error_type_class = ServiceCouponError
 
     @classmethod
-    def perform_mutation(cls, _root, info, /, *, id, code):
+    def perform_mutation(cls, _root, info, /, *, id, code, language_code=None):
         code = (code or "").strip()
-        if not code:
-            raise ValidationError(
-                {"code": ValidationError("Enter a promo code; it is empty.",
-                                         code=CouponErrorCode.REQUIRED.value)}
-            )
-        problem = coupons.code_problem(code)
-        if problem:
-            raise ValidationError(
-                {"code": ValidationError(problem, code=CouponErrorCode.INVALID.value)}
-            )
         try:
             checkout = checkout_from_id(id)
         except GraphQLError as error:
@@ -84,7 +84,15 @@ class ServiceCouponApply(BaseMutation):
                 {"id": ValidationError(str(error), code=CouponErrorCode.NOT_FOUND.value)}
             ) from error
         manager = get_plugin_manager_promise(info.context).get()
-        context = coupons.load_checkout(checkout, manager)
+        context = coupons.load_checkout(
+            checkout, manager, requested_language=language_code
+        )
+        problem = coupons.code_problem(code, words=context.words)
+        if problem:
+            error_code = CouponErrorCode.INVALID if code else CouponErrorCode.REQUIRED
+            raise ValidationError(
+                {"code": ValidationError(problem, code=error_code.value)}
+            )
         if not context.is_plugin_active:
             return cls._apply_through_saleor(info, checkout, code)
         now = timezone.now()
