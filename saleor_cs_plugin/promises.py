@@ -19,8 +19,7 @@ from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 from saleor.order import FulfillmentStatus, OrderEvents, OrderOrigin, OrderStatus
 from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderEvent
 
-from . import db, fetch, outbox
-from .coupons import format_money
+from . import db, fetch, language, outbox
 from .config import ChannelSettings, PromiseSettings, SettingsError
 from .domain.notices import (
     ORDER_NOTE_KEY,
@@ -32,6 +31,7 @@ from .domain.notices import (
 from .domain.promises import (
     DELAY_NOTICE_TYPES,
     OPEN_STATUSES,
+    Apology,
     DelayMessage,
     DelayStage,
     OpenPromise,
@@ -39,6 +39,7 @@ from .domain.promises import (
     PromiseStatus,
     WaitingLine,
     closing_status,
+    delay_facts,
     delay_message,
     delivery_problem,
     first_review,
@@ -144,12 +145,7 @@ def record_promise(
         promise.notified_stage = review.passed_stage
         promise.estimated_ship_by = review.estimate.ship_by
         promise.estimated_deliver_by = review.estimate.deliver_by
-        facts = delay_message(
-            order_number=str(order.number),
-            promise=open_promise,
-            stage=review.passed_stage,
-            estimate=review.estimate,
-        ).staff_note
+        facts = delay_facts(open_promise, review.estimate)
         note = _order_note(
             order.pk, passed_stage_note(review.passed_stage, facts), recorded_at
         )
@@ -306,6 +302,16 @@ class _OrderFacts:
     email: str
     user_id: object
     customer_name: str
+    # The order's language, then its customer's (see ``language.for_order``).
+    language_codes: tuple[str, ...] = ()
+
+    def language(self, settings: ChannelSettings) -> str:
+        """The language the customer is told about this order in."""
+        return language.choose(
+            *self.language_codes,
+            default=settings.language,
+            also=settings.written_languages,
+        )
 
 
 def _review_batch(batch, now, *, dry_run):
@@ -339,18 +345,19 @@ def _review_batch(batch, now, *, dry_run):
         promise.review_at = review.next_review_at
         if not review.stage_to_notify:
             continue
+        words = language.words_for(order.language(settings))
         apology = (
-            _issue_apology(promise, order, settings, now)
+            _issue_apology(promise, order, settings, now, words)
             if review.stage_to_notify == DelayStage.FOLLOW_UP and not dry_run
-            else ("", "")
+            else None
         )
         message = delay_message(
+            words=words,
             order_number=order.number,
             promise=open_promise,
             stage=review.stage_to_notify,
             estimate=review.estimate,
-            apology_code=apology[0],
-            apology_value=apology[1],
+            apology=apology,
         )
         promise.notified_stage = review.stage_to_notify
         promise.estimated_ship_by = review.estimate.ship_by
@@ -367,6 +374,7 @@ def _review_batch(batch, now, *, dry_run):
             review.stage_to_notify,
             message,
             settings.notices,
+            words.language,
         )
         new_notices.append(notice)
         notes.append(
@@ -404,6 +412,7 @@ def _order_facts(order_ids) -> dict:
             customer_name=row["user__first_name"]
             or row["billing_address__first_name"]
             or "",
+            language_codes=(row["language_code"], row["user__language_code"]),
         )
         for row in Order.objects.filter(pk__in=order_ids).values(
             "pk",
@@ -414,21 +423,30 @@ def _order_facts(order_ids) -> dict:
             "user__email",
             "user__first_name",
             "billing_address__first_name",
+            "language_code",
+            "user__language_code",
         )
     }
 
 
 def _customer_notice(
-    promise, order: "_OrderFacts", notice_type, decision, message, notice_settings
+    promise,
+    order: "_OrderFacts",
+    notice_type,
+    decision,
+    message,
+    notice_settings,
+    language_code: str,
 ):
-    """The notice telling the order's customer ``message``, keyed by the order and
-    the ``decision`` (a delay stage, a fulfilment)."""
+    """The notice telling the order's customer ``message`` (worded in
+    ``language_code``), keyed by the order and the ``decision`` (a delay stage, a
+    fulfilment)."""
     return outbox.new_notice(
         notice_type=notice_type,
         idempotency_key=idempotency_key(notice_type, promise.order_id, decision),
         notice_settings=notice_settings,
         recipient_email=order.email,
-        context=_notice_context(order, message),
+        context=_notice_context(order, message, language_code),
         channel_id=promise.channel_id,
         user_id=order.user_id,
         order_id=promise.order_id,
@@ -540,8 +558,10 @@ def _order_note(order_id, message: str, now: datetime) -> OrderEvent:
     )
 
 
-def _notice_context(order: _OrderFacts, message: DelayMessage) -> dict:
+def _notice_context(order: _OrderFacts, message: DelayMessage, language_code) -> dict:
     return {
+        # The worker renders the merchant's texts of this language.
+        "language": language_code,
         "customer_name": order.customer_name,
         "order_number": order.number,
         "subject": message.subject,
@@ -552,17 +572,19 @@ def _notice_context(order: _OrderFacts, message: DelayMessage) -> dict:
     }
 
 
-def _issue_apology(promise, order: _OrderFacts, settings: ChannelSettings, now):
-    """Create a single-use voucher for the customer within the daily limit.
-
-    Returns (code, value as text), or ("", "") when none is issued.
-    """
+def _issue_apology(
+    promise, order: _OrderFacts, settings: ChannelSettings, now, words
+) -> Apology | None:
+    """Create a single-use voucher for the customer within the daily limit; None
+    when none is issued. Its value is told in ``words``' language."""
     voucher_settings = settings.promises.apology_voucher
     if not voucher_settings.is_enabled or not order.email:
-        return "", ""
+        return None
     existing = ApologyVoucher.objects.filter(promise=promise).first()
     if existing is not None:
-        return existing.code, _apology_value(voucher_settings, existing)
+        return _apology(
+            voucher_settings, existing.code, existing.channel.currency_code, words
+        )
     local_today = now.astimezone(ZoneInfo(settings.time_zone)).date()
     with connection.cursor() as cursor:
         # Serialises the daily count per channel between concurrent sweeps.
@@ -576,7 +598,7 @@ def _issue_apology(promise, order: _OrderFacts, settings: ChannelSettings, now):
     if not may_issue_apology(
         issued_today=issued_today, daily_limit=voucher_settings.per_day
     ):
-        return "", ""
+        return None
     code = f"SORRY-{secrets.token_hex(5).upper()}"
     voucher = Voucher.objects.create(
         type=VoucherType.ENTIRE_ORDER,
@@ -608,15 +630,20 @@ def _issue_apology(promise, order: _OrderFacts, settings: ChannelSettings, now):
         recipient_email=order.email,
         issued_on=local_today,
     )
-    return apology.code, _apology_value(voucher_settings, apology, listing.currency)
+    return _apology(voucher_settings, apology.code, listing.currency, words)
 
 
-def _apology_value(voucher_settings, apology, currency: str = "") -> str:
-    if voucher_settings.is_percentage:
-        return f"{voucher_settings.value.normalize():f}%"
-    if not currency:
-        currency = apology.channel.currency_code
-    return format_money(voucher_settings.value, currency)
+def _apology(voucher_settings, code: str, currency: str, words) -> Apology:
+    """The voucher as the customer is told of it, and as staff read it (in
+    English, as every order note)."""
+    value = voucher_settings.value
+
+    def written(words) -> str:
+        if voucher_settings.is_percentage:
+            return words.percent(value)
+        return words.money(value, currency)
+
+    return Apology(code, written(words), written(language.words_for("en")))
 
 
 # Closing ---------------------------------------------------------------------------
@@ -683,7 +710,9 @@ def _on_the_way(promise, fulfillment, settings: ChannelSettings, now, waiting) -
     deliver_by = calendar.add_working_days(
         calendar.processing_day(now), promise.maximum_delivery_days
     )
+    words = language.words_for(order.language(settings))
     message = on_the_way_message(
+        words=words,
         order_number=order.number,
         tracking_number=fulfillment.tracking_number,
         deliver_by=deliver_by,
@@ -696,6 +725,7 @@ def _on_the_way(promise, fulfillment, settings: ChannelSettings, now, waiting) -
         fulfillment.pk,
         message,
         settings.notices,
+        words.language,
     )
     notice_ids = outbox.add_notices([notice])
     if notice_ids:

@@ -10,6 +10,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from .items import item_name
+from .words import Words, gettext_noop
 
 # A calendar always has a working day within this many days: settings reject a week
 # without working days, and a year of holidays is the most a store can enter.
@@ -292,11 +293,6 @@ def closing_status(*, shipped_at: datetime, ship_by_deadline: datetime) -> Promi
     return PromiseStatus.SHIPPED_LATE
 
 
-def readable_date(day: date) -> str:
-    """A date as customers read it, e.g. 'Monday, 2 March 2026'."""
-    return f"{day:%A}, {day.day} {day:%B %Y}"
-
-
 @dataclass(frozen=True)
 class DelayMessage:
     subject: str
@@ -310,6 +306,16 @@ class DelayMessage:
     note_topic: str = ""
 
 
+@dataclass(frozen=True)
+class Apology:
+    """An apology voucher told with a delay: its code, its value in the customer's
+    language ("10%", "70,00 USD") and as staff read it on the order ("70.00 USD")."""
+
+    code: str
+    value: str
+    staff_value: str
+
+
 _NOTE_TOPICS = {
     DelayStage.AT_RISK: "Delivery promise at risk",
     DelayStage.LATE: "Delivery promise late",
@@ -319,6 +325,30 @@ _PASSED_STAGES = {
     DelayStage.AT_RISK: "at risk",
     DelayStage.LATE: "late",
     DelayStage.FOLLOW_UP: "late past its follow-up day",
+}
+# The customer's words of each stage: (subject, opening sentence).
+_DELAY_WORDS = {
+    DelayStage.AT_RISK: (
+        gettext_noop("Order #%(order_number)s may ship later than we promised"),
+        gettext_noop(
+            "We are sorry: your order #%(order_number)s may not leave us by "
+            "%(promised)s, the day we promised."
+        ),
+    ),
+    DelayStage.LATE: (
+        gettext_noop("Order #%(order_number)s is late"),
+        gettext_noop(
+            "We are sorry: your order #%(order_number)s did not leave us by "
+            "%(promised)s as we promised."
+        ),
+    ),
+    DelayStage.FOLLOW_UP: (
+        gettext_noop("Order #%(order_number)s is still delayed"),
+        gettext_noop(
+            "We are sorry that your order #%(order_number)s, promised to ship by "
+            "%(promised)s, has still not left us."
+        ),
+    ),
 }
 
 
@@ -331,60 +361,68 @@ def passed_stage_note(stage: DelayStage, facts: str) -> str:
     ).strip()
 
 
-def delay_message(
-    *,
-    order_number: str,
-    promise: OpenPromise,
-    stage: DelayStage,
-    estimate: Estimate,
-    apology_code: str = "",
-    apology_value: str = "",
-) -> DelayMessage:
-    """What the customer is told about a delay, and the note staff see on the order."""
+def delay_facts(
+    promise: OpenPromise, estimate: Estimate, apology: Apology | None = None
+) -> str:
+    """What staff read on the order about a delay (in English, as every note)."""
     items = "; ".join(line.description for line in promise.waiting_lines)
-    promised = readable_date(promise.ship_by)
-    new_ship = readable_date(estimate.ship_by)
-    new_delivery = readable_date(estimate.deliver_by)
-    if stage == DelayStage.AT_RISK:
-        subject = f"Order #{order_number} may ship later than we promised"
-        opening = (
-            f"We are sorry: your order #{order_number} may not leave us by "
-            f"{promised}, the day we promised."
-        )
-    elif stage == DelayStage.LATE:
-        subject = f"Order #{order_number} is late"
-        opening = (
-            f"We are sorry: your order #{order_number} did not leave us by {promised} "
-            "as we promised."
-        )
-    else:
-        subject = f"Order #{order_number} is still delayed"
-        opening = (
-            f"We are sorry that your order #{order_number}, promised to ship by "
-            f"{promised}, has still not left us."
-        )
-    message = (
-        f"{opening} Still waiting: {items}. Our honest new estimate: it ships by "
-        f"{new_ship} and arrives by {new_delivery}. You can wait, and we will tell you "
-        "as soon as it ships, or ask us to cancel the waiting items and be refunded "
-        "for them: just reply or contact us."
-    )
-    if apology_code:
-        message += (
-            f" As an apology, the code {apology_code} takes {apology_value} off your "
-            "next order."
-        )
-    staff_note = (
+    facts = (
         f"Promised ship-by {promise.ship_by.isoformat()}; new estimate: ships by "
         f"{estimate.ship_by.isoformat()}, arrives by "
         f"{estimate.deliver_by.isoformat()}. Waiting: {items}."
     )
-    if apology_code:
-        staff_note += f" Apology voucher {apology_code} ({apology_value})."
+    if apology is not None:
+        facts += f" Apology voucher {apology.code} ({apology.staff_value})."
+    return facts
+
+
+def _sentences(*sentences: str) -> str:
+    return " ".join(sentence for sentence in sentences if sentence)
+
+
+def delay_message(
+    *,
+    words: Words,
+    order_number: str,
+    promise: OpenPromise,
+    stage: DelayStage,
+    estimate: Estimate,
+    apology: Apology | None = None,
+) -> DelayMessage:
+    """What the customer is told about a delay, in ``words``' language, and the note
+    staff see on the order."""
+    subject, opening = _DELAY_WORDS[stage]
+    values = {
+        "order_number": order_number,
+        "promised": words.date(promise.ship_by),
+        "items": words.every([line.description for line in promise.waiting_lines]),
+        "ship_by": words.date(estimate.ship_by),
+        "deliver_by": words.date(estimate.deliver_by),
+    }
+    message = _sentences(
+        words.gettext(opening) % values,
+        words.gettext("Still waiting: %(items)s.") % values,
+        words.gettext(
+            "Our honest new estimate: it ships by %(ship_by)s and arrives by "
+            "%(deliver_by)s."
+        )
+        % values,
+        words.gettext(
+            "You can wait, and we will tell you as soon as it ships, or ask us to "
+            "cancel the waiting items and be refunded for them: just reply or "
+            "contact us."
+        ),
+        words.gettext(
+            "As an apology, the code %(code)s takes %(value)s off your next order."
+        )
+        % {"code": apology.code, "value": apology.value}
+        if apology is not None
+        else "",
+    )
     return DelayMessage(
-        subject=subject,
+        subject=words.gettext(subject) % values,
         message=message,
-        staff_note=staff_note,
+        staff_note=delay_facts(promise, estimate, apology),
         note_topic=_NOTE_TOPICS[stage],
         data={
             "stage": stage.value,
@@ -402,36 +440,57 @@ def delay_message(
                 }
                 for line in promise.waiting_lines
             ],
-            **({"apologyVoucherCode": apology_code} if apology_code else {}),
+            **({"apologyVoucherCode": apology.code} if apology is not None else {}),
         },
     )
 
 
 def on_the_way_message(
     *,
+    words: Words,
     order_number: str,
     tracking_number: str,
     deliver_by: date,
     still_waiting: tuple[WaitingLine, ...] = (),
 ) -> DelayMessage:
-    """The good news that a delayed order (or part of it) has shipped."""
-    tracking = f" Its tracking number is {tracking_number}." if tracking_number else ""
+    """The good news that a delayed order (or part of it) has shipped, in ``words``'
+    language."""
+    values = {
+        "order_number": order_number,
+        "tracking_number": tracking_number,
+        "date": words.date(deliver_by),
+        "items": words.every([line.description for line in still_waiting]),
+    }
     if still_waiting:
-        items = "; ".join(line.description for line in still_waiting)
-        opening = f"Good news: part of your delayed order #{order_number} has shipped."
-        rest = f" Still waiting: {items}; we will tell you when it ships."
+        opening = words.gettext(
+            "Good news: part of your delayed order #%(order_number)s has shipped."
+        )
+        rest = words.gettext(
+            "Still waiting: %(items)s; we will tell you when it ships."
+        )
     else:
-        opening = f"Good news: your delayed order #{order_number} has shipped."
+        opening = words.gettext(
+            "Good news: your delayed order #%(order_number)s has shipped."
+        )
         rest = ""
+    tracking = (
+        words.gettext("Its tracking number is %(tracking_number)s.")
+        if tracking_number
+        else ""
+    )
+    staff_items = "; ".join(line.description for line in still_waiting)
     return DelayMessage(
-        subject=f"Order #{order_number} is on the way",
-        message=(
-            f"{opening}{tracking} We expect it to arrive by {readable_date(deliver_by)}."
-            f"{rest} Thank you for your patience."
+        subject=words.gettext("Order #%(order_number)s is on the way") % values,
+        message=_sentences(
+            opening % values,
+            tracking % values,
+            words.gettext("We expect it to arrive by %(date)s.") % values,
+            rest % values,
+            words.gettext("Thank you for your patience."),
         ),
         staff_note=(
             (f"Tracking {tracking_number}." if tracking_number else "")
-            + (f" Still waiting: {items}." if still_waiting else "")
+            + (f" Still waiting: {staff_items}." if still_waiting else "")
         ).strip(),
         note_topic="Delayed order shipped"
         + (" in part" if still_waiting else ""),

@@ -521,7 +521,7 @@ def test_a_fixed_apology_is_told_in_the_currency_s_own_minor_unit(
     code = ApologyVoucher.objects.get().code
     follow_up = Notice.objects.get(notice_type=NoticeType.ORDER_DELAY_FOLLOW_UP)
     assert follow_up.context["message"].endswith(
-        f"As an apology, the code {code} takes 500 JPY off your next order."
+        f"As an apology, the code {code} takes ¥500 off your next order."
     )
 
 

@@ -12,6 +12,7 @@ from saleor_cs_plugin.config import (
     parse_channel_settings,
 )
 from saleor_cs_plugin.domain.promises import (
+    Apology,
     DelayRules,
     DelayStage,
     Estimate,
@@ -31,7 +32,6 @@ from saleor_cs_plugin.domain.promises import (
     may_issue_apology,
     on_the_way_message,
     promise_dates,
-    readable_date,
     review_promise,
 )
 
@@ -327,8 +327,9 @@ def test_closing_status(shipped_at, status):
     assert closing_status(shipped_at=shipped_at, ship_by_deadline=DEADLINE) == status
 
 
-def test_late_message_names_items_dates_and_options():
+def test_late_message_names_items_dates_and_options(english):
     message = delay_message(
+        words=english,
         order_number="1042",
         promise=_promise(),
         stage=DelayStage.LATE,
@@ -336,11 +337,11 @@ def test_late_message_names_items_dates_and_options():
     )
     assert message.subject == "Order #1042 is late"
     assert message.message == (
-        "We are sorry: your order #1042 did not leave us by Tuesday, 3 March 2026 as "
-        "we promised. Still waiting: 2 × Blue shirt (M). Our honest new estimate: it "
-        "ships by Friday, 6 March 2026 and arrives by Thursday, 12 March 2026. You can "
-        "wait, and we will tell you as soon as it ships, or ask us to cancel the "
-        "waiting items and be refunded for them: just reply or contact us."
+        "We are sorry: your order #1042 did not leave us by March 3, 2026 as we "
+        "promised. Still waiting: 2 × Blue shirt (M). Our honest new estimate: it "
+        "ships by March 6, 2026 and arrives by March 12, 2026. You can wait, and we "
+        "will tell you as soon as it ships, or ask us to cancel the waiting items and "
+        "be refunded for them: just reply or contact us."
     )
     assert message.staff_note == (
         "Promised ship-by 2026-03-03; new estimate: ships by 2026-03-06, arrives by "
@@ -365,6 +366,97 @@ def test_late_message_names_items_dates_and_options():
     }
 
 
+ESTIMATE = Estimate(ship_by=date(2026, 12, 4), deliver_by=date(2026, 12, 10))
+DECEMBER_PROMISE = OpenPromise(
+    ordered_at=datetime(2026, 11, 29, 9, tzinfo=UTC),
+    ship_by=date(2026, 12, 1),
+    deliver_by=date(2026, 12, 7),
+    ship_by_deadline=datetime(2026, 12, 2, tzinfo=UTC),
+    maximum_delivery_days=4,
+    notified_stage=DelayStage.NONE,
+    waiting_lines=(
+        WaitingLine("Koszula lniana", "Niebieska / M", 2),
+        WaitingLine("Kubek", "", 1),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("stage", "subject", "opening"),
+    [
+        (
+            DelayStage.AT_RISK,
+            "Zamówienie nr 1042 może zostać wysłane później, niż obiecaliśmy",
+            "Przepraszamy: Twoje zamówienie nr 1042 może nie zostać wysłane do "
+            "1 grudnia 2026, czyli w obiecanym terminie.",
+        ),
+        (
+            DelayStage.LATE,
+            "Zamówienie nr 1042 jest opóźnione",
+            "Przepraszamy: Twoje zamówienie nr 1042 nie zostało wysłane do "
+            "1 grudnia 2026, jak obiecaliśmy.",
+        ),
+        (
+            DelayStage.FOLLOW_UP,
+            "Zamówienie nr 1042 jest nadal opóźnione",
+            "Przepraszamy, że Twoje zamówienie nr 1042, którego wysyłkę obiecaliśmy "
+            "do 1 grudnia 2026, wciąż nie zostało wysłane.",
+        ),
+    ],
+)
+def test_a_delay_is_told_in_polish(polish, stage, subject, opening):
+    message = delay_message(
+        words=polish,
+        order_number="1042",
+        promise=DECEMBER_PROMISE,
+        stage=stage,
+        estimate=ESTIMATE,
+    )
+    assert message.subject == subject
+    assert message.message == (
+        f"{opening} Do wysyłki pozostało: 2 × Koszula lniana (Niebieska / M) i "
+        "1 × Kubek. Nasz nowy, realny termin: wysyłka do 4 grudnia 2026, dostawa do "
+        "10 grudnia 2026. Możesz poczekać – damy Ci znać, gdy tylko zamówienie "
+        "zostanie wysłane – albo poprosić nas o anulowanie oczekujących produktów i "
+        "zwrot pieniędzy za nie: wystarczy odpowiedzieć na tę wiadomość lub "
+        "skontaktować się z nami."
+    )
+    # Staff read the order's timeline in English, whatever the customer's language.
+    assert message.note_topic == {
+        DelayStage.AT_RISK: "Delivery promise at risk",
+        DelayStage.LATE: "Delivery promise late",
+        DelayStage.FOLLOW_UP: "Delivery promise still late (follow-up)",
+    }[stage]
+    assert message.staff_note == (
+        "Promised ship-by 2026-12-01; new estimate: ships by 2026-12-04, arrives by "
+        "2026-12-10. Waiting: 2 × Koszula lniana (Niebieska / M); 1 × Kubek."
+    )
+
+
+def test_a_late_order_is_told_in_german(german):
+    message = delay_message(
+        words=german,
+        order_number="1042",
+        promise=DECEMBER_PROMISE,
+        stage=DelayStage.LATE,
+        estimate=ESTIMATE,
+        apology=Apology("SORRY-ABC", "5,00\xa0€", "€5.00"),
+    )
+    assert message.subject == "Bestellung Nr. 1042 verspätet sich"
+    assert message.message == (
+        "Es tut uns leid: Ihre Bestellung Nr. 1042 wurde nicht wie versprochen bis "
+        "zum 1. Dezember 2026 versandt. Noch ausstehend: 2 × Koszula lniana "
+        "(Niebieska / M) und 1 × Kubek. Unsere ehrliche neue Schätzung: Versand bis "
+        "zum 4. Dezember 2026, Zustellung bis zum 10. Dezember 2026. Sie können "
+        "warten – wir sagen Ihnen Bescheid, sobald die Bestellung versandt wird – oder "
+        "uns bitten, die ausstehenden Artikel zu stornieren und Ihnen den Betrag dafür "
+        "zu erstatten: Antworten Sie einfach auf diese Nachricht oder kontaktieren Sie "
+        "uns. Als Entschuldigung erhalten Sie mit dem Code SORRY-ABC 5,00\xa0€ Rabatt "
+        "auf Ihre nächste Bestellung."
+    )
+    assert message.staff_note.endswith(" Apology voucher SORRY-ABC (€5.00).")
+
+
 @pytest.mark.parametrize(
     ("line", "description"),
     [
@@ -381,9 +473,10 @@ def test_waiting_lines_are_named_by_product_and_variant_or_sku(line, description
     assert line.description == description
 
 
-def test_delay_notes_name_a_variant_without_a_name_by_its_sku():
+def test_delay_notes_name_a_variant_without_a_name_by_its_sku(english):
     line = WaitingLine("Apple Juice", "UHJvZHVjdFZhcmlhbnQ6Mzg0", 1, "AJ-1L")
     message = delay_message(
+        words=english,
         order_number="12",
         promise=_promise(lines=(line,)),
         stage=DelayStage.AT_RISK,
@@ -404,39 +497,88 @@ def test_delay_notes_name_a_variant_without_a_name_by_its_sku():
     ]
 
 
-def test_follow_up_message_carries_the_apology_code():
+def test_items_still_waiting_are_listed_as_the_language_lists_them(english):
+    lines = (LINE, WaitingLine("Mug", "", 1), WaitingLine("Cap", "Red", 3))
     message = delay_message(
+        words=english,
+        order_number="12",
+        promise=_promise(lines=lines),
+        stage=DelayStage.AT_RISK,
+        estimate=Estimate(ship_by=date(2026, 3, 5), deliver_by=date(2026, 3, 11)),
+    )
+    assert (
+        "Still waiting: 2 × Blue shirt (M), 1 × Mug, and 3 × Cap (Red)." in message.message
+    )
+    assert message.staff_note.endswith(
+        " Waiting: 2 × Blue shirt (M); 1 × Mug; 3 × Cap (Red)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("english", "As an apology, the code SORRY-ABC takes 10% off your next order."),
+        (
+            "polish",
+            "W ramach przeprosin kod SORRY-ABC obniży cenę Twojego następnego "
+            "zamówienia o 10%.",
+        ),
+    ],
+)
+def test_follow_up_message_carries_the_apology_code(request, language, sentence):
+    message = delay_message(
+        words=request.getfixturevalue(language),
         order_number="7",
         promise=_promise(lines=(WaitingLine("Mug", "Mug", 1),)),
         stage=DelayStage.FOLLOW_UP,
         estimate=Estimate(ship_by=date(2026, 3, 11), deliver_by=date(2026, 3, 17)),
-        apology_code="SORRY-ABC",
-        apology_value="10%",
+        apology=Apology("SORRY-ABC", "10%", "10%"),
     )
-    assert message.subject == "Order #7 is still delayed"
-    assert "Still waiting: 1 × Mug." in message.message
-    assert message.message.endswith(
-        " As an apology, the code SORRY-ABC takes 10% off your next order."
-    )
+    assert message.message.endswith(" " + sentence)
     assert message.staff_note.endswith(" Apology voucher SORRY-ABC (10%).")
     assert message.note_topic == "Delivery promise still late (follow-up)"
     assert message.data["apologyVoucherCode"] == "SORRY-ABC"
 
 
-def test_on_the_way_message_with_and_without_tracking():
+def test_the_follow_up_subject(english):
+    message = delay_message(
+        words=english,
+        order_number="7",
+        promise=_promise(lines=(WaitingLine("Mug", "Mug", 1),)),
+        stage=DelayStage.FOLLOW_UP,
+        estimate=Estimate(ship_by=date(2026, 3, 11), deliver_by=date(2026, 3, 17)),
+    )
+    assert message.subject == "Order #7 is still delayed"
+    assert message.message.startswith(
+        "We are sorry that your order #7, promised to ship by March 3, 2026, has "
+        "still not left us. Still waiting: 1 × Mug."
+    )
+    assert "apologyVoucherCode" not in message.data
+
+
+def test_on_the_way_message_with_and_without_tracking(english):
     with_tracking = on_the_way_message(
-        order_number="9", tracking_number="TRK-1", deliver_by=date(2026, 3, 12)
+        words=english, order_number="9", tracking_number="TRK-1", deliver_by=date(2026, 3, 12)
     )
-    without = on_the_way_message(order_number="9", tracking_number="", deliver_by=MONDAY)
+    without = on_the_way_message(
+        words=english, order_number="9", tracking_number="", deliver_by=MONDAY
+    )
     partial = on_the_way_message(
-        order_number="9", tracking_number="", deliver_by=MONDAY, still_waiting=(LINE,)
+        words=english,
+        order_number="9",
+        tracking_number="",
+        deliver_by=MONDAY,
+        still_waiting=(LINE,),
     )
+    assert with_tracking.subject == "Order #9 is on the way"
     assert with_tracking.message == (
         "Good news: your delayed order #9 has shipped. Its tracking number is TRK-1. "
-        "We expect it to arrive by Thursday, 12 March 2026. Thank you for your "
-        "patience."
+        "We expect it to arrive by March 12, 2026. Thank you for your patience."
     )
-    assert without.message.startswith("Good news: your delayed order #9 has shipped. We")
+    assert without.message == (
+        "Good news: your delayed order #9 has shipped. We expect it to arrive by "
+        "March 2, 2026. Thank you for your patience."
+    )
     assert (without.note_topic, without.staff_note) == ("Delayed order shipped", "")
     assert (with_tracking.note_topic, with_tracking.staff_note) == (
         "Delayed order shipped",
@@ -444,7 +586,7 @@ def test_on_the_way_message_with_and_without_tracking():
     )
     assert partial.message == (
         "Good news: part of your delayed order #9 has shipped. We expect it to arrive "
-        "by Monday, 2 March 2026. Still waiting: 2 × Blue shirt (M); we will tell you "
+        "by March 2, 2026. Still waiting: 2 × Blue shirt (M); we will tell you "
         "when it ships. Thank you for your patience."
     )
     assert partial.data["isPartial"] is True
@@ -454,8 +596,52 @@ def test_on_the_way_message_with_and_without_tracking():
     )
 
 
-def test_readable_date():
-    assert readable_date(MONDAY) == "Monday, 2 March 2026"
+@pytest.mark.parametrize(
+    ("language", "subject", "message"),
+    [
+        (
+            "polish",
+            "Zamówienie nr 9 jest w drodze",
+            "Dobra wiadomość: część Twojego opóźnionego zamówienia nr 9 została "
+            "wysłana. Numer przesyłki: TRK-1. Spodziewamy się, że przesyłka dotrze "
+            "najpóźniej 12 marca 2026. Do wysyłki pozostało: 2 × Blue shirt (M); damy "
+            "Ci znać, gdy wyślemy resztę. Dziękujemy za cierpliwość.",
+        ),
+        (
+            "german",
+            "Bestellung Nr. 9 ist unterwegs",
+            "Gute Nachricht: Ein Teil Ihrer verspäteten Bestellung Nr. 9 wurde "
+            "versandt. Die Sendungsnummer lautet TRK-1. Wir erwarten, dass sie bis zum "
+            "12. März 2026 bei Ihnen ankommt. Noch ausstehend: 2 × Blue shirt (M); wir "
+            "sagen Ihnen Bescheid, sobald der Rest versandt wird. Vielen Dank für Ihre "
+            "Geduld.",
+        ),
+    ],
+)
+def test_on_the_way_is_told_in_the_customers_language(request, language, subject, message):
+    news = on_the_way_message(
+        words=request.getfixturevalue(language),
+        order_number="9",
+        tracking_number="TRK-1",
+        deliver_by=date(2026, 3, 12),
+        still_waiting=(LINE,),
+    )
+    assert (news.subject, news.message) == (subject, message)
+    assert (news.note_topic, news.staff_note) == (
+        "Delayed order shipped in part",
+        "Tracking TRK-1. Still waiting: 2 × Blue shirt (M).",
+    )
+
+
+def test_a_whole_delayed_order_shipped_is_told_in_polish(polish):
+    news = on_the_way_message(
+        words=polish, order_number="5", tracking_number="", deliver_by=date(2026, 12, 1)
+    )
+    assert news.message == (
+        "Dobra wiadomość: Twoje opóźnione zamówienie nr 5 zostało wysłane. "
+        "Spodziewamy się, że przesyłka dotrze najpóźniej 1 grudnia 2026. Dziękujemy "
+        "za cierpliwość."
+    )
 
 
 @pytest.mark.parametrize(
