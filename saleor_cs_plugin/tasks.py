@@ -20,6 +20,7 @@ from . import (
     coupons,
     events,
     fetch,
+    language,
     outbox,
     promises,
     promoted_codes,
@@ -27,7 +28,7 @@ from . import (
     staff_alerts,
     transport,
 )
-from .config import FIELDS, ChannelSettings, SettingsError
+from .config import DEFAULT_BODY, FIELDS, ChannelSettings, LocalizedText, SettingsError
 from .domain.alerts import AlertKind, notice_delivery_alert
 from .domain.history import ContactChannel
 from .domain.notices import (
@@ -36,10 +37,12 @@ from .domain.notices import (
     TemplateError,
     Transport,
     decide_dispatch,
+    greeting_name,
     render,
     render_html,
     retry_delay,
 )
+from .domain.words import Words
 from .models import Notice
 
 logger = logging.getLogger(__name__)
@@ -352,7 +355,26 @@ def _contact_channel(notice: Notice, channel_settings) -> ContactChannel:
     return ContactChannel.SYSTEM
 
 
-def _template_context(notice: Notice, channel_settings: ChannelSettings) -> dict:
+def _notice_language(notice: Notice, channel_settings: ChannelSettings) -> str:
+    """The language a notice is in: the one it was worded in (its context's
+    ``language``), else the channel's."""
+    return (
+        language.normalized((notice.context or {}).get("language"))
+        or channel_settings.language
+    )
+
+
+def _in_language(text: str, language_code: str) -> str:
+    """A merchant's text (``LocalizedText``) in ``language_code``; a plain text is
+    the same in every language."""
+    if isinstance(text, LocalizedText):
+        return text.for_language(language_code)
+    return str(text)
+
+
+def _template_context(
+    notice: Notice, channel_settings: ChannelSettings, words: Words
+) -> dict:
     context = {
         "customer_name": "",
         "customer_email": notice.recipient_email,
@@ -360,23 +382,39 @@ def _template_context(notice: Notice, channel_settings: ChannelSettings) -> dict
         "subject": "",
         "message": "",
         "action_url": "",
-        "support_contact": channel_settings.support_contact,
+        "support_contact": _in_language(
+            channel_settings.support_contact, words.language
+        ),
         "storefront_url": channel_settings.storefront_url,
     }
     context.update(
         {key: value for key, value in notice.context.items() if key in context}
     )
-    if not context["customer_name"]:
-        context["customer_name"] = "customer"
+    context["customer_name"] = greeting_name(context["customer_name"], words=words)
     return context
+
+
+def _templates(
+    notice: Notice, channel_settings: ChannelSettings, words: Words
+) -> tuple[str, str]:
+    """The merchant's subject and body of the notice's type in its language; the
+    built-in body, if the merchant kept it, translated."""
+    subject, body = (
+        _in_language(text, words.language)
+        for text in channel_settings.notices.templates[notice.notice_type]
+    )
+    if body == DEFAULT_BODY:
+        body = words.gettext(DEFAULT_BODY)
+    return subject, body
 
 
 def _send(
     notice: Notice, channel_settings: ChannelSettings, channel_slug, http_session=None
 ) -> None:
     settings = channel_settings.notices
-    context = _template_context(notice, channel_settings)
-    subject_template, body_template = settings.templates[notice.notice_type]
+    words = language.words_for(_notice_language(notice, channel_settings))
+    context = _template_context(notice, channel_settings, words)
+    subject_template, body_template = _templates(notice, channel_settings, words)
     subject = " ".join(render(subject_template, context).split())
     text = render(body_template, context)
     if notice.transport == Transport.EMAIL:
@@ -395,7 +433,7 @@ def _send(
         transport.post_webhook(
             settings.webhook_url,
             settings.webhook_secret,
-            _webhook_payload(notice, subject, text, channel_slug),
+            _webhook_payload(notice, subject, text, channel_slug, words.language),
             idempotency_key=notice.idempotency_key,
             timeout=settings.timeout_seconds,
             session=http_session,
@@ -405,7 +443,7 @@ def _send(
             get_plugins_manager(allow_replica=False),
             notice_type=notice.notice_type,
             payload={
-                **_webhook_payload(notice, subject, text, channel_slug),
+                **_webhook_payload(notice, subject, text, channel_slug, words.language),
                 "html": render_html(body_template, context),
             },
             channel_slug=channel_slug,
@@ -416,7 +454,9 @@ def _send(
         )
 
 
-def _webhook_payload(notice: Notice, subject: str, text: str, channel_slug) -> dict:
+def _webhook_payload(
+    notice: Notice, subject: str, text: str, channel_slug, language_code: str
+) -> dict:
     """The documented JSON of a notice, for webhooks and Saleor notifications."""
     return {
         "id": str(notice.pk),
@@ -433,6 +473,8 @@ def _webhook_payload(notice: Notice, subject: str, text: str, channel_slug) -> d
         },
         "orderId": str(notice.order_id) if notice.order_id else None,
         "channel": channel_slug,
+        # The language of ``subject`` and ``text``, as Saleor writes it ("pl").
+        "language": language_code,
         "subject": subject,
         "text": text,
         "data": notice.context.get("data", {}),

@@ -11,6 +11,8 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from .words import Words
+
 
 class NoticeType(StrEnum):
     ORDER_DELAY = "order_delay"
@@ -211,6 +213,14 @@ def render(template: str, context: dict[str, object]) -> str:
         ) from error
     except ValueError as error:
         raise TemplateError(f"The template is malformed: {error}.") from error
+
+
+def greeting_name(name: str, *, words: Words) -> str:
+    """The customer's name as a notice greets them ($customer_name): their own, else
+    "customer" in the notice's language."""
+    return name or words.pgettext(
+        "the customer's name in a greeting, when it is not known", "customer"
+    )
 
 
 def render_html(template: str, context: dict[str, object]) -> str:

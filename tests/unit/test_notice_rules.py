@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from saleor_cs_plugin.config import DEFAULT_BODY
 from saleor_cs_plugin.domain.notices import (
     Action,
     Dispatch,
@@ -14,6 +15,7 @@ from saleor_cs_plugin.domain.notices import (
     Transport,
     decide_dispatch,
     decided_note,
+    greeting_name,
     idempotency_key,
     not_sent_note,
     render,
@@ -182,6 +184,39 @@ def test_html_part_escapes_customer_data_and_keeps_paragraphs():
         "<p>Your note: &quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;<br>"
         "Thanks &amp; bye</p>"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("english", "Hello Ann,\n\nIt ships Friday.\n\nReply to us."),
+        ("polish", "Dzień dobry, Ann!\n\nIt ships Friday.\n\nReply to us."),
+        ("german", "Hallo Ann,\n\nIt ships Friday.\n\nReply to us."),
+    ],
+)
+def test_the_built_in_body_is_written_in_the_notices_language(request, language, text):
+    words = request.getfixturevalue(language)
+    context = {
+        "customer_name": "Ann",
+        "message": "It ships Friday.",
+        "support_contact": "Reply to us.",
+    }
+    assert render(words.gettext(DEFAULT_BODY), context) == text
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "greeted"),
+    [
+        ("english", "", "customer"),
+        ("polish", "", "Kliencie"),
+        ("german", "", "liebe Kundin, lieber Kunde"),
+        ("polish", "Anna", "Anna"),
+    ],
+)
+def test_a_customer_without_a_name_is_greeted_in_the_language(
+    request, language, name, greeted
+):
+    assert greeting_name(name, words=request.getfixturevalue(language)) == greeted
 
 
 FACTS = "Promised ship-by 2026-03-03. Waiting: 2 × Mug."
