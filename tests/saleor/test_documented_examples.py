@@ -463,6 +463,7 @@ def _my_promises(fixture):
 
 
 @example("CheckPromoCode")
+@example("CheckPromoCodeInPolish")
 def _check_code(fixture):
     channel = shop(fixture)
     demo_vouchers(channel)
