@@ -611,9 +611,9 @@ def test_on_the_way_message_with_and_without_tracking(english):
             "german",
             "Bestellung Nr. 9 ist unterwegs",
             "Gute Nachricht: Ein Teil Ihrer verspäteten Bestellung Nr. 9 wurde "
-            "versandt. Die Sendungsnummer lautet TRK-1. Wir erwarten, dass sie bis zum "
-            "12. März 2026 bei Ihnen ankommt. Noch ausstehend: 2 × Blue shirt (M); wir "
-            "sagen Ihnen Bescheid, sobald der Rest versandt wird. Vielen Dank für Ihre "
+            "versandt. Die Sendungsnummer lautet TRK-1. Wir erwarten die Zustellung "
+            "bis zum 12. März 2026. Noch ausstehend: 2 × Blue shirt (M); wir sagen "
+            "Ihnen Bescheid, sobald der Rest versandt wird. Vielen Dank für Ihre "
             "Geduld.",
         ),
     ],
