@@ -425,6 +425,7 @@ def _send(
                 subject=subject,
                 text=text,
                 html=render_html(body_template, context),
+                language=words.language,
             ),
             idempotency_key=notice.idempotency_key,
             timeout=settings.timeout_seconds,

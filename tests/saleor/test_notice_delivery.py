@@ -113,6 +113,31 @@ def test_email_notice_reaches_smtp_with_text_and_escaped_html(
     assert entry.message == "Your order is running late"
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Zamówienie nr 164 może zostać wysłane później, niż obiecaliśmy",
+        "Sklep Acme: Zamówienie nr 1000 może zostać wysłane później, niż obiecaliśmy",
+        "Bestellung Nr. 1042 wird möglicherweise später versandt als versprochen",
+    ],
+)
+def test_a_subject_in_another_language_arrives_word_for_word(
+    plugin_configuration, channel_USD, customer_user, smtp_receiver, subject
+):
+    # given: subjects whose encoded words fall where a folded header would lose
+    # the space between them
+    plugin_configuration(**_email_settings(smtp_receiver))
+    notice = _enqueue(channel_USD, customer_user, subject=subject, language="pl")
+
+    # when
+    assert tasks.deliver_notice(notice.pk) == "sent"
+
+    # then
+    (received,) = smtp_receiver.messages
+    message = email.message_from_bytes(received["data"], policy=policy.default)
+    assert (message["Subject"], message["Content-Language"]) == (subject, "pl")
+
+
 def test_webhook_is_signed_carries_the_key_and_retries_after_a_5xx(
     plugin_configuration, channel_USD, customer_user, webhook_receiver
 ):
