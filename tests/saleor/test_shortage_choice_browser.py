@@ -190,18 +190,23 @@ def _labels(page):
 
 
 def _focus_order(page, presses=12):
-    """The ids of what Tab focuses, from the top of the page until focus leaves it."""
+    """What Tab focuses, from the top of the page until focus leaves it: each
+    element's id with the outline that shows it has the focus."""
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     order = []
     for _ in range(presses):
         page.keyboard.press("Tab")
         focused = page.evaluate(
-            "() => document.activeElement === document.body"
-            " ? null : document.activeElement.id || document.activeElement.tagName"
+            """() => {
+              const element = document.activeElement;
+              if (element === document.body) return null;
+              const style = getComputedStyle(element);
+              return [element.id, `${style.outlineStyle} ${style.outlineWidth}`];
+            }"""
         )
         if focused is None:
             break
-        order.append(focused)
+        order.append(tuple(focused))
     return order
 
 
@@ -293,8 +298,12 @@ def test_the_customer_answers_from_the_notice_link_once(
     assert lowest["ratio"] >= 4.5, lowest
     screenshot(desktop_page, "choice")
 
-    # and the keyboard reaches the options, then the button, in that order
-    assert _focus_order(desktop_page) == ["choice-wait", "send-answer"]
+    # and the keyboard reaches the options, then the button, in that order, each
+    # outlined while it has the focus
+    assert _focus_order(desktop_page) == [
+        ("choice-wait", "solid 3px"),
+        ("send-answer", "solid 3px"),
+    ]
 
     # when the customer chooses the second alternative with the keyboard and sends it
     desktop_page.evaluate("() => document.activeElement.blur()")
