@@ -10,10 +10,8 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency, get_currency_precision
 from django.db import connection, transaction
 from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
 from saleor.core.utils.promo_code import promo_code_is_gift_card
@@ -41,10 +39,6 @@ HONORED_CODE_KEY = "saleor_cs_honored_code"
 # The longest code Saleor holds (a voucher's; gift card codes are shorter): a longer
 # one can be no store's code, and is refused before it is checked or recorded.
 CODE_MAX_LENGTH = VoucherCode._meta.get_field("code").max_length
-# format_money's amounts (notes and messages not yet in the customer's language):
-# English separators, the currency's own minor unit, then its ISO code: "1,997 JPY".
-MONEY_LOCALE = "en"
-MONEY_PATTERN = "#,##0.00 ¤¤"
 
 
 @dataclass(frozen=True)
@@ -383,23 +377,6 @@ def render_message(diagnosis: Diagnosis, settings: ChannelSettings,
         words=words,
         time_zone=settings.time_zone,
     )
-
-
-def format_money(amount, currency: str) -> str:
-    """An amount in English with the currency's ISO code, in its own minor unit
-    (JPY 0 digits, USD 2, KWD 3), rounded half up as Saleor rounds prices:
-    "1,997 JPY", "70.00 USD", "1.500 KWD". Customer messages use ``Words.money``."""
-    digits = get_currency_precision(currency)
-    amount = Decimal(str(amount)).quantize(
-        Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP
-    )
-    return format_currency(
-        amount,
-        currency,
-        format=MONEY_PATTERN,
-        locale=MONEY_LOCALE,
-        currency_digits=True,
-    ).strip()
 
 
 # Codes Saleor drops silently ----------------------------------------------------------

@@ -34,7 +34,7 @@ from coupon_support import (
     saleor_add,
 )
 
-from saleor_cs_plugin import coupons, tasks
+from saleor_cs_plugin import tasks
 from saleor_cs_plugin.apps import FORGET_COUPON_CLIENT_ADDRESSES_BEAT_ENTRY
 from saleor_cs_plugin.domain.history import EntryType
 from saleor_cs_plugin.models import (
@@ -347,21 +347,6 @@ def test_apply_explains_a_failed_code_and_records_it(shop, user_api_client, chan
     )
     assert entry.details["code"] == "CODE"
     assert entry.details["reason"] == "minimum_spend_not_met"
-
-
-@pytest.mark.parametrize(
-    ("amount", "currency", "expected"),
-    [
-        (Decimal("1997"), "JPY", "1,997 JPY"),
-        (Decimal("1997.000"), "JPY", "1,997 JPY"),
-        (Decimal("70"), "USD", "70.00 USD"),
-        (Decimal("1234.5"), "USD", "1,234.50 USD"),
-        (Decimal("0.125"), "USD", "0.13 USD"),
-        (Decimal("1.5"), "KWD", "1.500 KWD"),
-    ],
-)
-def test_money_is_printed_in_the_currencys_minor_unit(amount, currency, expected):
-    assert coupons.format_money(amount, currency) == expected
 
 
 def test_a_yen_shortfall_is_said_in_whole_yen(
