@@ -34,6 +34,7 @@ from .domain.notices import (
     render,
 )
 from .domain.promises import DelayRules, StoreCalendar
+from .domain.surveys import QUESTION_TEXTS, Moment, MomentSettings, Question
 from .domain.words import gettext_noop
 
 PLUGIN_ID = "com.saleor-cs-plugin.customer-service"
@@ -43,7 +44,7 @@ WEBHOOK_CONTACT_CHANNELS = ("sms", "chat", "social")
 
 # Pages a link in a message may open: the plugin serves each one itself, unless the
 # storefront serves it (``storefront_pages``). {internal name: name a merchant types}
-CUSTOMER_PAGES = {"stock_shortage": "stock shortage"}
+CUSTOMER_PAGES = {"stock_shortage": "stock shortage", "survey": "survey"}
 
 # A line "[pl]" alone starts the Polish text of a multi-language setting.
 LANGUAGE_MARKER = re.compile(r"^\s*\[([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)\]\s*$")
@@ -76,6 +77,7 @@ NOTICE_TYPE_NAMES = {
     NoticeType.ORDER_ON_THE_WAY: "on the way",
     NoticeType.STOCK_SHORTAGE: "stock shortage",
     NoticeType.STOCK_RESTORED: "stock restored",
+    NoticeType.SURVEY: "survey",
     NoticeType.STAFF_ALERT: "staff alert",
 }
 SENT_NOTICE_TYPES = tuple(NOTICE_TYPE_NAMES)
@@ -160,6 +162,18 @@ STATUS_FIELDS: tuple[FieldDefinition, ...] = (
         "On-time shipping, last 30 days",
         "Share of this channel's orders shipped in the last 30 days that left by "
         "their promised ship-by day.",
+    ),
+    _status(
+        "status_survey_satisfied",
+        "Satisfied customers, last 30 days",
+        "Share of the customers who answered whether they were satisfied with an "
+        "order, in surveys of this channel sent in the last 30 days, who said yes.",
+    ),
+    _status(
+        "status_survey_response_rate",
+        "Survey response rate, last 30 days",
+        "Share of this channel's surveys sent in the last 30 days that the customer "
+        "answered.",
     ),
 )
 
@@ -273,8 +287,11 @@ FIELDS: tuple[FieldDefinition, ...] = (
             + ", ".join(CUSTOMER_PAGES.values())
             + ". The storefront's stock-shortage page is "
             "<storefront URL>/stock-shortage?token=... and calls "
-            "serviceStockShortageChoose. Needs the storefront URL. Empty: every "
-            "link opens the plugin's page."
+            "serviceStockShortageChoose; its survey page is "
+            "<storefront URL>/survey?token=... (with answer=yes or answer=no from "
+            "an e-mail's one-click answer) and calls serviceSurvey and "
+            "serviceSurveyAnswer. Needs the storefront URL. Empty: every link "
+            "opens the plugin's page."
         ),
     ),
     # How notices are sent, then each transport's settings.
@@ -724,6 +741,138 @@ FIELDS: tuple[FieldDefinition, ...] = (
             "not honored."
         ),
     ),
+    # Surveys (SurveySettings).
+    FieldDefinition(
+        name="survey_completed_percent",
+        kind=FieldKind.TEXT,
+        default="0",
+        label="Surveys · Completed orders: share of customers asked (%)",
+        help_text=(
+            "Customers asked, after an order was delivered (or shipped, without a "
+            "delivery record), whether they were satisfied, 0 to 100. The same "
+            "customers are always the ones asked (a fixed share of this store's "
+            "customers). 0 (the default): not asked."
+        ),
+    ),
+    FieldDefinition(
+        name="survey_completed_days",
+        kind=FieldKind.TEXT,
+        default="7",
+        label="Surveys · Completed orders: ask after (days)",
+        help_text=(
+            "Days after the order was delivered, or its last fulfilment shipped when "
+            "no delivery was recorded, 0 to 60. Cancelled orders are not asked."
+        ),
+    ),
+    FieldDefinition(
+        name="survey_abandoned_percent",
+        kind=FieldKind.TEXT,
+        default="0",
+        label="Surveys · Abandoned checkouts: share of customers asked (%)",
+        help_text=(
+            "Customers asked why they did not complete an order, 0 to 100: checkouts "
+            "with an e-mail and at least one line, from which no order was placed "
+            "and whose e-mail placed no order since; each checkout at most once. "
+            "0 (the default): not asked."
+        ),
+    ),
+    FieldDefinition(
+        name="survey_abandoned_hours",
+        kind=FieldKind.TEXT,
+        default="24",
+        label="Surveys · Abandoned checkouts: ask after (hours untouched)",
+        help_text=(
+            "Hours a checkout has not changed before its customer is asked, 1 to "
+            "168, well before Saleor deletes abandoned checkouts."
+        ),
+    ),
+    FieldDefinition(
+        name="survey_after_problem_percent",
+        kind=FieldKind.TEXT,
+        default="0",
+        label="Surveys · After a problem: share of customers asked (%)",
+        help_text=(
+            "Customers asked whether the store handled a problem the way they "
+            "wanted, 0 to 100: a late order they were told about, an item out of "
+            "stock (once they answered or it came back), a promo code honored after "
+            "it ended, or a contact staff logged. The question names the problem. "
+            "0 (the default): not asked."
+        ),
+    ),
+    FieldDefinition(
+        name="survey_after_problem_days",
+        kind=FieldKind.TEXT,
+        default="2",
+        label="Surveys · After a problem: ask after (days)",
+        help_text=(
+            "Days after the problem was handled (the late order shipped, the "
+            "customer chose or the stock came back, the code was honored, the "
+            "contact was logged), 0 to 30."
+        ),
+    ),
+    FieldDefinition(
+        name="survey_fatigue_days",
+        kind=FieldKind.TEXT,
+        default="30",
+        label="Surveys · At most one survey per customer in (days)",
+        help_text=(
+            "A customer asked in any survey is not asked again for this many days, "
+            "whatever the moment, 0 to 365; 0: no limit. Surveys also follow the "
+            "quiet hours, the daily limit and customers' opt-outs of non-essential "
+            "notices."
+        ),
+    ),
+    FieldDefinition(
+        name="survey_link_valid_days",
+        kind=FieldKind.TEXT,
+        default="14",
+        label="Surveys · Answers taken for (days)",
+        help_text=(
+            "How long the link in a survey takes answers, and the customer may "
+            "change them, 1 to 90 days."
+        ),
+    ),
+    FieldDefinition(
+        name="survey_comment_retention_days",
+        kind=FieldKind.TEXT,
+        default="365",
+        label="Surveys · Keep customers' own words for (days)",
+        help_text=(
+            "Free text of answers older than this many days is erased; the answers "
+            "chosen from a list, and the metrics, stay. 30 to 3650."
+        ),
+    ),
+    FieldDefinition(
+        name="survey_staff_email",
+        kind=FieldKind.TEXT,
+        default="",
+        label="Surveys · Staff e-mail for call-backs",
+        help_text=(
+            "A customer who was not satisfied and says the problem was not handled "
+            "the way they wanted is a staff alert in the staff inbox and a note on "
+            "the order, so someone calls them back; this address also gets it by "
+            "e-mail. Empty: no e-mail."
+        ),
+    ),
+    *(
+        FieldDefinition(
+            name=f"survey_question_{question.value}",
+            kind=FieldKind.MULTILINE,
+            default="",
+            label=f"Surveys · Question: {label}",
+            help_text=(
+                f"Your wording of the question '{QUESTION_TEXTS[question]}'. Empty: "
+                "the plugin's own, in the customer's language. "
+                + LANGUAGE_SECTIONS_HELP
+            ),
+        )
+        for question, label in (
+            (Question.WHY_NOT_COMPLETED, "why not completed"),
+            (Question.SATISFIED, "satisfied"),
+            (Question.WHAT_WENT_WRONG, "what went wrong"),
+            (Question.HANDLED_AS_WANTED, "handled as wanted"),
+        )
+    ),
     # The texts of the notices that are sent.
     *(f for notice_type in SENT_NOTICE_TYPES for f in _template_fields(notice_type)),
 )
@@ -916,6 +1065,29 @@ class CouponSettings:
 
 
 @dataclass(frozen=True)
+class SurveySettings:
+    moments: dict[Moment, MomentSettings] = field(
+        default_factory=lambda: {moment: MomentSettings() for moment in Moment}
+    )
+    completed_days: int = 7
+    abandoned_hours: int = 24
+    after_problem_days: int = 2
+    fatigue_days: int = 30
+    link_valid_days: int = 14
+    comment_retention_days: int = 365
+    staff_email: str = ""
+    # {question value: the channel's wording}; a question not in it is worded by
+    # the plugin (domain.surveys.question_text).
+    questions: dict[str, LocalizedText] = field(default_factory=dict)
+
+    def question(self, question: Question, language: str) -> str:
+        """The channel's wording of ``question`` in ``language``; "" for the
+        plugin's own."""
+        text = self.questions.get(question.value)
+        return text.for_language(language) if text else ""
+
+
+@dataclass(frozen=True)
 class ChannelSettings:
     time_zone: str = "UTC"
     storefront_url: str = ""
@@ -928,11 +1100,16 @@ class ChannelSettings:
     promises: PromiseSettings = PromiseSettings()
     shortages: ShortageSettings = field(default_factory=ShortageSettings)
     coupons: CouponSettings = field(default_factory=CouponSettings)
+    surveys: SurveySettings = field(default_factory=SurveySettings)
 
     @property
     def written_languages(self) -> frozenset[str]:
         """Languages the merchant wrote texts in (their [xx] sections)."""
-        texts = [self.support_contact, *self.coupons.messages.values()]
+        texts = [
+            self.support_contact,
+            *self.coupons.messages.values(),
+            *self.surveys.questions.values(),
+        ]
         texts += [text for pair in self.notices.templates.values() for text in pair]
         return frozenset(
             language
@@ -1014,6 +1191,7 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
     promises = _parse_promise_settings(fields, time_zone)
     shortages = _parse_shortage_settings(fields)
     coupons = _parse_coupon_settings(fields)
+    surveys = _parse_survey_settings(fields)
     fields.raise_errors()
     return ChannelSettings(
         time_zone=time_zone,
@@ -1025,6 +1203,7 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
         promises=promises,
         shortages=shortages,
         coupons=coupons,
+        surveys=surveys,
     )
 
 
@@ -1088,6 +1267,38 @@ def _parse_coupon_settings(fields: "_Fields") -> CouponSettings:
         grace_per_day=fields.integer("coupon_grace_per_day", 0, 10000),
         warning_hours=fields.integer("promoted_code_warning_hours", 0, 720),
         staff_email=staff_email.lower(),
+    )
+
+
+def _parse_survey_settings(fields: "_Fields") -> SurveySettings:
+    staff_email = fields.text("survey_staff_email")
+    if staff_email and not _is_email_address(staff_email):
+        fields.reject(
+            "survey_staff_email",
+            f"'{staff_email}' is not an e-mail address; use e.g. "
+            "'care@example.com', or leave it empty.",
+        )
+    moments = {}
+    for moment in Moment:
+        percent = fields.integer(f"survey_{moment.value}_percent", 0, 100)
+        moments[moment] = MomentSettings(is_enabled=percent > 0, percent=percent)
+    questions = {}
+    for question in Question:
+        text = fields.localized_text(f"survey_question_{question.value}")
+        if text or text.by_language:
+            questions[question.value] = text
+    return SurveySettings(
+        moments=moments,
+        completed_days=fields.integer("survey_completed_days", 0, 60),
+        abandoned_hours=fields.integer("survey_abandoned_hours", 1, 168),
+        after_problem_days=fields.integer("survey_after_problem_days", 0, 30),
+        fatigue_days=fields.integer("survey_fatigue_days", 0, 365),
+        link_valid_days=fields.integer("survey_link_valid_days", 1, 90),
+        comment_retention_days=fields.integer(
+            "survey_comment_retention_days", 30, 3650
+        ),
+        staff_email=staff_email.lower(),
+        questions=questions,
     )
 
 

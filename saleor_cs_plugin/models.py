@@ -1,8 +1,8 @@
 """The plugin's tables: the service history (append-only: rows are added, and only
 anonymization rewrites them), the notice outbox, customers' notice preferences,
 orders' delivery promises, stock shortages of order lines, coupon help (promoted
-codes, failed attempts, honored codes and the codes watched on checkouts) and the
-staff inbox."""
+codes, failed attempts, honored codes and the codes watched on checkouts), the
+staff inbox and follow-up surveys."""
 
 import uuid
 
@@ -18,6 +18,14 @@ from .domain.history import Actor, ContactChannel, EntryType
 from .domain.notices import NoticeStatus, NoticeType, Transport
 from .domain.promises import DelayStage, PromiseStatus
 from .domain.shortages import Choice, ShortageStatus
+from .domain.surveys import (
+    AbandonReason,
+    Moment,
+    ProblemKind,
+    SkipReason,
+    SurveyStatus,
+    WrongThing,
+)
 
 
 # What anonymization leaves of an entry: what happened and when stays (it feeds the
@@ -649,3 +657,152 @@ class StaffAlert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+# What anonymization leaves of a survey: that it was sent and answered, and the
+# answers chosen from a list (they feed the metrics); who it was and their own words go.
+ANONYMIZED_SURVEY_VALUES = {"user": None, "email": "", "comment": ""}
+
+
+def anonymize_respondent(collector, field, sub_objs, using):
+    """``on_delete`` of a survey's customer link: keep the survey, forget the
+    customer, with the surveys of their guest orders under the same e-mail (as the
+    service history does)."""
+    surveys = list(sub_objs)
+    emails = {survey.email for survey in surveys if survey.email}
+    if emails:
+        surveys += list(
+            field.model._base_manager.using(using).filter(
+                user__isnull=True, email__in=emails
+            )
+        )
+    for name, value in ANONYMIZED_SURVEY_VALUES.items():
+        collector.add_field_update(field.model._meta.get_field(name), value, surveys)
+
+
+class Survey(models.Model):
+    """One follow-up survey of one customer at one moment, and its answers.
+
+    ``survey_key`` names the occasion (an order completed, a checkout abandoned, one
+    problem handled): the same occasion seen twice is one survey. Scheduled surveys
+    wait for ``due_at``; the sweep then sends or skips them. The link in the notice
+    carries a signed token with ``link_nonce``; answers are taken until
+    ``closes_at`` and may be changed until then.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    survey_key = models.CharField(max_length=128, unique=True)
+    moment = models.CharField(
+        max_length=16, choices=[(m.value, m.name) for m in Moment]
+    )
+    # After a problem: which problem, and the id of what recorded it (a promise, a
+    # shortage, an honored code, a history entry).
+    problem_kind = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        choices=[(p.value, p.name) for p in ProblemKind],
+    )
+    problem_ref = models.CharField(max_length=64, blank=True, default="")
+    channel = models.ForeignKey(
+        "channel.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    order = models.ForeignKey(
+        "order.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Abandoned checkouts are deleted by Saleor later; the token outlives them.
+    checkout_token = models.UUIDField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=anonymize_respondent,
+        related_name="+",
+    )
+    email = models.EmailField(blank=True, default="")
+    language = models.CharField(max_length=35, blank=True, default="")
+    status = models.CharField(
+        max_length=16,
+        choices=[(s.value, s.name) for s in SurveyStatus],
+        default=SurveyStatus.SCHEDULED.value,
+    )
+    skip_reason = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        choices=[(r.value, r.name) for r in SkipReason],
+    )
+    # When a scheduled survey is to be decided; null once it is.
+    due_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(null=True, blank=True)
+    link_nonce = models.CharField(max_length=64, blank=True, default="")
+    # The answers; null or empty: not answered (yet).
+    satisfied = models.BooleanField(null=True, blank=True)
+    handled_as_wanted = models.BooleanField(null=True, blank=True)
+    what_went_wrong = ArrayField(
+        models.CharField(max_length=32, choices=[(w.value, w.name) for w in WrongThing]),
+        blank=True,
+        default=list,
+    )
+    why_not_completed = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        choices=[(r.value, r.name) for r in AbandonReason],
+    )
+    comment = models.TextField(blank=True, default="")
+    first_answered_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # When staff were alerted to call the customer back (once per survey).
+    call_back_alerted_at = models.DateTimeField(null=True, blank=True)
+    # When the retention period erased the comment (the answers stay).
+    comment_erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            # The sweep reads only surveys that are due.
+            models.Index(
+                fields=["due_at"],
+                name="cs_survey_due",
+                condition=models.Q(status="scheduled"),
+            ),
+            # Fatigue: when one customer was last asked.
+            models.Index(
+                fields=["email", "-sent_at"],
+                name="cs_survey_email_sent",
+                condition=models.Q(status="sent"),
+            ),
+            models.Index(fields=["channel", "sent_at"], name="cs_survey_channel_sent"),
+            models.Index(fields=["user", "-sent_at"], name="cs_survey_user_sent"),
+            models.Index(fields=["order"], name="cs_survey_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.moment} survey to {self.email or 'nobody'}: {self.status}"
+
+
+class SweepMark(models.Model):
+    """How far a sweep over Saleor's rows has read, so the next one starts there
+    (the abandoned-checkout sweep reads checkouts by ``last_change``)."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    swept_until = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self):
+        return f"{self.name}: {self.swept_until:%Y-%m-%d %H:%M}"

@@ -10,7 +10,7 @@ from saleor.core.utils import build_absolute_uri
 from ..config import PLUGIN_ID, ChannelSettings
 
 # Internal page name -> the last part of its path, on the storefront as here.
-PAGE_PATHS = {"stock_shortage": "stock-shortage"}
+PAGE_PATHS = {"stock_shortage": "stock-shortage", "survey": "survey"}
 
 
 def plugin_page_path(page: str, *, channel_slug: str) -> str:
@@ -23,11 +23,19 @@ def plugin_page_path(page: str, *, channel_slug: str) -> str:
 
 
 def page_link(
-    page: str, *, channel_slug: str, token: str, settings: ChannelSettings
+    page: str,
+    *,
+    channel_slug: str,
+    token: str,
+    settings: ChannelSettings,
+    extra: dict[str, str] | None = None,
 ) -> str:
-    """The absolute link to ``page`` ("stock_shortage") opening with ``token``."""
+    """The absolute link to ``page`` ("stock_shortage", "survey") opening with
+    ``token``; ``extra``: more query parameters (a survey's one-click answer)."""
     # Signed tokens are URL-safe already; quoting only guards against a change.
     query = f"token={quote(token, safe=':')}"
+    for name, value in (extra or {}).items():
+        query += f"&{quote(name)}={quote(value)}"
     if page in _storefront_pages(settings):
         return f"{settings.storefront_url}/{PAGE_PATHS[page]}?{query}"
     return build_absolute_uri(f"{plugin_page_path(page, channel_slug=channel_slug)}?{query}")

@@ -23,6 +23,7 @@ from saleor_cs_plugin.config import (
 )
 from saleor_cs_plugin.domain.coupons import Reason
 from saleor_cs_plugin.domain.notices import NoticeType, QuietHours, Transport
+from saleor_cs_plugin.domain.surveys import Moment, MomentSettings, Question
 
 THIS_YEAR = date.today().year
 
@@ -50,6 +51,8 @@ def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
         "status_orders_at_risk",
         "status_promoted_codes",
         "status_on_time_shipping",
+        "status_survey_satisfied",
+        "status_survey_response_rate",
         "time_zone",
         "storefront_url",
         "support_contact",
@@ -97,6 +100,20 @@ def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
         "coupon_grace_hours",
         "coupon_grace_code_valid_hours",
         "coupon_grace_per_day",
+        "survey_completed_percent",
+        "survey_completed_days",
+        "survey_abandoned_percent",
+        "survey_abandoned_hours",
+        "survey_after_problem_percent",
+        "survey_after_problem_days",
+        "survey_fatigue_days",
+        "survey_link_valid_days",
+        "survey_comment_retention_days",
+        "survey_staff_email",
+        "survey_question_why_not_completed",
+        "survey_question_satisfied",
+        "survey_question_what_went_wrong",
+        "survey_question_handled_as_wanted",
         "subject_order_delay",
         "body_order_delay",
         "subject_order_delay_follow_up",
@@ -107,6 +124,8 @@ def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
         "body_stock_shortage",
         "subject_stock_restored",
         "body_stock_restored",
+        "subject_survey",
+        "body_survey",
         "subject_staff_alert",
         "body_staff_alert",
     ]
@@ -131,6 +150,7 @@ def test_every_label_starts_with_its_group_in_setup_order():
         "Stock shortages",
         "Coupon help",
         "Promoted codes",
+        "Surveys",
         "Notice texts",
     ]
 
@@ -160,6 +180,11 @@ def test_status_lines_come_first_and_are_read_only():
         ("status_orders_at_risk", "Status now · Orders at risk or late"),
         ("status_promoted_codes", "Status now · Promoted codes needing attention"),
         ("status_on_time_shipping", "Status now · On-time shipping, last 30 days"),
+        ("status_survey_satisfied", "Status now · Satisfied customers, last 30 days"),
+        (
+            "status_survey_response_rate",
+            "Status now · Survey response rate, last 30 days",
+        ),
     ]
     assert [f.kind for f in FIELDS[: len(status)]] == [FieldKind.OUTPUT] * len(status)
 
@@ -188,6 +213,7 @@ def test_only_the_notices_that_are_sent_have_texts_to_edit():
             "order_on_the_way",
             "stock_shortage",
             "stock_restored",
+            "survey",
             "staff_alert",
         )
         for part in ("subject", "body")
@@ -197,15 +223,14 @@ def test_only_the_notices_that_are_sent_have_texts_to_edit():
 def test_texts_of_notices_that_are_not_sent_keep_their_defaults():
     # given texts an older version let a store save, one of them broken
     templates = parse_channel_settings(
-        {"body_survey": "Dear $first_name", "subject_coupon_honored": "Yay"}
+        {"body_coupon_honored": "Dear $first_name", "subject_coupon_honored": "Yay"}
     ).notices.templates
 
     # then they are not read
-    assert templates["survey"] == default_templates("survey") == (
+    assert templates["coupon_honored"] == default_templates("coupon_honored") == (
         "$subject",
         "Hello $customer_name,\n\n$message\n\n$support_contact",
     )
-    assert templates["coupon_honored"] == default_templates("coupon_honored")
     assert set(templates) == {t.value for t in NoticeType}
 
 
@@ -228,6 +253,7 @@ def test_the_placeholder_list_is_said_once():
             "on the way",
             "stock shortage",
             "stock restored",
+            "survey",
             "staff alert",
         )
         for text in (
@@ -243,12 +269,13 @@ def test_the_placeholder_list_is_said_once():
 def test_readable_notice_names_are_listed_in_help():
     readable = (
         "order delay, delay follow-up, on the way, stock shortage, stock restored, "
-        "staff alert"
+        "survey, staff alert"
     )
     helps = {f.name: f.help_text for f in FIELDS}
     assert f"any of: {readable}." in helps["essential_notice_types"]
     assert f"Notices: {readable}." in helps["notice_transports"]
-    assert DEFAULTS["essential_notice_types"] == readable
+    # A survey is never essential unless the merchant makes it so.
+    assert DEFAULTS["essential_notice_types"] == readable.replace(" survey,", "")
 
 
 @pytest.mark.parametrize(
@@ -548,7 +575,7 @@ def test_the_expansion_of_a_country_is_kept():
                 "notice_transports": "Notices · How notices are sent: line 2 'birthday "
                 "= email' is not 'notice = transport' with a notice of: *, order "
                 "delay, delay follow-up, on the way, stock shortage, stock restored, "
-                "staff alert.",
+                "survey, staff alert.",
                 "smtp_host": "E-mail · SMTP host: required while a notice is sent by "
                 "email; enter your mail server, e.g. smtp.example.com.",
                 "sender_address": "E-mail · Sender address: required while a notice "
@@ -561,7 +588,7 @@ def test_the_expansion_of_a_country_is_kept():
                 "notice_transports": "Notices · How notices are sent: line 1 'staff "
                 "alert webhook' is not 'notice = transport' with a notice of: *, "
                 "order delay, delay follow-up, on the way, stock shortage, stock "
-                "restored, staff alert."
+                "restored, survey, staff alert."
             },
         ),
         (
@@ -624,7 +651,7 @@ def test_the_expansion_of_a_country_is_kept():
             {
                 "essential_notice_types": "Notices · Essential notices: 'birthday' is "
                 "not a notice; use any of: order delay, delay follow-up, on the way, "
-                "stock shortage, stock restored, staff alert (comma-separated), or "
+                "stock shortage, stock restored, survey, staff alert (comma-separated), or "
                 "leave it empty for none."
             },
         ),
@@ -633,7 +660,7 @@ def test_the_expansion_of_a_country_is_kept():
             {
                 "essential_notice_types": "Notices · Essential notices: 'birthday', "
                 "'Order Delays' are not notices; use any of: order delay, delay "
-                "follow-up, on the way, stock shortage, stock restored, staff alert "
+                "follow-up, on the way, stock shortage, stock restored, survey, staff alert "
                 "(comma-separated), or leave it empty for none."
             },
         ),
@@ -727,6 +754,25 @@ def test_the_expansion_of_a_country_is_kept():
                 "(hours): '169' is not a whole number from 0 to 168."
             },
         ),
+        (
+            {"survey_completed_percent": "101", "survey_abandoned_hours": "0"},
+            {
+                "survey_completed_percent": "Surveys · Completed orders: share of "
+                "customers asked (%): '101' is not a whole number from 0 to 100.",
+                "survey_abandoned_hours": "Surveys · Abandoned checkouts: ask after "
+                "(hours untouched): '0' is not a whole number from 1 to 168.",
+            },
+        ),
+        (
+            {"survey_staff_email": "care at example", "survey_fatigue_days": "-1"},
+            {
+                "survey_fatigue_days": "Surveys · At most one survey per customer in "
+                "(days): '-1' is not a whole number from 0 to 365.",
+                "survey_staff_email": "Surveys · Staff e-mail for call-backs: 'care at "
+                "example' is not an e-mail address; use e.g. 'care@example.com', or "
+                "leave it empty.",
+            },
+        ),
     ],
 )
 def test_rejected_values_lead_with_the_label(values, errors):
@@ -743,11 +789,12 @@ def test_rejections_keep_the_bare_rule_by_field_name():
 
 
 def test_a_transport_used_only_by_notices_that_are_not_sent_needs_no_settings():
-    # given an older store that sends surveys (never built) by e-mail, without SMTP
-    transports = parse_channel_settings({"notice_transports": "survey = email"})
+    # given a store that sends honored-code notices (never sent on their own) by
+    # e-mail, without SMTP
+    transports = parse_channel_settings({"notice_transports": "coupon_honored = email"})
 
     # then nothing is required of the e-mail settings
-    assert transports.notices.transports["survey"] == Transport.EMAIL
+    assert transports.notices.transports["coupon_honored"] == Transport.EMAIL
 
 
 def test_labelled_rejections_come_in_the_order_of_the_page():
@@ -847,7 +894,7 @@ def test_a_text_given_only_in_another_language_keeps_the_default_for_the_rest():
         (
             {"storefront_pages": "stock shortage, checkout"},
             {
-                "storefront_pages": "'checkout' is not a page; pages: stock shortage."
+                "storefront_pages": "'checkout' is not a page; pages: stock shortage, survey."
             },
         ),
         (
@@ -903,3 +950,21 @@ def test_coupon_messages_may_be_given_per_language():
         "inactive": ("", {"de": "$code ist nicht aktiv."}),
         "unknown_code": ("", {"pl": "Nie znamy kodu $code."}),
     }
+
+
+def test_survey_moments_are_switched_and_sampled_per_channel():
+    surveys = parse_channel_settings(
+        {
+            "survey_completed_percent": "20",
+            "survey_after_problem_percent": "100",
+            "survey_question_satisfied": "Happy with us?\n[pl]\nZadowolony?",
+        }
+    ).surveys
+    assert surveys.moments == {
+        Moment.COMPLETED: MomentSettings(is_enabled=True, percent=20),
+        Moment.ABANDONED: MomentSettings(is_enabled=False, percent=0),
+        Moment.AFTER_PROBLEM: MomentSettings(is_enabled=True, percent=100),
+    }
+    assert surveys.question(Question.SATISFIED, "pl") == "Zadowolony?"
+    assert surveys.question(Question.SATISFIED, "de") == "Happy with us?"
+    assert surveys.question(Question.WHAT_WENT_WRONG, "de") == ""
