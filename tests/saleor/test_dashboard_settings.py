@@ -175,7 +175,10 @@ def test_settings_come_in_setup_order_with_the_status_lines_first(
         }
         for field in config.FIELDS
     ]
-    assert [item["type"] for item in usd["configuration"][:5]] == ["OUTPUT"] * 5
+    status_count = len(STATUS_NAMES)
+    assert [item["type"] for item in usd["configuration"][:status_count]] == [
+        "OUTPUT"
+    ] * status_count
     assert all(status[name] for name in STATUS_NAMES)
     assert "BOOLEAN" not in {item["type"] for item in usd["configuration"]}
 
@@ -207,7 +210,9 @@ def test_a_store_saved_by_an_older_version_is_shown_in_setup_order(
     assert values["smtp_security"] == "none"
     assert values["time_zone"] == "Europe/Warsaw"
     assert values["promise_holidays_country"] == ""
-    assert [values[name] for name in STATUS_NAMES] == [f"lines of {channel_USD.pk}"] * 5
+    assert [values[name] for name in STATUS_NAMES] == [
+        f"lines of {channel_USD.pk}"
+    ] * len(STATUS_NAMES)
 
 
 def test_status_lines_that_fail_show_unavailable_and_the_page_still_opens(
@@ -229,7 +234,9 @@ def test_status_lines_that_fail_show_unavailable_and_the_page_still_opens(
     # then
     usd = _channel_config(content["data"]["plugin"], channel_USD.slug)
     values = {item["name"]: item["value"] for item in usd["configuration"]}
-    assert [values[name] for name in STATUS_NAMES] == ["unavailable right now"] * 5
+    assert [values[name] for name in STATUS_NAMES] == [
+        "unavailable right now"
+    ] * len(STATUS_NAMES)
     assert values["time_zone"] == "UTC"
     assert len(values) == len(config.FIELDS)
 
@@ -267,7 +274,7 @@ def test_first_save_activates_the_plugin_with_its_values(
         "promise_holidays_country": "PL",
     }
     stored = _stored(channel_USD)
-    assert [stored[name] for name in STATUS_NAMES] == [""] * 5
+    assert [stored[name] for name in STATUS_NAMES] == [""] * len(STATUS_NAMES)
     assert stored["promise_holidays_country"] == "PL"
     assert PluginConfiguration.objects.filter(
         identifier=PLUGIN_ID, channel=channel_PLN
@@ -401,7 +408,8 @@ def test_a_store_with_the_old_smtp_checkboxes_keeps_its_security_when_saved(
             "essentialNoticeTypes",
             "Notices · Essential notices: 'birthday' is not a notice; use any of: "
             "order delay, delay follow-up, on the way, stock shortage, stock "
-            "restored, staff alert (comma-separated), or leave it empty for none.",
+            "restored, survey, staff alert (comma-separated), or leave it empty for "
+            "none.",
         ),
         (
             {"smtp_security": "tls"},
