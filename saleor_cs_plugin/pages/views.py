@@ -1,9 +1,12 @@
-"""The views of the plugin's pages: each reads the token, calls one use case of
-``shortages`` and renders its template in the customer's language.
+"""The views of the plugin's pages: each reads the token, calls one use case and
+renders its template in the customer's language. The stock-shortage page (its use
+cases in ``shortages``) is here, with what every page shares: ``Visit``,
+``guarded_form``, ``invalid_link``, ``page_url`` and ``render_page``; the survey
+page is in ``survey``.
 
 Saleor has no CSRF middleware and routes every plugin URL to the plugin's
-``webhook``; the stock-shortage page applies Django's CSRF protection itself
-(``csrf_protect``, the form's ``{% csrf_token %}``). Every page is sent with headers
+``webhook``; a page with a form applies Django's CSRF protection itself
+(``guarded_form``: ``csrf_protect``, the form's ``{% csrf_token %}``). Every page is sent with headers
 that keep it out of caches and frames, and lets it load nothing from elsewhere.
 """
 
@@ -86,18 +89,25 @@ class Visit:
 
 
 def not_found(visit: Visit) -> HttpResponse:
-    return _render(visit, "not_found.html", page="not-found", status=404)
+    return render_page(visit, "not_found.html", page="not-found", status=404)
 
 
 def stock_shortage(visit: Visit) -> HttpResponse:
     """The stock-shortage choice: GET shows the options of the link's token, POST
     records the answer (single use, until the link expires)."""
+    return guarded_form(visit, show=_show, answer=_answer)
+
+
+def guarded_form(visit: Visit, *, show, answer) -> HttpResponse:
+    """A page with a form: ``show(visit)`` answers GET, ``answer(visit)`` POST,
+    once the address is not throttled, and a POST only past Django's CSRF check
+    (refused: the *Your answer was not sent* page, nothing recorded)."""
     request = visit.request
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     verdict = throttle.check(visit.client_address, now=time.time())
     if not verdict.is_allowed:
-        response = _render(
+        response = render_page(
             visit,
             "too_many_attempts.html",
             page="too-many-attempts",
@@ -113,21 +123,27 @@ def stock_shortage(visit: Visit) -> HttpResponse:
         nonlocal reached
         reached = True
         if request.method == "POST":
-            return _answer(visit)
-        return _show(visit)
+            return answer(visit)
+        return show(visit)
 
     response = view(request)
     if not reached:
         # CSRF protection refused the POST before the view: nothing was recorded.
         token = request.POST.get("token", "")
-        return _render(
+        return render_page(
             visit,
             "form_expired.html",
             page="form-expired",
             status=403,
-            context={"page_url": _page_url(request, token=token) if token else ""},
+            context={"page_url": page_url(request, token=token) if token else ""},
         )
     return response
+
+
+def invalid_link(visit: Visit) -> HttpResponse:
+    """A token that names nothing of this channel: counted by the throttle."""
+    throttle.count_bad_token(visit.client_address, now=time.time())
+    return render_page(visit, "invalid_link.html", page="invalid-link", status=400)
 
 
 def _show(visit: Visit) -> HttpResponse:
@@ -175,7 +191,7 @@ def _answer(visit: Visit) -> HttpResponse:
         return _answer_refused(visit, token, field=rejected.problems[0].field)
     schedule_delivery(outcome.notice_ids)
     response = HttpResponse(status=303)
-    response["Location"] = _page_url(request, token=token, answered=True)
+    response["Location"] = page_url(request, token=token, answered=True)
     add_never_cache_headers(response)
     return response
 
@@ -191,7 +207,8 @@ def _answer_refused(visit: Visit, token: str, *, field: str) -> HttpResponse:
     return _choice_form(visit, link, token=token, error_field=field, status=400)
 
 
-def _page_url(request: HttpRequest, *, token: str, answered: bool = False) -> str:
+def page_url(request: HttpRequest, *, token: str, answered: bool = False) -> str:
+    """The page's own address with ``token`` (and the confirmation's parameter)."""
     query = {"token": token}
     if answered:
         query[ANSWERED_PARAMETER] = "1"
@@ -223,7 +240,7 @@ def _choice_form(
         }
         for number, alternative in enumerate(link.alternatives, start=1)
     ]
-    return _render(
+    return render_page(
         visit,
         "choice.html",
         page="choice",
@@ -267,7 +284,7 @@ def _closed_link(
     if link.state == LinkState.ANSWERED and is_confirmation and not is_answer:
         page = "confirmation"
     shortage = link.shortage
-    return _render(
+    return render_page(
         visit,
         template,
         page=page,
@@ -288,12 +305,11 @@ def _bad_link(visit: Visit, rejected: shortages.ChoiceRejected) -> HttpResponse:
     """A token that names no shortage of this channel (counted by the throttle), or
     one whose order is gone."""
     if rejected.is_bad_token:
-        throttle.count_bad_token(visit.client_address, now=time.time())
-        return _render(visit, "invalid_link.html", page="invalid-link", status=400)
-    return _render(visit, "order_gone.html", page="order-gone", status=404)
+        return invalid_link(visit)
+    return render_page(visit, "order_gone.html", page="order-gone", status=404)
 
 
-def _render(
+def render_page(
     visit: Visit,
     template: str,
     *,
