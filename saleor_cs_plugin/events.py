@@ -152,3 +152,19 @@ def customer_choice_event(*, order, message: str, details: dict) -> ServiceHisto
         message=message,
         details=details,
     )
+
+
+def survey_answered_event(*, survey, message: str, details: dict) -> ServiceHistoryEntry:
+    """Record answers a customer gave (or changed) in a follow-up survey."""
+    return ServiceHistoryEntry.objects.create(
+        type=EntryType.SURVEY_ANSWERED,
+        user_id=survey.user_id,
+        customer_email=survey.email.lower(),
+        order_id=survey.order_id,
+        checkout_token=survey.checkout_token,
+        contact_channel=ContactChannel.WEB,
+        actor=Actor.CUSTOMER,
+        is_customer_visible=True,
+        message=message,
+        details=details,
+    )

@@ -5,11 +5,12 @@ An alert is raised once per cause: the same cause seen again while the alert is 
 counts as another occurrence of it, not as a new alert.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from .notices import DeliveryCause, Transport
+from .surveys import WRONG_THING_TEXTS, WrongThing
 
 TITLE_MAX_LENGTH = 255
 
@@ -23,6 +24,8 @@ class AlertKind(StrEnum):
     SHORTAGE_CHOICE = "shortage_choice"
     # Notices of a channel fail for a reason only the merchant can fix.
     NOTICE_DELIVERY = "notice_delivery"
+    # A survey's "No": the problem was not handled the way the customer wanted.
+    SURVEY_CALL_BACK = "survey_call_back"
 
 
 # The Saleor permission (by its codename's enum name) that lets staff or an app read
@@ -32,6 +35,7 @@ PERMISSION_BY_KIND = {
     AlertKind.PROMOTED_CODE: "MANAGE_DISCOUNTS",
     AlertKind.SHORTAGE_CHOICE: "MANAGE_ORDERS",
     AlertKind.NOTICE_DELIVERY: "MANAGE_PLUGINS",
+    AlertKind.SURVEY_CALL_BACK: "MANAGE_ORDERS",
 }
 
 
@@ -225,3 +229,69 @@ def notice_delivery_alert(
         },
     )
 
+
+
+# Survey call backs ----------------------------------------------------------------
+
+
+def survey_call_back_alert(
+    *,
+    survey_id: str,
+    moment: str,
+    problem: str,
+    order_number: str,
+    customer_email: str,
+    what_went_wrong: Sequence[str],
+    comment: str,
+) -> AlertDraft:
+    """The staff alert of a survey whose "No" asks for a call back: the problem was
+    not handled the way the customer wanted. One alert per survey.
+
+    ``survey_id``: the survey's GraphQL ID (serviceContactLog links the call to it);
+    ``what_went_wrong``: WrongThing values the customer chose; ``comment``: the
+    customer's free text, quoted as plain text (whoever shows it as HTML escapes it).
+    """
+    about = f"Order #{order_number}" if order_number else "A customer"
+    problem_words = _PROBLEM_WORDS.get(problem, "")
+    if moment == "completed":
+        said = "was not satisfied with how the order was handled"
+    elif problem_words:
+        said = f"says {problem_words} was not handled the way they wanted"
+    else:
+        said = "says the problem was not handled the way they wanted"
+    parts = [f"{about}: the customer {said}."]
+    if not order_number and customer_email:
+        parts.append(f"Customer: {customer_email}.")
+    if what_went_wrong:
+        labels = (WRONG_THING_TEXTS[WrongThing(value)] for value in what_went_wrong)
+        parts.append(f"What went wrong: {', '.join(labels)}.")
+    if comment:
+        parts.append(f'Their words: "{comment}"')
+    parts.append(
+        "Please call them back, and log the call with serviceContactLog naming this "
+        f"survey ({survey_id}); logging it marks this alert done."
+    )
+    return AlertDraft(
+        cause_key=f"survey_call_back:{survey_id}",
+        title=(
+            f"Order #{order_number}: call the customer back about their survey answer"
+            if order_number
+            else "Call the customer back about their survey answer"
+        ),
+        message=" ".join(parts),
+        details={
+            "surveyId": survey_id,
+            "moment": moment,
+            "problem": problem or None,
+            "whatWentWrong": list(what_went_wrong),
+        },
+    )
+
+
+# How the alert names the problem an after-problem survey asked about.
+_PROBLEM_WORDS = {
+    "delay": "the delay of their order",
+    "stock_shortage": "the missing item of their order",
+    "coupon": "the promo code that stopped working",
+    "contact": "their recent request",
+}

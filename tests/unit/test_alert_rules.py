@@ -3,9 +3,13 @@
 import pytest
 
 from saleor_cs_plugin.domain.alerts import (
+    PERMISSION_BY_KIND,
     AlertDraft,
+    AlertKind,
     is_merchant_cause,
+    kinds_allowed,
     notice_delivery_alert,
+    survey_call_back_alert,
 )
 from saleor_cs_plugin.domain.notices import DeliveryCause, Transport
 
@@ -237,4 +241,90 @@ def test_a_setting_without_a_label_is_named_by_its_name():
     )
     assert 'Check "smtp_security" against "smtp_port": usually STARTTLS on port ' in (
         draft.message
+    )
+
+
+# Survey call backs ----------------------------------------------------------------
+
+
+def test_a_survey_call_back_is_read_with_manage_orders():
+    assert PERMISSION_BY_KIND[AlertKind.SURVEY_CALL_BACK] == "MANAGE_ORDERS"
+    assert kinds_allowed(frozenset({"MANAGE_ORDERS"})) == {
+        AlertKind.SHORTAGE_CHOICE,
+        AlertKind.SURVEY_CALL_BACK,
+    }
+
+
+def test_the_call_back_alert_of_a_completed_order_in_full():
+    draft = survey_call_back_alert(
+        survey_id="U3VydmV5OjE=",
+        moment="completed",
+        problem="",
+        order_number="123",
+        customer_email="ada@example.com",
+        what_went_wrong=["late", "damaged"],
+        comment='It came a week late & the box was "crushed".',
+    )
+
+    assert draft == AlertDraft(
+        cause_key="survey_call_back:U3VydmV5OjE=",
+        title="Order #123: call the customer back about their survey answer",
+        message=(
+            "Order #123: the customer was not satisfied with how the order was "
+            "handled. What went wrong: It was late, Something arrived damaged. "
+            'Their words: "It came a week late & the box was "crushed"." Please call '
+            "them back, and log the call with serviceContactLog naming this survey "
+            "(U3VydmV5OjE=); logging it marks this alert done."
+        ),
+        details={
+            "surveyId": "U3VydmV5OjE=",
+            "moment": "completed",
+            "problem": None,
+            "whatWentWrong": ["late", "damaged"],
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("problem", "said"),
+    [
+        ("delay", "the delay of their order"),
+        ("stock_shortage", "the missing item of their order"),
+        ("coupon", "the promo code that stopped working"),
+        ("contact", "their recent request"),
+    ],
+)
+def test_the_call_back_alert_after_a_problem_names_the_problem(problem, said):
+    draft = survey_call_back_alert(
+        survey_id="U3VydmV5OjI=",
+        moment="after_problem",
+        problem=problem,
+        order_number="7",
+        customer_email="ada@example.com",
+        what_went_wrong=[],
+        comment="",
+    )
+
+    assert draft.message.startswith(
+        f"Order #7: the customer says {said} was not handled the way they wanted. "
+        "Please call them back"
+    )
+    assert draft.details["problem"] == problem
+
+
+def test_a_call_back_without_an_order_names_the_customer_e_mail():
+    draft = survey_call_back_alert(
+        survey_id="U3VydmV5OjM=",
+        moment="after_problem",
+        problem="contact",
+        order_number="",
+        customer_email="ada@example.com",
+        what_went_wrong=[],
+        comment="",
+    )
+
+    assert draft.title == "Call the customer back about their survey answer"
+    assert draft.message.startswith(
+        "A customer: the customer says their recent request was not handled the way "
+        "they wanted. Customer: ada@example.com. Please"
     )
