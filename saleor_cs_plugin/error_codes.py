@@ -34,3 +34,12 @@ class PromotedCodeErrorCode(Enum):
     INVALID = "invalid"
     NOT_FOUND = "not_found"
     REQUIRED = "required"
+
+
+class ServiceSurveyErrorCode(Enum):
+    GRAPHQL_ERROR = "graphql_error"
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    # The survey no longer takes answers.
+    CLOSED = "closed"
+    REQUIRED = "required"

@@ -7,9 +7,11 @@ from ..domain.history import Actor, ContactChannel, EntryType
 from ..domain.notices import NoticeStatus, NoticeType, Transport
 from ..domain.promises import DelayStage, PromiseStatus
 from ..domain.shortages import Choice
+from ..domain.surveys import AbandonReason, Moment, ProblemKind, Question, WrongThing
 from ..error_codes import CouponErrorCode as CouponErrorCodeValues
 from ..error_codes import PromotedCodeErrorCode as PromotedCodeErrorCodeValues
 from ..error_codes import ServiceHistoryErrorCode as ErrorCodeValues
+from ..error_codes import ServiceSurveyErrorCode as ServiceSurveyErrorCodeValues
 from ..error_codes import StockShortageErrorCode as StockShortageErrorCodeValues
 
 
@@ -111,4 +113,48 @@ PromotedCodeErrorCode = _graphql_enum(
     PromotedCodeErrorCodeValues,
     "PromotedCodeErrorCode",
     "Error codes of the promoted-code mutations.",
+)
+
+
+# Follow-up surveys ----------------------------------------------------------------
+
+ServiceSurveyMomentEnum = _graphql_enum(
+    Moment,
+    "ServiceSurveyMomentEnum",
+    "When a customer was asked: days after an order was completed, hours after a "
+    "checkout was left without an order, or after a problem the store handled.",
+)
+ServiceSurveyProblemEnum = _graphql_enum(
+    ProblemKind,
+    "ServiceSurveyProblemEnum",
+    "The problem an after-problem survey asks about: a late order the customer was "
+    "told about, an item out of stock, a promo code that stopped working and was "
+    "honored, or a contact staff logged.",
+)
+ServiceSurveyQuestionEnum = _graphql_enum(
+    Question,
+    "ServiceSurveyQuestionEnum",
+    "The questions of a survey: why a checkout was not completed (abandoned "
+    "checkouts), whether the customer was satisfied with how the entire process was "
+    "handled, what went wrong, and whether the problem was handled the way they "
+    "wanted.",
+)
+ServiceSurveyWrongThingEnum = _graphql_enum(
+    WrongThing,
+    "ServiceSurveyWrongThingEnum",
+    "What went wrong with an order (any number of them): late, damaged, wrong item, "
+    "an item missing or out of stock, a coupon or the price, the store hard to "
+    "reach, a slow answer, or something else.",
+)
+ServiceSurveyAbandonReasonEnum = _graphql_enum(
+    AbandonReason,
+    "ServiceSurveyAbandonReasonEnum",
+    "Why a customer did not complete an order (one of them): the price, the "
+    "shipping cost, delivery too slow, a coupon did not work, a payment problem, "
+    "just looking, bought elsewhere, a problem with the site, or something else.",
+)
+ServiceSurveyErrorCode = _graphql_enum(
+    ServiceSurveyErrorCodeValues,
+    "ServiceSurveyErrorCode",
+    "Error codes of the survey query and mutation.",
 )

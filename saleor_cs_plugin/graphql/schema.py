@@ -55,6 +55,7 @@ from .mutations.service_promoted_code_register import ServicePromotedCodeRegiste
 from .mutations.service_promoted_code_remove import ServicePromotedCodeRemove
 from .mutations.service_staff_alert_resolve import ServiceStaffAlertResolve
 from .mutations.service_stock_shortage_choose import ServiceStockShortageChoose
+from .mutations.service_survey_answer import ServiceSurveyAnswer
 from .promoted_code_resolvers import (
     resolve_coupon_failure_stats,
     resolve_promoted_codes,
@@ -68,6 +69,8 @@ from .resolvers import (
     resolve_user_service_history,
 )
 from .staff_alert_resolvers import resolve_staff_alerts
+from .survey_resolvers import resolve_service_survey, resolve_user_service_surveys
+from .survey_types import ServiceSurvey, ServiceSurveyResult
 from .staff_alert_types import (
     ServiceStaffAlertCountableConnection,
     ServiceStaffAlertFilterInput,
@@ -104,6 +107,9 @@ MOUNTED_FIELDS = (
     ("Mutation", "servicePromotedCodeRemove"),
     ("Query", "serviceStaffAlerts"),
     ("Mutation", "serviceStaffAlertResolve"),
+    ("Query", "serviceSurvey"),
+    ("Mutation", "serviceSurveyAnswer"),
+    ("User", "serviceSurveys"),
 )
 
 
@@ -243,6 +249,7 @@ def extend_saleor_schema() -> None:
     )
     _add_root_field(AccountMutations, "service_coupon_apply", ServiceCouponApply.Field())
     _mount_promoted_codes()
+    _mount_surveys()
     _mount_staff_inbox()
     _explain_checkout_complete()
 
@@ -298,6 +305,62 @@ def _mount_promoted_codes() -> None:
         AccountMutations,
         "service_promoted_code_remove",
         ServicePromotedCodeRemove.Field(),
+    )
+
+
+def _mount_surveys() -> None:
+    _add_root_field(
+        AccountQueries,
+        "service_survey",
+        graphene.Field(
+            ServiceSurveyResult,
+            required=True,
+            token=graphene.String(
+                required=True,
+                description=(
+                    "The token of the link in the survey notice (its `token` query "
+                    "parameter)."
+                ),
+            ),
+            language_code=graphene.Argument(
+                LanguageCodeEnum,
+                description=(
+                    "The language of the questions, when the plugin speaks it; "
+                    "otherwise, and when omitted, the language the survey was sent "
+                    "in, then the order's or checkout's, then the channel's."
+                ),
+            ),
+            description=(
+                "The follow-up survey a link's token opens, without signing in: the "
+                "questions in the customer's language, what is answered, and the "
+                "order's number and items. A forged or changed token, or one of a "
+                "survey that no longer exists, is an error; a closed survey is "
+                "shown with a CLOSED error."
+            ),
+            resolver=resolve_service_survey,
+        ),
+    )
+    _add_root_field(
+        AccountMutations, "service_survey_answer", ServiceSurveyAnswer.Field()
+    )
+    _add_field(
+        User,
+        "service_surveys",
+        graphene.Field(
+            NonNullList(ServiceSurvey, required=True),
+            is_open=graphene.Boolean(
+                description=(
+                    "Only surveys that take answers now (true) or only closed ones "
+                    "(false)."
+                )
+            ),
+            description=(
+                "The follow-up surveys the customer was sent, newest first. Visible "
+                "to the customer (with each survey's token, to answer it) and to "
+                "staff and apps with MANAGE_USERS."
+            ),
+            resolver=resolve_user_service_surveys,
+        ),
     )
 
 

@@ -57,6 +57,13 @@ GRAPHQL_TYPE = "ServiceSurvey"
 # entities ("&lt;b&gt;") becomes markup on the first pass.
 CLEANING_PASSES = 5
 
+CLOSED_SURVEY = Problem(
+    "token",
+    "CLOSED",
+    "This survey is closed: it no longer takes answers, and the answers given stay "
+    "as they are.",
+)
+
 KIND_BY_QUESTION = {
     Question.SATISFIED: "yes_no",
     Question.HANDLED_AS_WANTED: "yes_no",
@@ -180,15 +187,7 @@ def record_answers(
     with transaction.atomic():
         survey = _verified(token, channel_id=channel_id, for_update=True)
         if not is_open(survey, now):
-            raise AnswerRejected(
-                [
-                    Problem(
-                        "token",
-                        "CLOSED",
-                        "This survey is closed: it no longer takes answers.",
-                    )
-                ]
-            )
+            raise AnswerRejected([CLOSED_SURVEY])
         if change.comment is not None:
             change = replace(change, comment=cleaned_comment(change.comment))
         problems = check_answer(change, moment=Moment(survey.moment))
