@@ -2,11 +2,12 @@
 
 from django.http import HttpRequest, HttpResponse
 
-from . import views
+from . import survey, views
 
 # Path under /plugins/channel/<slug>/<plugin id>/, without its slashes -> view.
 ROUTES = {
     "stock-shortage": views.stock_shortage,
+    "survey": survey.survey,
 }
 
 
