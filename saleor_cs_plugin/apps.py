@@ -17,6 +17,10 @@ FORGET_COUPON_CLIENT_ADDRESSES_BEAT_ENTRY = (
     "saleor-cs-plugin-forget-coupon-client-addresses"
 )
 FORGET_COUPON_CLIENT_ADDRESSES_EVERY = timedelta(minutes=15)
+SWEEP_SURVEYS_BEAT_ENTRY = "saleor-cs-plugin-sweep-surveys"
+SWEEP_SURVEYS_EVERY = timedelta(minutes=15)
+ERASE_SURVEY_COMMENTS_BEAT_ENTRY = "saleor-cs-plugin-erase-survey-comments"
+ERASE_SURVEY_COMMENTS_EVERY = timedelta(days=1)
 
 
 class CustomerServiceConfig(AppConfig):
@@ -63,5 +67,16 @@ class CustomerServiceConfig(AppConfig):
             {
                 "task": "saleor_cs_plugin.forget_coupon_client_addresses",
                 "schedule": FORGET_COUPON_CLIENT_ADDRESSES_EVERY,
+            },
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            SWEEP_SURVEYS_BEAT_ENTRY,
+            {"task": "saleor_cs_plugin.sweep_surveys", "schedule": SWEEP_SURVEYS_EVERY},
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            ERASE_SURVEY_COMMENTS_BEAT_ENTRY,
+            {
+                "task": "saleor_cs_plugin.erase_survey_comments",
+                "schedule": ERASE_SURVEY_COMMENTS_EVERY,
             },
         )

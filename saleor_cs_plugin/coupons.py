@@ -22,6 +22,7 @@ from .config import ChannelSettings, CouponSettings
 from .domain import coupons as rules
 from .domain.coupons import Diagnosis, Reason
 from .domain.history import Actor, ContactChannel, EntryType
+from .domain.surveys import ProblemKind
 from .domain.words import Words
 from .models import (
     CheckoutCouponWatch,
@@ -31,6 +32,7 @@ from .models import (
     ServiceHistoryEntry,
 )
 from .promoted_codes import promoted
+from .surveys import schedule
 
 logger = logging.getLogger(__name__)
 
@@ -270,7 +272,7 @@ def honor(context: CheckoutContext, row: PromotedCode, diagnosis: Diagnosis, now
         voucher = _replacement_voucher(original.voucher, row, email, now, valid_until)
         replacement = f"{row.code[:40]}-{secrets.token_hex(4).upper()}"
         VoucherCode.objects.create(voucher=voucher, code=replacement)
-        CouponHonor.objects.create(
+        honored = CouponHonor.objects.create(
             promoted_code=row,
             channel_id=row.channel_id,
             customer_email=email,
@@ -297,6 +299,15 @@ def honor(context: CheckoutContext, row: PromotedCode, diagnosis: Diagnosis, now
                 "valid_until": valid_until,
             },
             now,
+        )
+        # Asked later whether the ended code was handled the way they wanted.
+        schedule.schedule_after_problem(
+            kind=ProblemKind.COUPON,
+            ref=str(honored.pk),
+            user_id=context.checkout.user_id,
+            email=email,
+            channel_id=row.channel_id,
+            handled_at=now,
         )
     return Honor(row.code, replacement, valid_until, message)
 

@@ -50,7 +50,9 @@ from .domain.promises import (
     promise_dates,
     review_promise,
 )
+from .domain.surveys import ProblemKind
 from .models import ApologyVoucher, DeliveryPromise, DeliveryPromiseLine, Notice
+from .surveys import schedule
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,9 @@ NOT_SHIPPED_FULFILLMENT_STATUSES = (
 CLOSED_ORDER_STATUSES = (OrderStatus.CANCELED, OrderStatus.EXPIRED)
 # Notices that reached the customer, or are on their way to.
 TOLD_OR_TELLING = (NoticeStatus.PENDING, NoticeStatus.SENDING, NoticeStatus.SENT)
+# A delay the customer was told is late: once the order ships, they are asked how
+# it was handled (an at-risk warning alone is no problem handled).
+TOLD_DELAY_STAGES = (DelayStage.LATE, DelayStage.FOLLOW_UP)
 NOTICE_TYPES = {
     DelayStage.AT_RISK: NoticeType.ORDER_DELAY,
     DelayStage.LATE: NoticeType.ORDER_DELAY,
@@ -680,7 +685,7 @@ def close_shipped_lines(fulfillment_id, now: datetime) -> list:
         status = closing_status(
             shipped_at=shipped_at, ship_by_deadline=promise.ship_by_deadline
         )
-        was_delayed = status == PromiseStatus.SHIPPED_LATE or (
+        was_told = (
             promise.notified_stage != DelayStage.NONE
             and Notice.objects.filter(
                 order_id=promise.order_id,
@@ -688,11 +693,14 @@ def close_shipped_lines(fulfillment_id, now: datetime) -> list:
                 status__in=TOLD_OR_TELLING,
             ).exists()
         )
+        was_delayed = status == PromiseStatus.SHIPPED_LATE or was_told
         if not waiting:
             _close(promise, status, now, shipped_at)
         promise.save(
             update_fields=["status", "review_at", "closed_at", "shipped_at", "updated_at"]
         )
+        if not waiting and was_told and promise.notified_stage in TOLD_DELAY_STAGES:
+            _schedule_delay_survey(promise, shipped_at)
         if not was_delayed or not shipped_line_ids:
             return []
         try:
@@ -702,6 +710,21 @@ def close_shipped_lines(fulfillment_id, now: datetime) -> list:
         if not settings.is_active:
             return []
         return _on_the_way(promise, fulfillment, settings.settings, now, tuple(waiting))
+
+
+def _schedule_delay_survey(promise: DeliveryPromise, shipped_at: datetime) -> None:
+    """A customer told their order was late is asked, once it has shipped, whether
+    the delay was handled the way they wanted."""
+    order = _order_facts([promise.order_id])[promise.order_id]
+    schedule.schedule_after_problem(
+        kind=ProblemKind.DELAY,
+        ref=str(promise.pk),
+        order_id=promise.order_id,
+        user_id=order.user_id,
+        email=order.email,
+        channel_id=promise.channel_id,
+        handled_at=shipped_at,
+    )
 
 
 def _on_the_way(promise, fulfillment, settings: ChannelSettings, now, waiting) -> list:
@@ -771,4 +794,6 @@ def confirm_delivery(
         promise.save(
             update_fields=["status", "delivered_at", "is_delivered_on_time", "updated_at"]
         )
+        # The completed-order survey counts its days from the delivery now.
+        schedule.schedule_completed(promise.order_id, handled_at=delivered_at)
     return None

@@ -59,9 +59,11 @@ from .domain.shortages import (
     short_allocations,
     shortage_message,
 )
+from .domain.surveys import ProblemKind
 from .language import for_order, words_for
 from .models import StockShortage
 from .pages.links import page_link
+from .surveys import schedule
 
 logger = logging.getLogger(__name__)
 
@@ -456,6 +458,7 @@ def record_choice(
         order_events.order_note_added_event(
             order=order, user=None, app=None, message=note
         )
+        _schedule_survey(shortage, order, now)
         notice_ids = _alert_staff(
             shortage,
             order,
@@ -978,6 +981,7 @@ def _end_shortage(
         return []
     line = item.line
     order = line.order
+    _schedule_survey(shortage, order, now)
     language = _language(order, settings)
     subject, message = restored_message(
         words=words_for(language), item_name=_line_name(line)
@@ -1002,6 +1006,20 @@ def _end_shortage(
         order=order,
     )
     return [notice.pk] if created else []
+
+
+def _schedule_survey(shortage: StockShortage, order, now: datetime) -> None:
+    """The customer answered, or the stock came back: they are asked later whether
+    the shortage was handled the way they wanted (once per shortage)."""
+    schedule.schedule_after_problem(
+        kind=ProblemKind.STOCK_SHORTAGE,
+        ref=str(shortage.pk),
+        order_id=order.pk,
+        user_id=order.user_id,
+        email=_recipient(order),
+        channel_id=order.channel_id,
+        handled_at=now,
+    )
 
 
 def _alert_staff(

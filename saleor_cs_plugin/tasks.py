@@ -44,6 +44,8 @@ from .domain.notices import (
 )
 from .domain.words import Words
 from .models import Notice
+from .surveys import schedule as survey_schedule
+from .surveys import sweep as survey_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -520,7 +522,8 @@ def on_order_created(order, configuration: list[dict]) -> None:
 
 
 def on_fulfillment_shipped(fulfillment_id) -> None:
-    """Close shipped promise lines, from Saleor's fulfilment hooks."""
+    """Close shipped promise lines, and schedule the survey of an order whose last
+    fulfilment left, from Saleor's fulfilment hooks."""
     with allow_writer():
         try:
             with transaction.atomic():
@@ -529,6 +532,11 @@ def on_fulfillment_shipped(fulfillment_id) -> None:
         except Exception:  # noqa: BLE001 - a plugin fault must not fail the fulfilment
             # The promise's next review sees the shipped lines.
             logger.exception("Closing promise lines of %s failed.", fulfillment_id)
+        try:
+            with transaction.atomic():
+                survey_schedule.schedule_shipped(fulfillment_id)
+        except Exception:  # noqa: BLE001 - a plugin fault must not fail the fulfilment
+            logger.exception("Scheduling the survey of %s failed.", fulfillment_id)
 
 
 def on_order_cancelled(order_id) -> None:
@@ -669,3 +677,29 @@ def forget_coupon_client_addresses_task():
     """Erase the client addresses of failed coupon attempts past the limit's window."""
     with allow_writer():
         return coupons.forget_client_addresses(timezone.now())
+
+
+# Surveys ------------------------------------------------------------------------
+
+
+@app.task(name="saleor_cs_plugin.sweep_surveys")
+def sweep_surveys_task():
+    """Send or skip the surveys that are due, and ask about abandoned checkouts.
+
+    Two sweeps at once decide one batch at a time (an advisory lock), so each
+    customer is asked once; each survey's notice has its own idempotency key too.
+    Returns how many customers were asked.
+    """
+    with allow_writer():
+        report = survey_sweep.sweep(timezone.now())
+    schedule_delivery(report.notice_ids)
+    return report.sent
+
+
+@app.task(name="saleor_cs_plugin.erase_survey_comments")
+def erase_survey_comments_task():
+    """Erase the free text of survey answers past the channel's retention period."""
+    from .surveys import privacy
+
+    with allow_writer():
+        return privacy.erase_old_comments(timezone.now())

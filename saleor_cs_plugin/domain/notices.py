@@ -5,6 +5,7 @@ Nothing here reads a clock or a database: ``now`` and every count are parameters
 
 import hashlib
 import html
+import re
 import string
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -223,13 +224,34 @@ def greeting_name(name: str, *, words: Words) -> str:
     )
 
 
+# An http(s) address in escaped text: up to a space, a tag or a quote (raw or as
+# an entity), less the punctuation that ends a sentence after it.
+_ESCAPED_URL = re.compile(
+    r"https?://(?:(?!&quot;|&#x27;|&lt;|&gt;)[^\s<>\"'])+"
+)
+_URL_TRAILING = ".,;:!?)"
+_ENTITY_END = re.compile(r"&#?[A-Za-z0-9]+;$")
+
+
+def _linked(match: re.Match) -> str:
+    url = match.group(0)
+    trailing = ""
+    # A trailing entity ("&amp;") is the address's own, its ";" included.
+    while url and url[-1] in _URL_TRAILING and not _ENTITY_END.search(url):
+        url, trailing = url[:-1], url[-1] + trailing
+    # The text is escaped already: the address goes into the attribute as it is.
+    return f'<a href="{url}">{url}</a>{trailing}'
+
+
 def render_html(template: str, context: dict[str, object]) -> str:
-    """The HTML part: every value escaped, paragraphs from blank lines."""
+    """The HTML part: every value escaped, paragraphs from blank lines, and every
+    http(s) address a link (an e-mail's one-click answers)."""
     escaped = {
         key: html.escape("" if value is None else str(value))
         for key, value in context.items()
     }
     text = render(html.escape(template, quote=False), escaped)
+    text = _ESCAPED_URL.sub(_linked, text)
     paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
     return "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs)
 

@@ -14,14 +14,21 @@ import logging
 from datetime import datetime, timedelta
 
 from django.utils import timezone
-from saleor.order.models import Order
+from saleor.order import FulfillmentStatus, OrderStatus
+from saleor.order.models import Fulfillment, Order
 
 from .. import fetch
 from ..config import SettingsError, SurveySettings
 from ..domain.surveys import Moment, ProblemKind, SurveyStatus
-from ..models import Survey
+from ..models import DeliveryPromise, Survey
 
 logger = logging.getLogger(__name__)
+
+# Fulfilments in these states have not left, or never will (as promises sees them).
+NOT_SHIPPED_FULFILLMENT_STATUSES = (
+    FulfillmentStatus.WAITING_FOR_APPROVAL,
+    FulfillmentStatus.CANCELED,
+)
 
 
 def completed_key(order_id) -> str:
@@ -58,6 +65,27 @@ def schedule_completed(order_id, *, handled_at: datetime) -> None:
         order_id=order["pk"],
         user_id=order["user_id"],
         email=order["user_email"] or order["user__email"] or "",
+    )
+
+
+def schedule_shipped(fulfillment_id) -> None:
+    """A fulfilment left: when it was the order's last, the completed-order survey
+    counts its days from it (from the delivery instead, once one was confirmed)."""
+    fulfillment = (
+        Fulfillment.objects.filter(pk=fulfillment_id)
+        .exclude(status__in=NOT_SHIPPED_FULFILLMENT_STATUSES)
+        .values("order_id", "order__status", "created_at")
+        .first()
+    )
+    if fulfillment is None or fulfillment["order__status"] != OrderStatus.FULFILLED:
+        return
+    delivered_at = (
+        DeliveryPromise.objects.filter(order_id=fulfillment["order_id"])
+        .values_list("delivered_at", flat=True)
+        .first()
+    )
+    schedule_completed(
+        fulfillment["order_id"], handled_at=delivered_at or fulfillment["created_at"]
     )
 
 

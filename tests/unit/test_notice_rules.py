@@ -305,3 +305,35 @@ def test_sent_note_names_the_transport(transport, note):
 def test_not_sent_note_says_why_and_that_the_customer_was_not_told(reason, note):
     assert not_sent_note("Delivery promise at risk", reason) == note
 
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        (
+            "https://shop.example/survey/?token=a:b&answer=yes",
+            '<a href="https://shop.example/survey/?token=a:b&amp;answer=yes">'
+            "https://shop.example/survey/?token=a:b&amp;answer=yes</a>",
+        ),
+        (
+            "http://shop.example/x.",
+            '<a href="http://shop.example/x">http://shop.example/x</a>.',
+        ),
+        (
+            'https://x.example/"><script>alert(1)</script>',
+            '<a href="https://x.example/">https://x.example/</a>&quot;&gt;'
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+        ),
+        ("javascript:alert(1)", "javascript:alert(1)"),
+        ("ftp://files.example/a", "ftp://files.example/a"),
+    ],
+)
+def test_addresses_in_the_html_part_are_escaped_links(link, expected):
+    assert render_html("Yes: $link", {"link": link}) == f"<p>Yes: {expected}</p>"
+
+
+def test_an_address_the_template_writes_is_a_link_too():
+    assert render_html("See https://shop.example/help, or reply.", {}) == (
+        '<p>See <a href="https://shop.example/help">https://shop.example/help</a>, '
+        "or reply.</p>"
+    )
