@@ -265,12 +265,13 @@ def live_saleor(replica_as_mirror, live_server, settings, monkeypatch):
     return live_server.url
 
 
-def screenshot(page, name: str) -> Path | None:
-    """Saves the whole page as ``stock-shortage-<name>.png`` in $CS_SCREENSHOTS."""
+def screenshot(page, name: str, *, prefix: str = "stock-shortage") -> Path | None:
+    """Saves the whole page as ``<prefix>-<name>.png`` in $CS_SCREENSHOTS
+    (``prefix``: the page's, "stock-shortage" or "survey")."""
     folder = os.environ.get("CS_SCREENSHOTS")
     if not folder:
         return None
-    path = REPOSITORY / folder / f"stock-shortage-{name}.png"
+    path = REPOSITORY / folder / f"{prefix}-{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True, animations="disabled")
     return path
