@@ -100,7 +100,8 @@ def weekly_chart(
     ``data-series``, ``data-week`` (ISO date) and ``data-value``; each line a
     ``<g id="{chart_id}-{key}-line">`` with ``data-values`` (comma-separated, empty
     for a gap). A week without a value has no point and breaks the line; a week
-    without any is a shaded ``<g id="{chart_id}-no-data-{index}">``.
+    without any is shaded, each run of such weeks one
+    ``<g id="{chart_id}-no-data-{first index}">`` with ``data-weeks``.
     """
     from matplotlib.figure import Figure
     from matplotlib.ticker import FixedLocator, MultipleLocator, PercentFormatter
@@ -154,16 +155,22 @@ def weekly_chart(
                 }
         # A week no series has a value for is shaded, so that the gap reads as "no
         # data", not as a line the drawing forgot.
-        for index in positions:
-            if all(line.values[index] is None for line in series):
-                band = axes.axvspan(
-                    index - 0.5, index + 0.5, color=NO_DATA, linewidth=0
-                )
-                band.set_gid(f"{chart_id}-no-data-{index}")
-                annotations[band.get_gid()] = {
-                    "data-week": weeks[index].isoformat(),
-                    "title": f"Week of {long_date(weeks[index])}: no data",
-                }
+        empty = [
+            all(line.values[index] is None for line in series) for index in positions
+        ]
+        for first, last in _runs(empty):
+            band = axes.axvspan(first - 0.5, last + 0.5, color=NO_DATA, linewidth=0)
+            band.set_gid(f"{chart_id}-no-data-{first}")
+            days = weeks[first : last + 1]
+            annotations[band.get_gid()] = {
+                "data-weeks": ",".join(day.isoformat() for day in days),
+                "title": (
+                    f"Week of {long_date(days[0])}: no data"
+                    if len(days) == 1
+                    else f"Weeks of {long_date(days[0])} to {long_date(days[-1])}: "
+                    "no data"
+                ),
+            }
         axes.set_ylim(0, 100)
         axes.yaxis.set_major_locator(MultipleLocator(25))
         axes.yaxis.set_major_formatter(PercentFormatter(decimals=0))
@@ -192,6 +199,19 @@ def weekly_chart(
             )
         svg = _svg(figure)
     return _annotate(svg, chart_id, title, annotations)
+
+
+def _runs(flags: Sequence[bool]) -> list[tuple[int, int]]:
+    """(first, last) index of each run of true flags."""
+    runs = []
+    for index, flag in enumerate(flags):
+        if not flag:
+            continue
+        if runs and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return runs
 
 
 def answer_bars(

@@ -63,14 +63,16 @@ def test_each_weeks_value_is_a_point_with_its_number():
     path = line.find(f"{SVG}path").get("d")
     assert path.count("M") == 2
     assert path.count("L") == 1
-    # the weeks without a value are shaded and say so
+    # the weeks without a value are shaded, as one band, and say so
     assert {
-        element.get("data-week"): element.find(f"{SVG}title").text
+        name: (element.get("data-weeks"), element.find(f"{SVG}title").text)
         for name, element in elements.items()
-        if name.startswith("satisfied-no-data-")
+        if "-no-data-" in name
     } == {
-        "2026-11-16": "Week of 16 November 2026: no data",
-        "2026-11-23": "Week of 23 November 2026: no data",
+        "satisfied-no-data-2": (
+            "2026-11-16,2026-11-23",
+            "Weeks of 16 November 2026 to 23 November 2026: no data",
+        )
     }
 
 
@@ -91,6 +93,9 @@ def test_two_series_share_a_chart_and_a_gap_of_one_is_not_shaded():
     assert elements["on-time-shipping-line"].get("data-values") == "90.0,,95.5"
     assert elements["on-time-delivery-line"].get("data-values") == ",,80.0"
     assert [name for name in elements if "-no-data-" in name] == ["on-time-no-data-1"]
+    assert elements["on-time-no-data-1"].find(f"{SVG}title").text == (
+        "Week of 9 November 2026: no data"
+    )
     texts = _texts(svg)
     assert "Shipped on time" in texts and "Delivered on time" in texts
     # the axes: percentages, and the weeks by their first day
