@@ -75,6 +75,7 @@ from .staff_alert_types import (
     ServiceStaffAlertCountableConnection,
     ServiceStaffAlertFilterInput,
 )
+from .metrics_resolvers import service_metrics_field
 from .types import (
     DeliveryPromise,
     ServiceHistoryEntryCountableConnection,
@@ -106,6 +107,7 @@ MOUNTED_FIELDS = (
     ("Mutation", "servicePromotedCodeRegister"),
     ("Mutation", "servicePromotedCodeRemove"),
     ("Query", "serviceStaffAlerts"),
+    ("Query", "serviceMetrics"),
     ("Mutation", "serviceStaffAlertResolve"),
     ("Query", "serviceSurvey"),
     ("Mutation", "serviceSurveyAnswer"),
@@ -252,6 +254,7 @@ def extend_saleor_schema() -> None:
     _mount_surveys()
     _mount_staff_inbox()
     _explain_checkout_complete()
+    _mount_service_metrics()
 
 
 def _mount_promoted_codes() -> None:
@@ -387,6 +390,11 @@ def _mount_staff_inbox() -> None:
         "service_staff_alert_resolve",
         ServiceStaffAlertResolve.Field(),
     )
+
+
+def _mount_service_metrics() -> None:
+    # The resolver checks MANAGE_ORDERS and the channel itself (see serviceNotices).
+    _add_root_field(AccountQueries, "service_metrics", service_metrics_field())
 
 
 def _explain_checkout_complete() -> None:

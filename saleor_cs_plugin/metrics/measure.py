@@ -175,12 +175,12 @@ first_facts AS (
             SELECT 1 FROM {_SHORTAGE} AS shortage
             WHERE shortage.order_id = first_time.order_id
         ) AS had_stock_shortage,
-        coalesce(answers.had_after_problem_survey, false),
-        coalesce(answers.said_something_went_wrong, false),
-        coalesce(answers.any_handled_yes, false),
-        coalesce(answers.any_handled_no, false),
-        coalesce(answers.any_satisfied_yes, false),
-        coalesce(answers.any_satisfied_no, false),
+        coalesce(answers.had_after_problem_survey, false) AS had_after_problem_survey,
+        coalesce(answers.said_something_went_wrong, false) AS said_something_went_wrong,
+        coalesce(answers.any_handled_yes, false) AS any_handled_yes,
+        coalesce(answers.any_handled_no, false) AS any_handled_no,
+        coalesce(answers.any_satisfied_yes, false) AS any_satisfied_yes,
+        coalesce(answers.any_satisfied_no, false) AS any_satisfied_no,
         first_time.is_repeated
     FROM first_time
     CROSS JOIN LATERAL (

@@ -1,0 +1,219 @@
+"""GraphQL types of the service metrics of a channel and period (docs/metrics.md
+defines every measure)."""
+
+import graphene
+from saleor.graphql.core.scalars import Date
+from saleor.graphql.core.types import NonNullList
+
+from ..domain.metrics import Experience
+from .enums import (
+    ServiceCouponReasonEnum,
+    ServiceNoticeStatusEnum,
+    ServiceNoticeTypeEnum,
+)
+
+ServiceMetricsExperienceEnum = graphene.Enum(
+    "ServiceMetricsExperienceEnum",
+    [(experience.name, experience.value) for experience in Experience],
+    description=(
+        "The service a first-time customer had with their first order: no problem; "
+        "a problem handled the way they wanted; a problem not handled so; a problem "
+        "they did not answer about."
+    ),
+)
+
+
+class ServiceMetricsAnswerCount(graphene.ObjectType):
+    answer = graphene.String(
+        required=True,
+        description=(
+            "The answer, as the survey's enum names it (ServiceSurveyWrongThingEnum "
+            "or ServiceSurveyAbandonReasonEnum), e.g. LATE."
+        ),
+    )
+    count = graphene.Int(required=True, description="Surveys with this answer.")
+
+    class Meta:
+        description = "How many surveys of the period gave one answer."
+
+
+class ServiceMetricsNoticeCount(graphene.ObjectType):
+    type = ServiceNoticeTypeEnum(required=True, description="The notice's type.")
+    status = ServiceNoticeStatusEnum(
+        required=True, description="How its delivery stands now."
+    )
+    count = graphene.Int(required=True, description="Notices of this type and status.")
+
+    class Meta:
+        description = "Notices recorded in the period, of one type and status."
+
+
+class ServiceMetricsCouponFailureCount(graphene.ObjectType):
+    reason = ServiceCouponReasonEnum(required=True, description="Why a code failed.")
+    count = graphene.Int(required=True, description="Failed attempts for this reason.")
+
+    class Meta:
+        description = "Failed promo-code attempts of the period for one reason."
+
+
+class ServiceMetricsRepeatGroup(graphene.ObjectType):
+    customers = graphene.Int(
+        required=True, description="First-time customers of the period."
+    )
+    repeated = graphene.Int(
+        required=True, description="Of those, how many ordered again in time."
+    )
+    rate = graphene.Float(
+        description="repeated of customers in percent; null without customers."
+    )
+
+    class Meta:
+        description = "First-time customers and how many of them ordered again."
+
+    @staticmethod
+    def resolve_rate(root, _info):
+        return _float(root.rate_percent)
+
+
+class ServiceMetricsRepeatExperience(graphene.ObjectType):
+    experience = ServiceMetricsExperienceEnum(
+        required=True, description="The service of their first order."
+    )
+    customers = graphene.Int(
+        required=True, description="First-time customers with this experience."
+    )
+    repeated = graphene.Int(
+        required=True, description="Of those, how many ordered again in time."
+    )
+    rate = graphene.Float(
+        description="repeated of customers in percent; null without customers."
+    )
+
+    class Meta:
+        description = "The first-time customers of one service experience."
+
+
+class ServiceMetricsRepeatPurchase(graphene.ObjectType):
+    within_days = graphene.Int(
+        required=True,
+        description="Days after the first order in which a second one counts.",
+    )
+    all = graphene.Field(
+        ServiceMetricsRepeatGroup,
+        required=True,
+        description="Every first-time customer of the period.",
+    )
+    by_experience = NonNullList(
+        ServiceMetricsRepeatExperience,
+        required=True,
+        description="The same customers by the service of their first order; "
+        "every experience, in the enum's order.",
+    )
+
+    class Meta:
+        description = (
+            "The repeat-purchase rate of the period's first-time customers: those "
+            "whose first order in the channel was placed in the period."
+        )
+
+    @staticmethod
+    def resolve_all(root, _info):
+        return root.total
+
+    @staticmethod
+    def resolve_by_experience(root, _info):
+        return [
+            ServiceMetricsRepeatExperience(
+                experience=experience.value,
+                customers=group.customers,
+                repeated=group.repeated,
+                rate=_float(group.rate_percent),
+            )
+            for experience, group in root.by_experience.items()
+        ]
+
+
+class ServiceMetrics(graphene.ObjectType):
+    channel = graphene.String(required=True, description="The channel's slug.")
+    since = Date(required=True, description="First day of the period.")
+    until = Date(required=True, description="Day after the period's last day.")
+    surveys_sent = graphene.Int(
+        required=True, description="Surveys sent in the period."
+    )
+    surveys_answered = graphene.Int(
+        required=True, description="Of those, surveys with at least one answer."
+    )
+    response_rate = graphene.Float(
+        description="surveysAnswered of surveysSent in percent; null when none sent."
+    )
+    satisfied = graphene.Float(
+        description=(
+            "Yes of the answers to 'were you satisfied with how the entire process "
+            "was handled?' in percent; null without answers."
+        )
+    )
+    handled_as_wanted = graphene.Float(
+        description=(
+            "Yes of the answers to 'did we handle the problem the way you wanted?' "
+            "in percent; null without answers."
+        )
+    )
+    what_went_wrong = NonNullList(
+        ServiceMetricsAnswerCount,
+        required=True,
+        description="Answers to 'what went wrong?', by answer.",
+    )
+    why_not_completed = NonNullList(
+        ServiceMetricsAnswerCount,
+        required=True,
+        description="Answers to 'why did you not complete an order?', by answer.",
+    )
+    on_time_shipping = graphene.Float(
+        description=(
+            "Orders shipped in the period that left by their ship-by deadline, in "
+            "percent; null when none shipped."
+        )
+    )
+    on_time_delivery = graphene.Float(
+        description=(
+            "Orders delivered in the period by their promised date, in percent; "
+            "null when none was delivered."
+        )
+    )
+    first_contact_resolution = graphene.Float(
+        description=(
+            "Contacts about the channel's orders logged in the period that settled "
+            "the matter at once, in percent; null without contacts."
+        )
+    )
+    notices = NonNullList(
+        ServiceMetricsNoticeCount,
+        required=True,
+        description="Notices recorded in the period, by type and status.",
+    )
+    coupon_failures = NonNullList(
+        ServiceMetricsCouponFailureCount,
+        required=True,
+        description="Failed promo-code attempts of the period, by reason.",
+    )
+    return_rate = graphene.Float(
+        description=(
+            "Orders placed in the period and fulfilled that have a returned "
+            "fulfilment, in percent; null when none was fulfilled."
+        )
+    )
+    repeat_purchase = graphene.Field(
+        ServiceMetricsRepeatPurchase,
+        required=True,
+        description="How many of the period's first-time customers ordered again.",
+    )
+
+    class Meta:
+        description = (
+            "The service of one channel in one period, as the customers answered "
+            "and as the store kept it."
+        )
+
+
+def _float(value):
+    return None if value is None else float(value)
