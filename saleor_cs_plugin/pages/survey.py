@@ -44,7 +44,9 @@ def _show(visit: views.Visit) -> HttpResponse:
     request = visit.request
     token = request.GET.get("token", "")
     try:
-        view = answers.open_survey(token, now=timezone.now(), channel_id=visit.channel.pk)
+        view = answers.open_survey(
+            token, now=timezone.now(), channel_id=visit.channel.pk
+        )
     except answers.AnswerRejected as rejected:
         return _rejected_link(visit, rejected)
     if not view.is_open:
@@ -108,10 +110,14 @@ def _change_of(post) -> tuple[AnswerChange, str]:
     comment = post.get(COMMENT_FIELD)
     if comment is not None:
         values["comment"] = comment
-    if not any(
-        values.get(name) not in (None, (), "")
-        for name in ("satisfied", "handled_as_wanted", "why_not_completed")
-    ) and not values.get("what_went_wrong") and not (comment or "").strip():
+    if (
+        not any(
+            values.get(name) not in (None, (), "")
+            for name in ("satisfied", "handled_as_wanted", "why_not_completed")
+        )
+        and not values.get("what_went_wrong")
+        and not (comment or "").strip()
+    ):
         # Nothing chosen, ticked or written: not an answer.
         return AnswerChange(), ""
     return AnswerChange(**values), ""
@@ -122,7 +128,9 @@ def _answer_refused(visit: views.Visit, token: str, *, field: str) -> HttpRespon
     first: a survey that closed meanwhile gets its page)."""
     request = visit.request
     try:
-        view = answers.open_survey(token, now=timezone.now(), channel_id=visit.channel.pk)
+        view = answers.open_survey(
+            token, now=timezone.now(), channel_id=visit.channel.pk
+        )
     except answers.AnswerRejected as rejected:
         return _rejected_link(visit, rejected)
     if not view.is_open:
@@ -224,7 +232,8 @@ def _summary(view: answers.SurveyView) -> list[dict]:
             answer = ""
         elif question.kind == "many":
             answer = ", ".join(
-                labels.get(str(item), str(item)) for item in view.answers.what_went_wrong
+                labels.get(str(item), str(item))
+                for item in view.answers.what_went_wrong
             )
         else:
             answer = labels.get(value, value)

@@ -6,8 +6,9 @@ page is in ``survey``.
 
 Saleor has no CSRF middleware and routes every plugin URL to the plugin's
 ``webhook``; a page with a form applies Django's CSRF protection itself
-(``guarded_form``: ``csrf_protect``, the form's ``{% csrf_token %}``). Every page is sent with headers
-that keep it out of caches and frames, and lets it load nothing from elsewhere.
+(``guarded_form``: ``csrf_protect``, the form's ``{% csrf_token %}``). Every page
+is sent with headers that keep it out of caches and frames, and lets it load
+nothing from elsewhere.
 """
 
 import logging

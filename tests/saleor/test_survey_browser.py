@@ -132,7 +132,9 @@ def survey_notice(live_saleor, plugin_configuration, order_with_lines):
             line.product_name, line.variant_name = product, variant
             line.save(update_fields=["product_name", "variant_name"])
         now = timezone.now()
-        schedule.schedule_completed(order_with_lines.pk, handled_at=now - timedelta(days=8))
+        schedule.schedule_completed(
+            order_with_lines.pk, handled_at=now - timedelta(days=8)
+        )
         sweep.sweep(now)
         (notice,) = Notice.objects.filter(notice_type=NoticeType.SURVEY)
         return notice
@@ -194,7 +196,9 @@ def test_the_customer_answers_no_from_the_notice_with_the_keyboard(
     notice = survey_notice("en")
     link = notice.context["action_url"]
     no_link = notice.context["data"]["answerUrls"]["no"]
-    survey_path = f"{live_saleor}/plugins/channel/{channel_USD.slug}/{PLUGIN_ID}/survey/"
+    survey_path = (
+        f"{live_saleor}/plugins/channel/{channel_USD.slug}/{PLUGIN_ID}/survey/"
+    )
     assert _address(link)[0] == survey_path
     assert _address(no_link) == (
         survey_path,
@@ -352,9 +356,12 @@ def test_the_customer_answers_no_from_the_notice_with_the_keyboard(
     assert (entry.actor, entry.contact_channel) == (Actor.CUSTOMER, ContactChannel.WEB)
     assert entry.details["whatWentWrong"] == ["late", "damaged", "slow_answer"]
     assert _recorded() == (1, 1, 1)
-    assert OrderEvent.objects.filter(
-        order=order_with_lines, type=OrderEvents.NOTE_ADDED
-    ).count() == 1
+    assert (
+        OrderEvent.objects.filter(
+            order=order_with_lines, type=OrderEvents.NOTE_ADDED
+        ).count()
+        == 1
+    )
 
     # when the phone, still showing the form with only "No", sends it
     with phone.expect_navigation() as navigation:

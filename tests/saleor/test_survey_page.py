@@ -21,7 +21,7 @@ from survey_support import sent_survey, survey_settings, token_of
 
 from saleor_cs_plugin.domain.alerts import AlertKind
 from saleor_cs_plugin.domain.history import EntryType
-from saleor_cs_plugin.domain.surveys import Moment, ProblemKind, SurveyStatus
+from saleor_cs_plugin.domain.surveys import Moment, ProblemKind
 from saleor_cs_plugin.models import ServiceHistoryEntry, StaffAlert, Survey
 from saleor_cs_plugin.pages import throttle
 from saleor_cs_plugin.surveys import tokens
@@ -119,7 +119,9 @@ NOTHING = (0, 0, 0)
 
 def _items(order):
     """The order's items as the page lists them."""
-    return " ".join(item_name(line) for line in order.lines.order_by("created_at", "pk"))
+    return " ".join(
+        item_name(line) for line in order.lines.order_by("created_at", "pk")
+    )
 
 
 def _answers_of(survey):
@@ -162,7 +164,9 @@ def test_the_page_shows_every_question_of_a_completed_order(
     assert texts["send-answers"] == "Send my answers"
     assert texts["support"] == f"How to reach us {SUPPORT}"
     assert "one-click-note" not in texts
-    assert [(i["type"], i["name"], i["id"], i["value"]) for i in inputs if "id" in i] == [
+    assert [
+        (i["type"], i["name"], i["id"], i["value"]) for i in inputs if "id" in i
+    ] == [
         ("radio", "satisfied", "satisfied-yes", "yes"),
         ("radio", "satisfied", "satisfied-no", "no"),
         *[
@@ -272,9 +276,15 @@ def test_the_one_click_link_chooses_the_answer_and_records_nothing(
 
     # when a mail scanner, then the customer, open the one-click link
     responses = [
-        Client().get(page_path(channel_USD, "survey"), {"token": token, "answer": answer}),
-        browser.get(page_path(channel_USD, "survey"), {"token": token, "answer": answer}),
-        browser.head(page_path(channel_USD, "survey"), {"token": token, "answer": answer}),
+        Client().get(
+            page_path(channel_USD, "survey"), {"token": token, "answer": answer}
+        ),
+        browser.get(
+            page_path(channel_USD, "survey"), {"token": token, "answer": answer}
+        ),
+        browser.head(
+            page_path(channel_USD, "survey"), {"token": token, "answer": answer}
+        ),
     ]
 
     # then the page shows that answer chosen, and nothing is recorded
@@ -306,11 +316,14 @@ def test_the_one_click_answer_is_recorded_when_the_form_is_sent(
     browser, make_survey, channel_USD
 ):
     survey, token = make_survey()
-    page = browser.get(page_path(channel_USD, "survey"), {"token": token, "answer": "no"})
+    page = browser.get(
+        page_path(channel_USD, "survey"), {"token": token, "answer": "no"}
+    )
 
     # the browser sends the chosen radio with the form
     response = browser.post(
-        page_path(channel_USD, "survey"), {**_hidden(page), "satisfied": "no", "comment": ""}
+        page_path(channel_USD, "survey"),
+        {**_hidden(page), "satisfied": "no", "comment": ""},
     )
 
     assert response.status_code == 303
@@ -366,7 +379,12 @@ def test_partial_answers_are_kept_and_changes_taken(
 
     # then the answers are changed, and the staff are asked to call back once
     assert second.status_code == 303
-    assert _answers_of(survey) == (False, ["late", "damaged"], False, "The box was crushed.")
+    assert _answers_of(survey) == (
+        False,
+        ["late", "damaged"],
+        False,
+        "The box was crushed.",
+    )
     assert _recorded() == (1, 2, 1)
     _, texts, _ = read_page(browser.get(second["Location"]))
     assert texts["survey-answers"] == (
@@ -384,7 +402,12 @@ def test_partial_answers_are_kept_and_changes_taken(
     ]
     third = browser.post(
         path,
-        {**_hidden(reopened), "satisfied": "yes", "handled_as_wanted": "no", "comment": ""},
+        {
+            **_hidden(reopened),
+            "satisfied": "yes",
+            "handled_as_wanted": "no",
+            "comment": "",
+        },
     )
 
     assert third.status_code == 303
@@ -443,7 +466,10 @@ def test_hostile_free_text_is_stripped_of_markup_and_shown_escaped(
         assert "<script" not in html
         assert "<img" not in html
         assert "<3" not in html
-        assert "alert(1) alert(2) Box crushed, 5 &lt; 6 &amp; &quot;fine&quot; &lt;3" in html
+        assert (
+            "alert(1) alert(2) Box crushed, 5 &lt; 6 &amp; &quot;fine&quot; &lt;3"
+            in html
+        )
     assert read_page(confirmation)[1]["answer-comment"] == f"Your comment {kept}"
 
 
@@ -463,7 +489,9 @@ def test_markup_in_a_kept_comment_and_an_item_name_is_shown_as_text(
 
     responses = [
         browser.get(page_path(channel_USD, "survey"), {"token": token}),
-        browser.get(page_path(channel_USD, "survey"), {"token": token, "answered": "1"}),
+        browser.get(
+            page_path(channel_USD, "survey"), {"token": token, "answered": "1"}
+        ),
     ]
 
     for response in responses:
@@ -481,16 +509,24 @@ def test_markup_in_a_kept_comment_and_an_item_name_is_shown_as_text(
 @pytest.mark.parametrize(
     ("answers", "error"),
     [
-        ({"satisfied": "maybe"}, "One of your answers is not one we offered. Choose "
-         "from the options below."),
-        ({"what_went_wrong": ["late", "lost"]}, "One of your answers is not one we "
-         "offered. Choose from the options below."),
+        (
+            {"satisfied": "maybe"},
+            "One of your answers is not one we offered. Choose from the options below.",
+        ),
+        (
+            {"what_went_wrong": ["late", "lost"]},
+            "One of your answers is not one we offered. Choose from the options below.",
+        ),
         # the survey of a completed order does not ask it
-        ({"why_not_completed": "price"}, "One of your answers is not one we offered. "
-         "Choose from the options below."),
+        (
+            {"why_not_completed": "price"},
+            "One of your answers is not one we offered. Choose from the options below.",
+        ),
         ({"comment": ""}, "Answer at least one question, then send your answers."),
-        ({"satisfied": "no", "comment": "x" * 1001}, "Your comment is too long: at "
-         "most 1000 characters."),
+        (
+            {"satisfied": "no", "comment": "x" * 1001},
+            "Your comment is too long: at most 1000 characters.",
+        ),
     ],
 )
 def test_an_answer_the_form_did_not_offer_shows_the_form_again(
@@ -565,7 +601,9 @@ def _bad_token(kind, survey):
     return {"garbage": "not-a-token", "missing": ""}[kind]
 
 
-@pytest.mark.parametrize("kind", ["forged", "other-nonce", "cut-short", "garbage", "missing"])
+@pytest.mark.parametrize(
+    "kind", ["forged", "other-nonce", "cut-short", "garbage", "missing"]
+)
 def test_a_forged_or_broken_link_gets_its_page_and_records_nothing(
     kind, browser, make_survey, channel_USD
 ):
@@ -601,7 +639,9 @@ def test_a_link_opened_on_another_channels_page_does_not_work_there(
     assert _recorded() == NOTHING
 
 
-def test_the_link_of_a_removed_survey_says_it_is_gone(browser, make_survey, channel_USD):
+def test_the_link_of_a_removed_survey_says_it_is_gone(
+    browser, make_survey, channel_USD
+):
     survey, token = make_survey()
     survey.delete()
 
@@ -644,7 +684,9 @@ def test_bad_survey_links_are_counted_by_the_throttle(make_survey, channel_USD):
     assert _recorded() == NOTHING
 
     with freeze_time(moment + timedelta(seconds=570)):
-        assert _send(browser, channel_USD, token, {"satisfied": "no"}).status_code == 303
+        assert (
+            _send(browser, channel_USD, token, {"satisfied": "no"}).status_code == 303
+        )
     assert _recorded() == (1, 1, 0)
 
 
