@@ -23,16 +23,20 @@ def contact_logged_event(
     acting_user=None,
     acting_app=None,
     social_network: str = "",
+    survey_id: str = "",
 ) -> ServiceHistoryEntry:
     """Record a contact that happened outside the store (a call, a chat, ...).
 
-    The caller has checked that the customer and the order belong together.
+    The caller has checked that the customer and the order belong together (and
+    the survey, ``survey_id`` its GraphQL ID, when the contact is its call back).
     """
     if user is None and order is not None and not customer_email:
         user = order.user
     if not customer_email:
         customer_email = _customer_email(user, order)
     details = {"socialNetwork": social_network} if social_network else {}
+    if survey_id:
+        details["surveyId"] = survey_id
     return ServiceHistoryEntry.objects.create(
         type=EntryType.CONTACT,
         user=user,

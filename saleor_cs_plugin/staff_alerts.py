@@ -87,6 +87,19 @@ def resolve(alert_id, *, now: datetime, user=None, app=None) -> bool:
     )
 
 
+def resolve_cause(cause_key: str, *, now: datetime, user=None, app=None) -> bool:
+    """Mark the open alert of ``cause_key`` done (as ``resolve``); False if none is
+    open."""
+    return bool(
+        StaffAlert.objects.filter(cause_key=cause_key, resolved_at__isnull=True).update(
+            resolved_at=now,
+            resolved_by_user=user,
+            resolved_by_app=app,
+            updated_at=now,
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Reach:
     """The alerts a requestor may read and close: of these kinds, in these channels

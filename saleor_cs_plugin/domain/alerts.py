@@ -234,6 +234,11 @@ def notice_delivery_alert(
 # Survey call backs ----------------------------------------------------------------
 
 
+def survey_call_back_key(survey_id: str) -> str:
+    """The cause of a survey's call-back alert: one per survey."""
+    return f"survey_call_back:{survey_id}"
+
+
 def survey_call_back_alert(
     *,
     survey_id: str,
@@ -272,7 +277,7 @@ def survey_call_back_alert(
         f"survey ({survey_id}); logging it marks this alert done."
     )
     return AlertDraft(
-        cause_key=f"survey_call_back:{survey_id}",
+        cause_key=survey_call_back_key(survey_id),
         title=(
             f"Order #{order_number}: call the customer back about their survey answer"
             if order_number

@@ -5,15 +5,17 @@ Saleor offers plugins no way to extend its schema. Its schema is built when
 all apps are ready. So, from ``AppConfig.ready()``, this module adds
 
 - ``serviceHistory`` to Saleor's ``User`` and ``Order`` types,
-  ``serviceNoticePreferences`` to ``User`` and ``deliveryPromise`` to ``Order``;
-- ``serviceNotices``, ``serviceCouponCheck``, ``servicePromotedCodes`` and
-  ``serviceCouponFailureStats`` and ``serviceStaffAlerts`` to the queries Saleor
-  collects from ``AccountQueries``, and ``serviceCouponNotice`` to ``Checkout``;
+  ``serviceNoticePreferences`` and ``serviceSurveys`` to ``User`` and
+  ``deliveryPromise`` to ``Order``;
+- ``serviceNotices``, ``serviceCouponCheck``, ``servicePromotedCodes``,
+  ``serviceCouponFailureStats``, ``serviceSurvey`` and ``serviceStaffAlerts`` to the
+  queries Saleor collects from ``AccountQueries``, and ``serviceCouponNotice`` to
+  ``Checkout``;
 - ``serviceContactLog``, ``serviceNoticeRetry``, ``serviceNoticePreferencesUpdate``,
   ``serviceDeliveryConfirm``, ``serviceStockShortageChoose``, ``serviceCouponApply``,
-  ``servicePromotedCodeRegister``, ``servicePromotedCodeRemove`` and
-  ``serviceStaffAlertResolve`` to the mutations Saleor collects from
-  ``AccountMutations``;
+  ``servicePromotedCodeRegister``, ``servicePromotedCodeRemove``,
+  ``serviceSurveyAnswer`` and ``serviceStaffAlertResolve`` to the mutations Saleor
+  collects from ``AccountMutations``;
 - and it wraps the resolver of Saleor's ``checkoutComplete`` so that its generic
   "Voucher not applicable" error says why (same field, same error code),
 
@@ -378,8 +380,8 @@ def _mount_staff_inbox() -> None:
             description=(
                 "The staff inbox: alerts the plugin raised for staff, newest first. "
                 "Each kind needs its permission: MANAGE_DISCOUNTS for promoted codes, "
-                "MANAGE_ORDERS for stock-shortage choices, MANAGE_PLUGINS for failing "
-                "notices; one of them is required. Staff of permission groups "
+                "MANAGE_ORDERS for stock-shortage choices and survey call backs, "
+                "MANAGE_PLUGINS for failing notices; one of them is required. Staff of permission groups "
                 "restricted to some channels see the alerts of those channels only."
             ),
             resolver=resolve_staff_alerts,

@@ -125,6 +125,15 @@ def everything(
     )
 
 
+# The kinds the listing tests raise, one permission each (survey call backs share
+# MANAGE_ORDERS with shortage choices; see test_survey_call_backs_need_manage_orders).
+INBOX_KINDS = (
+    AlertKind.PROMOTED_CODE,
+    AlertKind.SHORTAGE_CHOICE,
+    AlertKind.NOTICE_DELIVERY,
+)
+
+
 @pytest.fixture
 def inbox(channel_USD, channel_PLN):
     """One alert of each kind in each channel, and one of each kind in no channel,
@@ -132,7 +141,7 @@ def inbox(channel_USD, channel_PLN):
     raised = {}
     at = NOW
     for channel in [channel_USD, channel_PLN, None]:
-        for kind in AlertKind:
+        for kind in INBOX_KINDS:
             title = f"{kind} {channel.slug if channel else 'none'}"
             raised[title] = _raise(title, kind=kind, channel=channel, at=at).alert_id
             at += MINUTE
@@ -375,6 +384,32 @@ def test_staff_see_the_alerts_of_their_permission_in_every_channel(
     client = staff_in_group(request.getfixturevalue(permission_name))
 
     assert _titles(client) == [f"{kind} none", f"{kind} c-pln", f"{kind} main"]
+
+
+@pytest.mark.parametrize(
+    ("permission_name", "titles"),
+    [
+        ("permission_manage_orders", ["Call back", "Shortage"]),
+        ("permission_manage_discounts", ["Code"]),
+        ("permission_manage_plugins", []),
+    ],
+)
+def test_survey_call_backs_need_manage_orders(
+    request, staff_in_group, channel_USD, permission_name, titles
+):
+    # given
+    _raise("Code", kind=AlertKind.PROMOTED_CODE, channel=channel_USD, at=NOW)
+    _raise("Shortage", kind=AlertKind.SHORTAGE_CHOICE, channel=channel_USD, at=NOW)
+    _raise(
+        "Call back",
+        kind=AlertKind.SURVEY_CALL_BACK,
+        channel=channel_USD,
+        at=NOW + MINUTE,
+    )
+    client = staff_in_group(request.getfixturevalue(permission_name))
+
+    # when / then
+    assert sorted(_titles(client)) == sorted(titles)
 
 
 def test_staff_restricted_to_a_channel_see_its_alerts_only(
