@@ -11,6 +11,7 @@ from io import StringIO
 import graphene
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from freezegun import freeze_time
 from saleor.celeryconf import app as celery_app
 from saleor.checkout.models import Checkout
@@ -18,7 +19,16 @@ from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order import OrderStatus
 from saleor.order.models import Fulfillment, Order
 
+from coupon_support import EMAIL as COUPON_EMAIL
+from coupon_support import apply, checkout_of, make_voucher, promote
 from order_rows import open_orders
+from shortage_support import (
+    run_sweep,
+    set_stock,
+    short_line,
+    shortage_notices,
+    shortage_settings,
+)
 from storefront import signed_in_now, start_checkout
 from survey_sweep_support import (
     MONDAY,
@@ -36,7 +46,14 @@ from saleor_cs_plugin.apps import (
 from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
 from saleor_cs_plugin.domain.surveys import ProblemKind, SkipReason
-from saleor_cs_plugin.models import Notice, NoticePreference, Survey, SweepMark
+from saleor_cs_plugin.models import (
+    CouponHonor,
+    Notice,
+    NoticePreference,
+    StockShortage,
+    Survey,
+    SweepMark,
+)
 from saleor_cs_plugin.surveys import schedule, sweep
 from saleor_cs_plugin.surveys.tokens import survey_token, verified_survey
 
@@ -523,6 +540,115 @@ def test_an_order_shipped_on_time_is_no_problem_to_ask_about(
     shipped_order()
 
     assert Survey.objects.count() == 0
+
+
+CHOOSE = """
+mutation ($token: String!, $choice: ServiceStockShortageChoiceEnum!) {
+  serviceStockShortageChoose(token: $token, choice: $choice) {
+    errors { field code message }
+  }
+}
+"""
+
+
+def test_a_customer_who_answered_a_shortage_is_asked_how_it_was_handled(
+    plugin_configuration, order_with_lines, api_client, customer_user
+):
+    # given a short item whose notice the customer answered (on Saleor's fixture
+    # order of customer_user)
+    plugin_configuration(
+        **shortage_settings(**survey_settings(survey_after_problem_days="2"))
+    )
+    line = short_line(order_with_lines)
+    set_stock(line, 0)
+    run_sweep()
+    (shortage_notice,) = shortage_notices()
+    answered = datetime(2026, 3, 3, 12, tzinfo=UTC)
+
+    # when
+    with freeze_time(answered):
+        content = get_graphql_content(
+            api_client.post_graphql(
+                CHOOSE,
+                {"token": shortage_notice.context["data"]["choiceToken"], "choice": "WAIT"},
+            )
+        )
+    assert content["data"]["serviceStockShortageChoose"]["errors"] == []
+
+    # then
+    shortage = StockShortage.objects.get()
+    survey = Survey.objects.get()
+    assert (
+        survey.survey_key,
+        survey.problem_kind,
+        survey.problem_ref,
+        survey.order_id,
+        survey.email,
+        survey.due_at,
+    ) == (
+        f"after_problem:stock_shortage:{shortage.pk}",
+        "stock_shortage",
+        str(shortage.pk),
+        order_with_lines.pk,
+        customer_user.email,
+        answered + timedelta(days=2),
+    )
+    report = sweep.sweep(survey.due_at)
+    assert report.sent == 1
+    (notice,) = _survey_notices()
+    assert notice.context["subject"] == (
+        f"How did we handle the missing item of order #{order_with_lines.number}?"
+    )
+
+
+def test_stock_that_came_back_schedules_the_same_survey_once(
+    plugin_configuration, order_with_lines
+):
+    plugin_configuration(**shortage_settings(**survey_settings()))
+    line = short_line(order_with_lines)
+    set_stock(line, 1)
+    run_sweep()
+
+    set_stock(line, 2)
+    run_sweep()
+    run_sweep()
+
+    shortage = StockShortage.objects.get()
+    assert list(Survey.objects.values_list("survey_key", "status")) == [
+        (f"after_problem:stock_shortage:{shortage.pk}", "scheduled")
+    ]
+
+
+def test_a_shopper_whose_ended_code_was_honored_is_asked_about_it(
+    plugin_configuration, api_client, channel_USD, product
+):
+    # given a promoted code that ended three hours ago
+    channel_USD.allow_unpaid_orders = True
+    channel_USD.save()
+    plugin_configuration(**survey_settings(coupon_grace_hours="48"))
+    make_voucher(channel_USD, "BIRTHDAY30", end_date=timezone.now() - timedelta(hours=3))
+    promote("BIRTHDAY30", channel_USD)
+
+    # when the shopper applies it and it is honored
+    before = timezone.now()
+    result = apply(api_client, checkout_of(api_client, channel_USD, product), "BIRTHDAY30")
+
+    # then
+    assert result["honored"] is not None
+    honor = CouponHonor.objects.get()
+    survey = Survey.objects.get()
+    assert (survey.survey_key, survey.problem_kind, survey.email, survey.order_id) == (
+        f"after_problem:coupon:{honor.pk}",
+        "coupon",
+        COUPON_EMAIL,
+        None,
+    )
+    assert before + timedelta(days=2) <= survey.due_at <= timezone.now() + timedelta(days=2)
+    report = sweep.sweep(survey.due_at)
+    (notice,) = _survey_notices()
+    assert report.notice_ids == [notice.pk]
+    assert notice.context["subject"] == "How did we handle your promo code?"
+    assert notice.context["order_number"] == ""
 
 
 # Abandoned checkouts --------------------------------------------------------------------
