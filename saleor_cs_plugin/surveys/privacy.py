@@ -1,0 +1,95 @@
+"""The customer's words are theirs: the free text of survey answers is kept for the
+channel's retention period (``survey_comment_retention_days``) and then erased, with
+the copies staff were given (the call-back alert and its staff e-mail). The answers
+themselves (yes/no, the choices) stay, so the counts of the metrics stay too.
+
+Anonymizing a deleted customer's surveys is the survey table's own
+(``models.anonymize_respondent``).
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from .. import fetch
+from ..config import SettingsError, SurveySettings
+from ..domain.alerts import AlertKind, survey_call_back_key
+from ..domain.notices import NoticeType, idempotency_key
+from ..models import Notice, StaffAlert, Survey
+from .answers import answers_of, call_back_draft, global_id
+
+logger = logging.getLogger(__name__)
+
+# Surveys erased per transaction: short row locks, flat memory.
+BATCH_SIZE = 500
+
+
+def erase_old_comments(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
+    """Erase the comments of answers older than their channel's retention period
+    (counted from the last change of the answers). Returns how many were erased.
+    Safe to run twice or concurrently: an erased comment is not erased again."""
+    channel_ids = list(
+        Survey.objects.exclude(comment="")
+        .values_list("channel_id", flat=True)
+        .distinct()
+        .order_by()
+    )
+    plugins = fetch.channel_plugins([pk for pk in channel_ids if pk is not None])
+    erased = 0
+    for channel_id in channel_ids:
+        if channel_id is None:
+            # The channel is gone: the default period applies.
+            retention_days = SurveySettings().comment_retention_days
+        else:
+            plugin = plugins.get(channel_id)
+            if isinstance(plugin, SettingsError) or plugin is None:
+                logger.warning(
+                    "Survey comments of channel %s kept: invalid settings (%s).",
+                    channel_id,
+                    plugin,
+                )
+                continue
+            retention_days = plugin.settings.surveys.comment_retention_days
+        cutoff = now - timedelta(days=retention_days)
+        while True:
+            count = _erase_batch(channel_id, cutoff, now=now, batch_size=batch_size)
+            erased += count
+            if count < batch_size:
+                break
+    return erased
+
+
+def _erase_batch(channel_id, cutoff: datetime, *, now: datetime, batch_size: int) -> int:
+    with transaction.atomic():
+        surveys = list(
+            Survey.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(channel_id=channel_id, answered_at__lt=cutoff)
+            .exclude(comment="")
+            .select_related("order")
+            .order_by("pk")[:batch_size]
+        )
+        if not surveys:
+            return 0
+        Survey.objects.filter(pk__in=[survey.pk for survey in surveys]).update(
+            comment="", comment_erased_at=now, updated_at=now
+        )
+        for survey in surveys:
+            if survey.call_back_alerted_at is not None:
+                survey.comment = ""
+                _forget_in_call_back(survey)
+    return len(surveys)
+
+
+def _forget_in_call_back(survey: Survey) -> None:
+    """The call-back alert and its staff e-mail quoted the customer: they keep the
+    answers, not the words."""
+    draft = call_back_draft(survey, answers_of(survey))
+    StaffAlert.objects.filter(
+        cause_key=survey_call_back_key(global_id(survey)),
+        kind=AlertKind.SURVEY_CALL_BACK,
+    ).update(message=draft.message)
+    key = idempotency_key(NoticeType.STAFF_ALERT, AlertKind.SURVEY_CALL_BACK, survey.pk)
+    for notice in Notice.objects.filter(idempotency_key=key):
+        notice.context = {**notice.context, "message": draft.message}
+        notice.save(update_fields=["context"])
