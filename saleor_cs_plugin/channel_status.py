@@ -1,7 +1,7 @@
 """A channel's state now, as the status lines at the top of the plugin's page in the
 Dashboard show it: open staff alerts, notices failed in the last 7 days and why,
-orders late or at risk, promoted codes needing attention, on-time shipping in the
-last 30 days.
+orders late or at risk, promoted codes needing attention, on-time shipping, and
+the surveys' satisfied customers and response rate, in the last 30 days.
 
 The page must never wait on these lines or fail because of them: the counts are one
 statement on the replica connection (when Saleor has one) under a short statement
@@ -23,7 +23,7 @@ from .domain.coupons import CodeHealth
 from .domain.notices import NoticeStatus
 from .domain.promises import OPEN_STATUSES, PromiseStatus
 from .domain.status import ChannelCounts, status_lines, unavailable_lines
-from .models import DeliveryPromise, Notice, PromotedCode, StaffAlert
+from .models import DeliveryPromise, Notice, PromotedCode, StaffAlert, Survey
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ UNAVAILABLE_CACHE_SECONDS = 10
 STATEMENT_TIMEOUT_MS = 500
 FAILED_NOTICES_WINDOW = timedelta(days=7)
 ON_TIME_WINDOW = timedelta(days=30)
+SURVEY_WINDOW = timedelta(days=30)
 # Distinct errors read per channel; the lines name the most frequent of them.
 REASON_GROUPS = 10
 # Errors are grouped by their beginning: the lines show only their gist.
@@ -49,7 +50,8 @@ SHIPPED_STATUSES = (
 # passed (even before the sweep has looked at it again); at risk when the sweep last
 # found it so and the deadline is still ahead. An order shipped on time if its last
 # promised line left before the deadline, as the promise's closing status says;
-# delivered orders keep that time, so they count too.
+# delivered orders keep that time, so they count too. Surveys count by when they
+# were sent (the index on channel and sent_at), answered or not yet.
 _COUNTS_SQL = f"""
 WITH failed AS (
     SELECT left(last_error, {REASON_PREFIX_LENGTH}) AS reason, count(*) AS total
@@ -90,7 +92,11 @@ SELECT
         ) AS codes
     ),
     shipped.total,
-    shipped.on_time
+    shipped.on_time,
+    surveys.sent,
+    surveys.answered,
+    surveys.satisfied_answers,
+    surveys.satisfied_yes
 FROM
     (
         SELECT
@@ -108,7 +114,17 @@ FROM
         FROM {DeliveryPromise._meta.db_table}
         WHERE channel_id = %(channel_id)s AND status = ANY(%(shipped)s)
             AND shipped_at >= %(shipped_since)s
-    ) AS shipped
+    ) AS shipped,
+    (
+        SELECT
+            count(*) AS sent,
+            count(first_answered_at) AS answered,
+            count(satisfied) AS satisfied_answers,
+            count(*) FILTER (WHERE satisfied) AS satisfied_yes
+        FROM {Survey._meta.db_table}
+        WHERE channel_id = %(channel_id)s AND sent_at >= %(surveys_since)s
+            AND sent_at <= %(now)s
+    ) AS surveys
 """
 
 
@@ -170,6 +186,7 @@ def read_counts(channel_id, now: datetime) -> ChannelCounts:
                 "open": [status.value for status in OPEN_STATUSES],
                 "shipped": [status.value for status in SHIPPED_STATUSES],
                 "shipped_since": now - ON_TIME_WINDOW,
+                "surveys_since": now - SURVEY_WINDOW,
             },
         )
         row = cursor.fetchone()
@@ -183,6 +200,10 @@ def read_counts(channel_id, now: datetime) -> ChannelCounts:
         codes_by_health,
         shipped_orders,
         shipped_on_time,
+        surveys_sent,
+        surveys_answered,
+        satisfied_answers,
+        satisfied_yes,
     ) = row
     return ChannelCounts(
         open_alerts=_json(open_alerts),
@@ -195,6 +216,10 @@ def read_counts(channel_id, now: datetime) -> ChannelCounts:
         codes_by_health=_json(codes_by_health),
         shipped_orders=shipped_orders,
         shipped_on_time=shipped_on_time,
+        surveys_sent=surveys_sent,
+        surveys_answered=surveys_answered,
+        satisfied_answers=satisfied_answers,
+        satisfied_yes=satisfied_yes,
     )
 
 

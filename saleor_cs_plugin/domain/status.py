@@ -17,12 +17,16 @@ FAILED_NOTICES = "status_failed_notices"
 ORDERS_AT_RISK = "status_orders_at_risk"
 PROMOTED_CODES = "status_promoted_codes"
 ON_TIME_SHIPPING = "status_on_time_shipping"
+SURVEY_SATISFIED = "status_survey_satisfied"
+SURVEY_RESPONSE_RATE = "status_survey_response_rate"
 FIELD_NAMES = (
     STAFF_ALERTS,
     FAILED_NOTICES,
     ORDERS_AT_RISK,
     PROMOTED_CODES,
     ON_TIME_SHIPPING,
+    SURVEY_SATISFIED,
+    SURVEY_RESPONSE_RATE,
 )
 
 NONE = "none"
@@ -58,6 +62,12 @@ class ChannelCounts:
     codes_by_health: dict[str, int] = field(default_factory=dict)
     shipped_orders: int = 0
     shipped_on_time: int = 0
+    # Surveys sent in the window: how many, how many the customer answered, how
+    # many answered "were you satisfied?" and how many of those said yes.
+    surveys_sent: int = 0
+    surveys_answered: int = 0
+    satisfied_answers: int = 0
+    satisfied_yes: int = 0
 
 
 def status_lines(counts: ChannelCounts) -> dict[str, str]:
@@ -73,6 +83,12 @@ def status_lines(counts: ChannelCounts) -> dict[str, str]:
         PROMOTED_CODES: promoted_codes_line(counts.codes_by_health),
         ON_TIME_SHIPPING: on_time_shipping_line(
             shipped=counts.shipped_orders, on_time=counts.shipped_on_time
+        ),
+        SURVEY_SATISFIED: survey_satisfied_line(
+            answers=counts.satisfied_answers, satisfied=counts.satisfied_yes
+        ),
+        SURVEY_RESPONSE_RATE: survey_response_rate_line(
+            sent=counts.surveys_sent, answered=counts.surveys_answered
         ),
     }
 
@@ -164,6 +180,24 @@ def on_time_shipping_line(*, shipped: int, on_time: int) -> str:
         return "no shipped orders yet"
     share = 100 * min(on_time, shipped) // shipped
     return f"{share}% of {shipped} {'order' if shipped == 1 else 'orders'}"
+
+
+def survey_satisfied_line(*, answers: int, satisfied: int) -> str:
+    """E.g. '88% of 25 answers': the customers who said they were satisfied, of
+    those who answered the question. Rounded down, so 100% means every one."""
+    if answers <= 0:
+        return "no answers yet"
+    share = 100 * min(satisfied, answers) // answers
+    return f"{share}% of {answers} {'answer' if answers == 1 else 'answers'}"
+
+
+def survey_response_rate_line(*, sent: int, answered: int) -> str:
+    """E.g. '31% of 80 surveys': the surveys sent that the customer answered.
+    Rounded down, so 100% means every one."""
+    if sent <= 0:
+        return "no surveys sent yet"
+    share = 100 * min(answered, sent) // sent
+    return f"{share}% of {sent} {'survey' if sent == 1 else 'surveys'}"
 
 
 def _rank(order: list, value: str) -> int:

@@ -18,7 +18,13 @@ from saleor.plugins.models import PluginConfiguration
 
 from order_rows import open_orders
 from saleor_cs_plugin import channel_status, staff_alerts
-from saleor_cs_plugin.models import DeliveryPromise, Notice, PromotedCode, StaffAlert
+from saleor_cs_plugin.models import (
+    DeliveryPromise,
+    Notice,
+    PromotedCode,
+    StaffAlert,
+    Survey,
+)
 from saleor_cs_plugin.plugin import CustomerServicePlugin
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +52,8 @@ QUIET = {
     "status_orders_at_risk": "none",
     "status_promoted_codes": "none",
     "status_on_time_shipping": "no shipped orders yet",
+    "status_survey_satisfied": "no answers yet",
+    "status_survey_response_rate": "no surveys sent yet",
 }
 
 
@@ -124,6 +132,36 @@ def _codes(channel, count, *, health, promoted_for=None):
     )
 
 
+def _surveys(
+    channel,
+    count,
+    *,
+    sent_ago=timedelta(days=1),
+    satisfied=None,
+    is_answered=True,
+    status="sent",
+):
+    """``count`` surveys of completed orders, sent ``sent_ago`` (None: not sent)."""
+    now = timezone.now()
+    sent_at = None if sent_ago is None else now - sent_ago
+    answered_at = sent_at + timedelta(hours=1) if is_answered and sent_at else None
+    Survey.objects.bulk_create(
+        Survey(
+            survey_key=f"test:{uuid.uuid4()}",
+            moment="completed",
+            channel=channel,
+            email="shopper@example.com",
+            status=status,
+            sent_at=sent_at,
+            closes_at=None if sent_at is None else sent_at + timedelta(days=14),
+            satisfied=satisfied,
+            first_answered_at=answered_at,
+            answered_at=answered_at,
+        )
+        for _ in range(count)
+    )
+
+
 def _rows_of_each(channel, count):
     _alerts(channel, count)
     _notices(channel, count)
@@ -136,6 +174,7 @@ def _rows_of_each(channel, count):
         shipped_ago=timedelta(days=2),
     )
     _codes(channel, count, health="expired")
+    _surveys(channel, count, satisfied=True)
 
 
 def test_the_lines_count_what_needs_attention_in_the_channel(channel_USD):
@@ -194,6 +233,15 @@ def test_the_lines_count_what_needs_attention_in_the_channel(channel_USD):
     _codes(channel_USD, 1, health="healthy")
     _codes(channel_USD, 1, health="")
     _codes(channel_USD, 1, health="expired", promoted_for=-timedelta(minutes=1))
+    # surveys sent this month: two satisfied, one not, one answered only about
+    # what went wrong, one not answered; one sent 31 days ago and one still
+    # scheduled
+    _surveys(channel_USD, 2, satisfied=True)
+    _surveys(channel_USD, 1, satisfied=False, sent_ago=timedelta(days=29))
+    _surveys(channel_USD, 1)
+    _surveys(channel_USD, 1, is_answered=False)
+    _surveys(channel_USD, 1, satisfied=True, sent_ago=timedelta(days=31))
+    _surveys(channel_USD, 1, sent_ago=None, is_answered=False, status="scheduled")
 
     # when
     values = channel_status.status_values(channel_USD.pk)
@@ -208,6 +256,8 @@ def test_the_lines_count_what_needs_attention_in_the_channel(channel_USD):
         "status_orders_at_risk": "3 late, 2 at risk",
         "status_promoted_codes": "2 codes: 1 expired, 1 expires soon",
         "status_on_time_shipping": "75% of 4 orders",
+        "status_survey_satisfied": "66% of 3 answers",
+        "status_survey_response_rate": "80% of 5 surveys",
     }
 
 
@@ -231,6 +281,8 @@ def test_the_lines_count_the_rows_of_their_own_channel_only(channel_USD, channel
         "status_orders_at_risk": "2 late",
         "status_promoted_codes": "2 codes: 2 expired",
         "status_on_time_shipping": "100% of 2 orders",
+        "status_survey_satisfied": "100% of 2 answers",
+        "status_survey_response_rate": "100% of 2 surveys",
     }
 
 
@@ -253,6 +305,8 @@ def test_the_lines_take_the_same_statements_for_1_and_50_rows_of_each(channel_US
         "status_orders_at_risk": "50 late",
         "status_promoted_codes": "50 codes: 50 expired",
         "status_on_time_shipping": "100% of 50 orders",
+        "status_survey_satisfied": "100% of 50 answers",
+        "status_survey_response_rate": "100% of 50 surveys",
     }
     assert len(one_row) == len(fifty_rows) == 2
     statements = [query["sql"] for query in fifty_rows.captured_queries]
@@ -406,6 +460,8 @@ def test_the_dashboards_plugin_query_shows_each_channels_own_lines(
         "status_orders_at_risk": ("1 late", "OUTPUT"),
         "status_promoted_codes": ("none", "OUTPUT"),
         "status_on_time_shipping": ("no shipped orders yet", "OUTPUT"),
+        "status_survey_satisfied": ("no answers yet", "OUTPUT"),
+        "status_survey_response_rate": ("no surveys sent yet", "OUTPUT"),
     }
     assert lines[channel_PLN.slug] == {
         name: (value, "OUTPUT") for name, value in QUIET.items()

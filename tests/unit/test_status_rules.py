@@ -12,6 +12,8 @@ from saleor_cs_plugin.domain.status import (
     shorten_reason,
     staff_alerts_line,
     status_lines,
+    survey_response_rate_line,
+    survey_satisfied_line,
     unavailable_lines,
 )
 
@@ -154,6 +156,36 @@ def test_on_time_shipping_is_a_share_of_shipped_orders(shipped, on_time, line):
     assert on_time_shipping_line(shipped=shipped, on_time=on_time) == line
 
 
+@pytest.mark.parametrize(
+    ("answers", "satisfied", "line"),
+    [
+        (0, 0, "no answers yet"),
+        (25, 22, "88% of 25 answers"),
+        (1, 1, "100% of 1 answer"),
+        (1, 0, "0% of 1 answer"),
+        # Rounded down: one unhappy customer in 200 is not "100%".
+        (200, 199, "99% of 200 answers"),
+        (3, 2, "66% of 3 answers"),
+    ],
+)
+def test_satisfied_customers_are_a_share_of_the_answers(answers, satisfied, line):
+    assert survey_satisfied_line(answers=answers, satisfied=satisfied) == line
+
+
+@pytest.mark.parametrize(
+    ("sent", "answered", "line"),
+    [
+        (0, 0, "no surveys sent yet"),
+        (80, 25, "31% of 80 surveys"),
+        (1, 1, "100% of 1 survey"),
+        (1, 0, "0% of 1 survey"),
+        (300, 299, "99% of 300 surveys"),
+    ],
+)
+def test_the_response_rate_is_a_share_of_the_surveys_sent(sent, answered, line):
+    assert survey_response_rate_line(sent=sent, answered=answered) == line
+
+
 def test_a_quiet_channel_says_none_on_every_line():
     assert status_lines(ChannelCounts()) == {
         "status_staff_alerts": "none",
@@ -161,6 +193,8 @@ def test_a_quiet_channel_says_none_on_every_line():
         "status_orders_at_risk": "none",
         "status_promoted_codes": "none",
         "status_on_time_shipping": "no shipped orders yet",
+        "status_survey_satisfied": "no answers yet",
+        "status_survey_response_rate": "no surveys sent yet",
     }
 
 
@@ -174,6 +208,10 @@ def test_every_line_of_a_busy_channel():
         codes_by_health={"expired": 1},
         shipped_orders=51,
         shipped_on_time=48,
+        surveys_sent=80,
+        surveys_answered=25,
+        satisfied_answers=25,
+        satisfied_yes=22,
     )
 
     assert status_lines(counts) == {
@@ -185,6 +223,8 @@ def test_every_line_of_a_busy_channel():
         "status_orders_at_risk": "1 late, 2 at risk",
         "status_promoted_codes": "1 code: 1 expired",
         "status_on_time_shipping": "94% of 51 orders",
+        "status_survey_satisfied": "88% of 25 answers",
+        "status_survey_response_rate": "31% of 80 surveys",
     }
 
 
@@ -196,4 +236,6 @@ def test_unavailable_lines_say_so_on_every_field():
         "status_orders_at_risk",
         "status_promoted_codes",
         "status_on_time_shipping",
+        "status_survey_satisfied",
+        "status_survey_response_rate",
     ]
