@@ -73,11 +73,10 @@ def _answer(visit: views.Visit) -> HttpResponse:
             token, change, now=timezone.now(), channel_id=visit.channel.pk
         )
     except answers.AnswerRejected as rejected:
-        fields = {problem.field: problem.code for problem in rejected.problems}
-        if rejected.is_bad_token or fields.get("token") not in (None, "CLOSED"):
+        link_codes = {p.code for p in rejected.problems if p.field == "token"}
+        if rejected.is_bad_token or link_codes - {"CLOSED"}:
             return _rejected_link(visit, rejected)
-        if fields.get("token") == "CLOSED":
-            return _answer_refused(visit, token, field="token")
+        # A survey closed meanwhile gets its page there; else the form again.
         return _answer_refused(visit, token, field=rejected.problems[0].field)
     schedule_delivery(notice_ids)
     response = HttpResponse(status=303)
@@ -110,15 +109,16 @@ def _change_of(post) -> tuple[AnswerChange, str]:
     comment = post.get(COMMENT_FIELD)
     if comment is not None:
         values["comment"] = comment
+    is_chosen = any(
+        name in values
+        for name in ("satisfied", "handled_as_wanted", "why_not_completed")
+    )
     if (
-        not any(
-            values.get(name) not in (None, (), "")
-            for name in ("satisfied", "handled_as_wanted", "why_not_completed")
-        )
+        not is_chosen
         and not values.get("what_went_wrong")
         and not (comment or "").strip()
     ):
-        # Nothing chosen, ticked or written: not an answer.
+        # Nothing chosen, ticked or written: not an answer (the use case says so).
         return AnswerChange(), ""
     return AnswerChange(**values), ""
 
