@@ -4,9 +4,12 @@ cancelled orders, no e-mail), abandoned checkouts asked once, and the notice eac
 decision records."""
 
 import email
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from email import policy
 from io import StringIO
+from pathlib import Path
 
 import graphene
 import pytest
@@ -19,6 +22,7 @@ from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order import OrderStatus
 from saleor.order.models import Fulfillment, Order
 
+from conftest import WEBHOOK_SECRET
 from coupon_support import EMAIL as COUPON_EMAIL
 from coupon_support import apply, checkout_of, make_voucher, promote
 from order_rows import open_orders
@@ -780,3 +784,49 @@ def test_the_survey_tasks_are_registered_with_celery_beat():
     assert erase_entry["schedule"].total_seconds() == 24 * 3600
     assert "saleor_cs_plugin.sweep_surveys" in celery_app.tasks
     assert "saleor_cs_plugin.erase_survey_comments" in celery_app.tasks
+
+
+def _fields(value, path=""):
+    if isinstance(value, dict):
+        return {
+            name
+            for key, item in value.items()
+            for name in {f"{path}{key}"} | _fields(item, f"{path}{key}.")
+        }
+    return set()
+
+
+def test_the_documented_payload_is_the_one_sent(
+    plugin_configuration, channel_USD, webhook_receiver
+):
+    # given the payload docs/surveys.md shows
+    text = (Path(__file__).parents[2] / "docs" / "surveys.md").read_text()
+    (block,) = [
+        b for b in re.findall(r"```json\n(.*?)```", text, re.S) if '"idempotencyKey"' in b
+    ]
+    documented = json.loads(block)
+    plugin_configuration(
+        **survey_settings(
+            notice_transports="*=webhook",
+            webhook_url=webhook_receiver.url,
+            webhook_secret=WEBHOOK_SECRET,
+        )
+    )
+    _scheduled(channel_USD, ["ann@example.com"])
+
+    # when a completed order's survey is sent by webhook
+    (notice_id,) = sweep.sweep(NOW + timedelta(days=7)).notice_ids
+    assert tasks.deliver_notice(notice_id) == "sent"
+
+    # then the receiver got the documented fields, no more and no fewer
+    (received,) = webhook_receiver.requests
+    sent = received.json
+    assert sorted(_fields(sent)) == sorted(_fields(documented))
+    assert (sent["type"], sent["isEssential"], sent["data"]["moment"]) == (
+        "survey",
+        False,
+        "completed",
+    )
+    assert sent["subject"] == documented["subject"].replace(
+        "1042", str(Order.objects.get().number)
+    )
