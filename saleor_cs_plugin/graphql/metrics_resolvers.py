@@ -27,6 +27,7 @@ from ..domain.metrics import (
     check_period,
 )
 from ..domain.notices import NoticeStatus, NoticeType
+from ..domain.surveys import AbandonReason, WrongThing
 from ..metrics.measure import measure
 from .metrics_types import ServiceMetrics
 from .resolvers import accessible_channel_ids
@@ -109,8 +110,8 @@ def resolve_service_metrics(
         "response_rate": _float(metrics.response_rate),
         "satisfied": _float(metrics.satisfied_percent),
         "handled_as_wanted": _float(metrics.handled_as_wanted_percent),
-        "what_went_wrong": _answers(metrics.what_went_wrong),
-        "why_not_completed": _answers(metrics.why_not_completed),
+        "what_went_wrong": _answers(metrics.what_went_wrong, WrongThing),
+        "why_not_completed": _answers(metrics.why_not_completed, AbandonReason),
         "on_time_shipping": _float(metrics.on_time_shipping_percent),
         "on_time_delivery": _float(metrics.on_time_delivery_percent),
         "first_contact_resolution": _float(metrics.first_contact_resolution_percent),
@@ -148,10 +149,10 @@ def _time_zone(channel_id, using: str) -> str:
         return "UTC"
 
 
-def _answers(counts: dict[str, int]) -> list[dict]:
-    # The most frequent first, as the merchant reads them; the answer as its enum.
+def _answers(counts: dict[str, int], enum) -> list[dict]:
+    # The most frequent first, as the merchant reads them.
     return [
-        {"answer": answer.upper(), "count": count}
+        {"answer": enum(answer), "count": count}
         for answer, count in sorted(
             counts.items(), key=lambda item: (-item[1], item[0])
         )

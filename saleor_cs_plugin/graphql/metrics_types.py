@@ -10,6 +10,8 @@ from .enums import (
     ServiceCouponReasonEnum,
     ServiceNoticeStatusEnum,
     ServiceNoticeTypeEnum,
+    ServiceSurveyAbandonReasonEnum,
+    ServiceSurveyWrongThingEnum,
 )
 
 ServiceMetricsExperienceEnum = graphene.Enum(
@@ -23,18 +25,24 @@ ServiceMetricsExperienceEnum = graphene.Enum(
 )
 
 
-class ServiceMetricsAnswerCount(graphene.ObjectType):
-    answer = graphene.String(
-        required=True,
-        description=(
-            "The answer, as the survey's enum names it (ServiceSurveyWrongThingEnum "
-            "or ServiceSurveyAbandonReasonEnum), e.g. LATE."
-        ),
+class ServiceMetricsWrongThingCount(graphene.ObjectType):
+    answer = ServiceSurveyWrongThingEnum(
+        required=True, description="One answer to 'what went wrong?'."
+    )
+    count = graphene.Int(required=True, description="Surveys that picked it.")
+
+    class Meta:
+        description = "How many surveys of the period picked one thing that went wrong."
+
+
+class ServiceMetricsAbandonReasonCount(graphene.ObjectType):
+    answer = ServiceSurveyAbandonReasonEnum(
+        required=True, description="One answer to 'why did you not complete an order?'."
     )
     count = graphene.Int(required=True, description="Surveys with this answer.")
 
     class Meta:
-        description = "How many surveys of the period gave one answer."
+        description = "How many surveys of the period gave one reason for not ordering."
 
 
 class ServiceMetricsNoticeCount(graphene.ObjectType):
@@ -159,12 +167,12 @@ class ServiceMetrics(graphene.ObjectType):
         )
     )
     what_went_wrong = NonNullList(
-        ServiceMetricsAnswerCount,
+        ServiceMetricsWrongThingCount,
         required=True,
         description="Answers to 'what went wrong?', by answer.",
     )
     why_not_completed = NonNullList(
-        ServiceMetricsAnswerCount,
+        ServiceMetricsAbandonReasonCount,
         required=True,
         description="Answers to 'why did you not complete an order?', by answer.",
     )
