@@ -38,6 +38,7 @@ from graphql.language.parser import parse
 from saleor.discount import DiscountValueType, VoucherType
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 from saleor.graphql.tests.utils import get_graphql_content
+from saleor.order.models import Order
 from saleor.plugins.models import PluginConfiguration
 from saleor.warehouse.models import Stock
 from shortage_support import (
@@ -50,6 +51,7 @@ from shortage_support import (
     shortage_settings,
 )
 from storefront import place_order, start_checkout
+from survey_support import sent_survey, survey_id, token_of
 
 from conftest import WEBHOOK_SECRET
 from order_rows import open_orders
@@ -65,7 +67,9 @@ from saleor_cs_plugin import (
 from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.domain.history import ContactChannel
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
+from saleor_cs_plugin.domain.surveys import AnswerChange, Moment
 from saleor_cs_plugin.graphql.schema import MOUNTED_FIELDS
+from saleor_cs_plugin.surveys import answers as survey_answers
 from saleor_cs_plugin.models import (
     DeliveryPromise,
     NoticePreference,
@@ -1243,6 +1247,123 @@ def test_documented_example_works(documented, request):
         )
     if prepared.check is not None:
         prepared.check(content["data"])
+
+
+# docs/survey-answers.md --------------------------------------------------------------
+
+
+def survey_shop(fixture, **settings):
+    """A completed order of the customer's ("Linen shirt (M)") in the shop, and the
+    survey the sweep sent them about it."""
+    channel = shop(fixture, notice_transports="*=saleor_notify", **settings)
+    variant = fixture("product").variants.get()
+    variant.name = "M"
+    variant.save(update_fields=["name"])
+    product = variant.product
+    product.name = "Linen shirt"
+    product.save(update_fields=["name"])
+    customer = fixture("customer_user")
+    placed = place_order(
+        fixture("user_api_client"),
+        channel=channel,
+        lines=[(variant, 1)],
+        shipping_method=fixture("shipping_method"),
+        email=customer.email,
+    )
+    order = Order.objects.get(number=placed["number"])
+    return order, sent_survey(moment=Moment.COMPLETED, order=order)
+
+
+@example("OpenSurvey")
+def _open_survey(fixture):
+    order, survey = survey_shop(fixture)
+
+    def check(data):
+        shown = data["serviceSurvey"]["survey"]
+        assert shown["id"] == survey_id(survey)
+        assert shown["orderNumber"] == str(order.number)
+
+    return Prepared(
+        fixture("api_client"),
+        {"token": token_of(survey)},
+        varying=frozenset(
+            {
+                "serviceSurvey.survey.id",
+                "serviceSurvey.survey.orderNumber",
+                "serviceSurvey.survey.closesAt",
+            }
+        ),
+        check=check,
+    )
+
+
+@example("AnswerSurvey")
+def _answer_survey(fixture):
+    order, survey = survey_shop(fixture)
+
+    def check(data):
+        survey.refresh_from_db()
+        assert survey.comment == "It came a week late and the box was crushed."
+        assert StaffAlert.objects.get().details["surveyId"] == survey_id(survey)
+
+    return Prepared(fixture("api_client"), {"token": token_of(survey)}, check=check)
+
+
+@example("MyOpenSurveys")
+def _my_open_surveys(fixture):
+    order, survey = survey_shop(fixture)
+
+    def check(data):
+        (shown,) = data["me"]["serviceSurveys"]
+        assert (shown["id"], shown["orderNumber"], shown["token"]) == (
+            survey_id(survey),
+            str(order.number),
+            token_of(survey),
+        )
+
+    return Prepared(
+        fixture("user_api_client"),
+        varying=frozenset(
+            {
+                "me.serviceSurveys.*.id",
+                "me.serviceSurveys.*.orderNumber",
+                "me.serviceSurveys.*.token",
+            }
+        ),
+        check=check,
+    )
+
+
+@example("LogCallBack")
+def _log_call_back(fixture):
+    order, survey = survey_shop(fixture)
+    survey_answers.record_answers(
+        token_of(survey),
+        AnswerChange(satisfied=False, handled_as_wanted=False),
+        now=timezone.now(),
+    )
+
+    def check(data):
+        assert data["serviceContactLog"]["entry"]["details"] == {
+            "surveyId": survey_id(survey)
+        }
+        assert StaffAlert.objects.get().resolved_at is not None
+
+    return Prepared(
+        staff_with(fixture, "permission_manage_orders"),
+        {
+            "input": {
+                "order": global_id("Order", order.pk),
+                "survey": survey_id(survey),
+                "contactChannel": "PHONE",
+                "summary": "Called back: a new box is on its way, shipping refunded.",
+                "isResolvedAtFirstContact": True,
+                "isCustomerVisible": True,
+            }
+        },
+        varying=frozenset({"serviceContactLog.entry.details"}),
+        check=check,
+    )
 
 
 # Documented payloads ------------------------------------------------------------------
