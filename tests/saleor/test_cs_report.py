@@ -2,6 +2,7 @@
 through /graphql/, its surveys answered, and the report read back from the file it
 writes (the charts' numbers are attributes of the SVG it draws)."""
 
+import io
 import re
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -486,3 +487,56 @@ def test_a_report_replaces_the_earlier_one_whole(three_weeks, tmp_path):
 
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
     assert output.read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "weeks", "warning"),
+    [
+        # 9 March, 03:00 UTC is still 8 March in New York: the first week's
+        ("America/New_York", {"2026-03-02": "100.0"}, ""),
+        ("UTC", {"2026-03-09": "100.0"}, ""),
+        # settings no longer valid: UTC days, and the operator is told
+        (
+            "Mars/Olympus",
+            {"2026-03-09": "100.0"},
+            "The plugin's settings of 'main' are not valid",
+        ),
+    ],
+)
+def test_the_weeks_are_days_of_the_stores_time_zone(
+    channel_USD, plugin_configuration, tmp_path, time_zone, weeks, warning
+):
+    # given: a survey answered satisfied, sent late on Sunday 8 March in New York
+    plugin_configuration(time_zone=time_zone)
+    sent_at = datetime(2026, 3, 9, 3, tzinfo=UTC)
+    sent_survey(
+        moment=Moment.AFTER_PROBLEM,
+        problem=ProblemKind.CONTACT,
+        channel=channel_USD,
+        email="fay@example.com",
+        sent_at=sent_at,
+        satisfied=True,
+        first_answered_at=sent_at,
+        answered_at=sent_at,
+    )
+    output = tmp_path / "report.html"
+    stdout, stderr = io.StringIO(), io.StringIO()
+
+    call_command(
+        "cs_report",
+        channel=channel_USD.slug,
+        since="2026-03-02",
+        until="2026-03-16",
+        output=str(output),
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+    _, report = _read(output)
+    assert _points(report, "satisfied", "satisfied") == weeks
+    assert stderr.getvalue().startswith(warning.replace("main", channel_USD.slug))
+    assert bool(stderr.getvalue()) == bool(warning)
+    assert stdout.getvalue() == (
+        f"Wrote the report of {channel_USD.slug} from 2026-03-02 until 2026-03-16 "
+        f"(2 week(s)) to {output}.\n"
+    )

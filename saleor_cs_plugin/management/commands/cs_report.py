@@ -31,25 +31,31 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--channel", required=True, help="The channel's slug.")
+        parser.add_argument(
+            "--channel", required=True, metavar="SLUG", help="The channel's slug."
+        )
         parser.add_argument(
             "--since",
             required=True,
+            metavar="YYYY-MM-DD",
             help="The period's first day, YYYY-MM-DD (in the channel's time zone).",
         )
         parser.add_argument(
             "--until",
             required=True,
+            metavar="YYYY-MM-DD",
             help="The day after the period's last day, YYYY-MM-DD (not included).",
         )
         parser.add_argument(
             "--output",
             required=True,
+            metavar="FILE",
             help="The HTML file to write (replaced if it exists).",
         )
         parser.add_argument(
             "--repeat-within-days",
             type=int,
+            metavar="DAYS",
             default=REPEAT_WITHIN_DAYS_DEFAULT,
             help=(
                 "A first-time customer's next order counts as a repeat purchase "
