@@ -9,6 +9,7 @@ from email import policy
 
 import graphene
 import pytest
+from django.utils import timezone
 from saleor.graphql.tests.utils import get_graphql_content
 from survey_support import placed_order, sent_survey, survey_id, token_of
 
@@ -16,8 +17,9 @@ from saleor_cs_plugin import tasks
 from saleor_cs_plugin.domain.alerts import AlertKind
 from saleor_cs_plugin.domain.history import EntryType
 from saleor_cs_plugin.domain.notices import NoticeType
-from saleor_cs_plugin.domain.surveys import Moment, ProblemKind
+from saleor_cs_plugin.domain.surveys import AnswerChange, Moment, ProblemKind
 from saleor_cs_plugin.models import Notice, ServiceHistoryEntry, StaffAlert, Survey
+from saleor_cs_plugin.surveys import answers
 from order_rows import staff_notes
 
 pytestmark = pytest.mark.django_db
@@ -441,3 +443,94 @@ def test_a_contact_in_a_channel_not_asking_schedules_nothing(
     # then
     assert logged["errors"] == []
     assert not Survey.objects.exists()
+
+
+# The page's channel ------------------------------------------------------------------
+
+
+def test_a_link_of_another_channels_survey_is_not_valid_on_a_channels_page(
+    survey, channel_PLN
+):
+    # when the page of another channel opens or answers it
+    with pytest.raises(answers.AnswerRejected) as opened:
+        answers.open_survey(token_of(survey), now=timezone.now(), channel_id=channel_PLN.pk)
+    with pytest.raises(answers.AnswerRejected) as answered:
+        answers.record_answers(
+            token_of(survey),
+            AnswerChange(satisfied=False),
+            now=timezone.now(),
+            channel_id=channel_PLN.pk,
+        )
+
+    # then: a bad token, as a guesser's, and nothing recorded
+    for rejected in (opened.value, answered.value):
+        assert [(p.field, p.code) for p in rejected.problems] == [("token", "INVALID")]
+        assert rejected.is_bad_token is True
+    survey.refresh_from_db()
+    assert survey.satisfied is None
+    assert not ServiceHistoryEntry.objects.filter(
+        type=EntryType.SURVEY_ANSWERED
+    ).exists()
+
+    # while its own channel's page takes it
+    view = answers.open_survey(
+        token_of(survey), now=timezone.now(), channel_id=survey.channel_id
+    )
+    assert view.survey.pk == survey.pk
+
+
+# Answers at once ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_answers_at_once_raise_one_call_back(plugin_configuration, order_with_lines):
+    # given a survey answered from two devices at the same moment, each time a No
+    import threading  # noqa: PLC0415
+
+    from django.db import connection  # noqa: PLC0415
+
+    from saleor.plugins.models import PluginConfiguration  # noqa: PLC0415
+
+    # The order's set-up may have saved the plugin's defaults for the channel
+    # already; the test's own settings replace them.
+    PluginConfiguration.objects.filter(channel=order_with_lines.channel).delete()
+    plugin_configuration(
+        notice_transports="*=saleor_notify", survey_staff_email="care@example.com"
+    )
+    survey = sent_survey(moment=Moment.COMPLETED, order=order_with_lines)
+    token = token_of(survey)
+    start = threading.Barrier(2)
+    notice_ids = []
+
+    def answer(comment):
+        try:
+            start.wait()
+            _, ids = answers.record_answers(
+                token,
+                AnswerChange(satisfied=False, handled_as_wanted=False, comment=comment),
+                now=timezone.now(),
+            )
+            notice_ids.extend(ids)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=answer, args=(comment,))
+        for comment in ("From my phone.", "From my laptop.")
+    ]
+
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then both changes are recorded, one after the other, and staff hear once
+    assert ServiceHistoryEntry.objects.filter(type=EntryType.SURVEY_ANSWERED).count() == 2
+    alert = StaffAlert.objects.get()
+    assert alert.occurrences == 1
+    assert len(notice_ids) == 1
+    assert Notice.objects.filter(notice_type=NoticeType.STAFF_ALERT).count() == 1
+    assert len(_call_back_notes(order_with_lines)) == 1
+    survey.refresh_from_db()
+    assert survey.comment in {"From my phone.", "From my laptop."}

@@ -739,3 +739,66 @@ def test_staff_and_apps_with_manage_users_read_them_without_the_token(
         }
     ]
     assert not StaffAlert.objects.exists()
+
+
+def test_every_field_and_argument_of_the_surveys_is_described(api_client):
+    # given
+    query = """
+    query {
+      __schema { types { name description
+        fields { name description args { name description } }
+        inputFields { name description }
+      } }
+    }
+    """
+
+    # when
+    content = get_graphql_content(api_client.post_graphql(query))["data"]
+
+    # then
+    by_name = {t["name"]: t for t in content["__schema"]["types"]}
+    names = sorted(
+        name
+        for name in by_name
+        if name.startswith("ServiceSurvey") and not name.startswith("__")
+    )
+    assert names == [
+        "ServiceSurvey",
+        "ServiceSurveyAbandonReasonEnum",
+        "ServiceSurveyAnswer",
+        "ServiceSurveyAnswers",
+        "ServiceSurveyChoice",
+        "ServiceSurveyError",
+        "ServiceSurveyErrorCode",
+        "ServiceSurveyMomentEnum",
+        "ServiceSurveyProblemEnum",
+        "ServiceSurveyQuestion",
+        "ServiceSurveyQuestionEnum",
+        "ServiceSurveyResult",
+        "ServiceSurveyWrongThingEnum",
+    ]
+    described = [(name, by_name[name]["description"]) for name in names]
+    for name in names:
+        kind = by_name[name]
+        for f in (kind["fields"] or []) + (kind["inputFields"] or []):
+            # Saleor adds a mutation's errors field, without a description.
+            if (name, f["name"]) == ("ServiceSurveyAnswer", "errors"):
+                continue
+            described.append((f"{name}.{f['name']}", f["description"]))
+    roots = [
+        (root, f)
+        for root in ("Query", "Mutation", "User")
+        for f in by_name[root]["fields"]
+        if f["name"] in {"serviceSurvey", "serviceSurveyAnswer", "serviceSurveys"}
+    ]
+    assert len(roots) == 3
+    for root, f in roots:
+        described.append((f"{root}.{f['name']}", f["description"]))
+        described.extend(
+            (f"{root}.{f['name']}.{a['name']}", a["description"]) for a in f["args"]
+        )
+    described.extend(
+        (f"ServiceContactLogInput.{f['name']}", f["description"])
+        for f in by_name["ServiceContactLogInput"]["inputFields"]
+    )
+    assert [name for name, text in described if not (text or "").endswith(".")] == []
