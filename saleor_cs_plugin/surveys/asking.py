@@ -7,6 +7,8 @@ message, so the page records an answer only when the customer sends it.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import graphene
@@ -33,26 +35,69 @@ class Addressee:
     order_number: str = ""
 
 
-def survey_links(
-    survey: Survey, *, channel_slug: str, settings: ChannelSettings
-) -> tuple[str, str, dict[str, str] | None]:
-    """The survey's token, its page's link, and the one-click links {"yes", "no"}
-    (None for an abandoned checkout: its question has a list of answers)."""
-    token = survey_token(survey)
-    link = page_link("survey", channel_slug=channel_slug, token=token, settings=settings)
-    answer_links = None
-    if survey.moment != Moment.ABANDONED:
-        answer_links = {
+# Stands for the token in a channel's link, which is worked out once per channel.
+_TOKEN_MARK = "SURVEY-TOKEN"
+
+
+class SurveyLinks:
+    """The links of one channel's surveys: the page's address is worked out once
+    (``pages.links.page_link``), then each survey's token goes into it."""
+
+    def __init__(self, *, channel_slug: str, settings: ChannelSettings):
+        self._links = {
             answer: page_link(
                 "survey",
                 channel_slug=channel_slug,
-                token=token,
+                token=_TOKEN_MARK,
                 settings=settings,
-                extra={"answer": answer},
+                extra={"answer": answer} if answer else None,
             )
-            for answer in ONE_CLICK_ANSWERS
+            for answer in ("", *ONE_CLICK_ANSWERS)
         }
-    return token, link, answer_links
+
+    def __call__(self, survey: Survey) -> tuple[str, str, dict[str, str] | None]:
+        """The survey's token, its page's link, and the one-click links {"yes",
+        "no"} (None for an abandoned checkout: its question has a list of
+        answers)."""
+        token = survey_token(survey)
+        # Signed tokens are URL-safe (page_link quotes nothing in them).
+        links = {
+            answer: link.replace(_TOKEN_MARK, quote(token, safe=":"))
+            for answer, link in self._links.items()
+        }
+        answer_links = None
+        if survey.moment != Moment.ABANDONED:
+            answer_links = {answer: links[answer] for answer in ONE_CLICK_ANSWERS}
+        return token, links[""], answer_links
+
+
+class _RememberedWords:
+    """A language's words that remember each translation and date: a sweep words
+    hundreds of notices with the same sentences."""
+
+    def __init__(self, words):
+        self._words = words
+        self.language = words.language
+        self._texts: dict = {}
+
+    def gettext(self, message: str) -> str:
+        if message not in self._texts:
+            self._texts[message] = self._words.gettext(message)
+        return self._texts[message]
+
+    def date(self, value) -> str:
+        key = ("date", value)
+        if key not in self._texts:
+            self._texts[key] = self._words.date(value)
+        return self._texts[key]
+
+    def __getattr__(self, name):
+        return getattr(self._words, name)
+
+
+@lru_cache(maxsize=64)
+def _words(language: str) -> _RememberedWords:
+    return _RememberedWords(words_for(language))
 
 
 def survey_notice(
@@ -60,16 +105,14 @@ def survey_notice(
     addressee: Addressee,
     *,
     settings: ChannelSettings,
-    channel_slug: str,
+    links: SurveyLinks,
 ) -> Notice:
-    """The unsaved SURVEY notice of a survey decided to be sent: its ``language``,
-    ``link_nonce`` and ``closes_at`` are set."""
+    """The unsaved SURVEY notice of a survey decided to be sent (its ``language``,
+    ``link_nonce`` and ``closes_at`` set); ``links``: its channel's."""
     moment = Moment(survey.moment)
     problem = ProblemKind(survey.problem_kind) if survey.problem_kind else None
-    words = words_for(survey.language)
-    token, link, answer_links = survey_links(
-        survey, channel_slug=channel_slug, settings=settings
-    )
+    words = _words(survey.language)
+    token, link, answer_links = links(survey)
     question = first_question(moment)
     asked = invitation(
         words=words,

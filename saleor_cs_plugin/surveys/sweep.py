@@ -154,6 +154,14 @@ class _Asking:
             .values_list("email", "last")
         )
         self.asked_in_run = asked_in_run
+        self._links: dict = {}
+
+    def links(self, channel_id, settings: ChannelSettings) -> asking.SurveyLinks:
+        if channel_id not in self._links:
+            self._links[channel_id] = asking.SurveyLinks(
+                channel_slug=self.slugs.get(channel_id, ""), settings=settings
+            )
+        return self._links[channel_id]
 
     def settings(self, channel_id) -> ChannelSettings | SettingsError | None:
         """The channel's settings; None where the plugin is off (or the channel is
@@ -361,7 +369,7 @@ def _decide_due(batch: list[Survey], now, asked_in_run, *, dry_run) -> SweepRepo
                     order_number=order.number if order else "",
                 ),
                 settings=settings,
-                channel_slug=slug,
+                links=asking_.links(survey.channel_id, settings),
             )
         )
     if not dry_run:
@@ -558,7 +566,7 @@ def _decide_checkouts(batch, channel_id, now, asked_in_run, *, dry_run) -> Sweep
                 survey,
                 asking.Addressee(email=email, customer_name=_shopper_name(checkout)),
                 settings=settings,
-                channel_slug=slug,
+                links=asking_.links(channel_id, settings),
             )
         )
     if not dry_run:
