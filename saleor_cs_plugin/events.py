@@ -158,7 +158,9 @@ def customer_choice_event(*, order, message: str, details: dict) -> ServiceHisto
     )
 
 
-def survey_answered_event(*, survey, message: str, details: dict) -> ServiceHistoryEntry:
+def survey_answered_event(
+    *, survey, message: str, details: dict
+) -> ServiceHistoryEntry:
     """Record answers a customer gave (or changed) in a follow-up survey."""
     return ServiceHistoryEntry.objects.create(
         type=EntryType.SURVEY_ANSWERED,

@@ -42,7 +42,8 @@ PERMISSION_BY_KIND = {
 def kinds_allowed(permission_names: frozenset[str]) -> frozenset[AlertKind]:
     """The kinds of alerts a requestor holding ``permission_names`` may see."""
     return frozenset(
-        kind for kind, permission in PERMISSION_BY_KIND.items()
+        kind
+        for kind, permission in PERMISSION_BY_KIND.items()
         if permission in permission_names
     )
 
@@ -228,7 +229,6 @@ def notice_delivery_alert(
             "noticeType": notice_type,
         },
     )
-
 
 
 # Survey call backs ----------------------------------------------------------------

@@ -120,7 +120,9 @@ def answers_of(survey: Survey) -> Answers:
         handled_as_wanted=survey.handled_as_wanted,
         what_went_wrong=tuple(WrongThing(value) for value in survey.what_went_wrong),
         why_not_completed=(
-            AbandonReason(survey.why_not_completed) if survey.why_not_completed else None
+            AbandonReason(survey.why_not_completed)
+            if survey.why_not_completed
+            else None
         ),
         comment=survey.comment,
     )
@@ -300,7 +302,9 @@ def _item_names(survey: Survey) -> list[str]:
         )
         return [
             items.item_name(
-                line.variant.product.name, line.variant.name or "", line.variant.sku or ""
+                line.variant.product.name,
+                line.variant.name or "",
+                line.variant.sku or "",
             )
             for line in lines
         ]

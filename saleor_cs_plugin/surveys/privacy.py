@@ -60,7 +60,9 @@ def erase_old_comments(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
     return erased
 
 
-def _erase_batch(channel_id, cutoff: datetime, *, now: datetime, batch_size: int) -> int:
+def _erase_batch(
+    channel_id, cutoff: datetime, *, now: datetime, batch_size: int
+) -> int:
     with transaction.atomic():
         surveys = list(
             Survey.objects.select_for_update(of=("self",), skip_locked=True)

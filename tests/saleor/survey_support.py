@@ -12,7 +12,7 @@ from storefront import place_order, start_checkout
 
 from saleor_cs_plugin.domain.surveys import Moment, ProblemKind, SurveyStatus
 from saleor_cs_plugin.models import Survey
-from saleor_cs_plugin.surveys.tokens import new_nonce, survey_token
+from saleor_cs_plugin.surveys.tokens import new_nonce, survey_token, verified_survey
 
 STOREFRONT = "https://shop.example.com"
 
@@ -35,8 +35,15 @@ def open_for_orders(channel):
     channel.save()
 
 
-def placed_order(api_client, *, channel, variant, shipping_method, quantity=1,
-                 email="shopper@example.com") -> Order:
+def placed_order(
+    api_client,
+    *,
+    channel,
+    variant,
+    shipping_method,
+    quantity=1,
+    email="shopper@example.com",
+) -> Order:
     """An order placed through /graphql/ by ``api_client`` (a signed-in customer
     places it as their own)."""
     open_for_orders(channel)
@@ -51,8 +58,9 @@ def placed_order(api_client, *, channel, variant, shipping_method, quantity=1,
     return Order.objects.get(pk=order_id)
 
 
-def started_checkout(api_client, *, channel, variant, quantity=1,
-                     email="shopper@example.com") -> Checkout:
+def started_checkout(
+    api_client, *, channel, variant, quantity=1, email="shopper@example.com"
+) -> Checkout:
     """A checkout left with a line, as a shopper leaves it."""
     checkout_id = start_checkout(
         api_client, channel=channel, lines=[(variant, quantity)], email=email
@@ -83,8 +91,11 @@ def sent_survey(
     if user is None and source is not None and source.user_id:
         user = source.user
     if not email and source is not None:
-        email = (getattr(source, "user_email", "") or getattr(source, "email", "")
-                 or (user.email if user is not None else ""))
+        email = (
+            getattr(source, "user_email", "")
+            or getattr(source, "email", "")
+            or (user.email if user is not None else "")
+        )
     if channel is None and source is not None:
         channel = source.channel
     if moment == Moment.COMPLETED:
@@ -113,7 +124,14 @@ def sent_survey(
 
 
 def token_of(survey: Survey) -> str:
+    """A token of the survey's link. Tokens carry the second they were signed in:
+    compare what a token opens (``opened_by``), not two tokens."""
     return survey_token(survey)
+
+
+def opened_by(token: str):
+    """The id of the survey ``token`` opens."""
+    return verified_survey(token).pk
 
 
 def survey_id(survey: Survey) -> str:

@@ -69,8 +69,15 @@ HOSTILE_KEPT = 'alert(1)Tom & "Jerry" <3 it, 5 > 4'
 
 
 @pytest.fixture
-def order(user_api_client, customer_user, channel_USD, product, shipping_method,
-          plugin_configuration, request):
+def order(
+    user_api_client,
+    customer_user,
+    channel_USD,
+    product,
+    shipping_method,
+    plugin_configuration,
+    request,
+):
     settings = getattr(request, "param", {})
     plugin_configuration(
         notice_transports="*=saleor_notify", quiet_hours="", **settings
@@ -164,8 +171,13 @@ def test_a_no_not_handled_as_wanted_raises_one_alert_and_one_note(
     # when: No, then the follow-ups, then changed answers (still a No)
     _answer(api_client, token, satisfied=False)
     assert not StaffAlert.objects.exists()
-    _answer(api_client, token, handledAsWanted=False, whatWentWrong=["LATE"],
-            comment=HOSTILE)
+    _answer(
+        api_client,
+        token,
+        handledAsWanted=False,
+        whatWentWrong=["LATE"],
+        comment=HOSTILE,
+    )
     _answer(api_client, token, whatWentWrong=["LATE", "DAMAGED"])
     _answer(api_client, token, handledAsWanted=True)
     _answer(api_client, token, handledAsWanted=False)
@@ -227,9 +239,7 @@ def test_the_call_back_alert_needs_manage_orders(
     assert StaffAlert.objects.count() == 1
 
 
-def test_after_a_problem_a_no_raises_the_alert_naming_the_problem(
-    api_client, order
-):
+def test_after_a_problem_a_no_raises_the_alert_naming_the_problem(api_client, order):
     # given
     survey = sent_survey(
         moment=Moment.AFTER_PROBLEM,
@@ -256,7 +266,11 @@ def test_after_a_problem_a_no_raises_the_alert_naming_the_problem(
     "order", [{"survey_staff_email": "Care-Team@example.com"}], indirect=True
 )
 def test_the_staff_e_mail_quotes_the_customer_escaped(
-    api_client, survey, order, plugin_configuration, smtp_receiver,
+    api_client,
+    survey,
+    order,
+    plugin_configuration,
+    smtp_receiver,
     django_capture_on_commit_callbacks,
 ):
     # given e-mail notices through a local SMTP server
@@ -351,8 +365,15 @@ def test_the_call_back_logged_links_the_survey_and_closes_its_alert(
 
 
 def test_a_survey_of_another_order_is_refused(
-    api_client, user_api_client, staff_in_group, permission_manage_orders,
-    customer_user, channel_USD, product, shipping_method, survey,
+    api_client,
+    user_api_client,
+    staff_in_group,
+    permission_manage_orders,
+    customer_user,
+    channel_USD,
+    product,
+    shipping_method,
+    survey,
 ):
     # given another order of the same customer
     other_order = placed_order(
@@ -392,7 +413,10 @@ def test_an_id_that_is_not_a_survey_is_refused(
 
     # when
     logged = _log_call(
-        staff_api_client, None, order, survey=graphene.Node.to_global_id("Order", order.pk)
+        staff_api_client,
+        None,
+        order,
+        survey=graphene.Node.to_global_id("Order", order.pk),
     )
 
     # then
@@ -453,7 +477,9 @@ def test_a_link_of_another_channels_survey_is_not_valid_on_a_channels_page(
 ):
     # when the page of another channel opens or answers it
     with pytest.raises(answers.AnswerRejected) as opened:
-        answers.open_survey(token_of(survey), now=timezone.now(), channel_id=channel_PLN.pk)
+        answers.open_survey(
+            token_of(survey), now=timezone.now(), channel_id=channel_PLN.pk
+        )
     with pytest.raises(answers.AnswerRejected) as answered:
         answers.record_answers(
             token_of(survey),
@@ -483,7 +509,9 @@ def test_a_link_of_another_channels_survey_is_not_valid_on_a_channels_page(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_answers_at_once_raise_one_call_back(plugin_configuration, order_with_lines):
+def test_two_answers_at_once_raise_one_call_back(
+    plugin_configuration, order_with_lines
+):
     # given a survey answered from two devices at the same moment, each time a No
     import threading  # noqa: PLC0415
 
@@ -526,7 +554,9 @@ def test_two_answers_at_once_raise_one_call_back(plugin_configuration, order_wit
         thread.join()
 
     # then both changes are recorded, one after the other, and staff hear once
-    assert ServiceHistoryEntry.objects.filter(type=EntryType.SURVEY_ANSWERED).count() == 2
+    assert (
+        ServiceHistoryEntry.objects.filter(type=EntryType.SURVEY_ANSWERED).count() == 2
+    )
     alert = StaffAlert.objects.get()
     assert alert.occurrences == 1
     assert len(notice_ids) == 1

@@ -70,17 +70,30 @@ def test_a_deleted_customers_surveys_keep_the_answers_not_the_customer(
     # given: a survey of the account, one of a guest order under the same e-mail,
     # and another customer's
     staff_api_client.user.user_permissions.add(permission_manage_users)
-    own = _survey(channel_USD, user=customer_user, ref="1", satisfied=False,
-                  comment="Call me at +1 555 0100.", what_went_wrong=["late"])
-    guest = _survey(channel_USD, email=customer_user.email.upper(), ref="2",
-                    handled_as_wanted=False, comment="As a guest.")
-    other = _survey(channel_USD, user=customer_user2, ref="3", satisfied=True,
-                    comment="Fine.")
+    own = _survey(
+        channel_USD,
+        user=customer_user,
+        ref="1",
+        satisfied=False,
+        comment="Call me at +1 555 0100.",
+        what_went_wrong=["late"],
+    )
+    guest = _survey(
+        channel_USD,
+        email=customer_user.email.upper(),
+        ref="2",
+        handled_as_wanted=False,
+        comment="As a guest.",
+    )
+    other = _survey(
+        channel_USD, user=customer_user2, ref="3", satisfied=True, comment="Fine."
+    )
 
     # when staff delete the customer through Saleor
     content = get_graphql_content(
         staff_api_client.post_graphql(
-            CUSTOMER_DELETE, {"id": graphene.Node.to_global_id("User", customer_user.pk)}
+            CUSTOMER_DELETE,
+            {"id": graphene.Node.to_global_id("User", customer_user.pk)},
         )
     )
 
@@ -128,7 +141,11 @@ def test_comments_older_than_the_channels_retention_are_erased_and_answers_stay(
     old.refresh_from_db()
     recent.refresh_from_db()
     elsewhere.refresh_from_db()
-    assert (old.comment, old.comment_erased_at, old.handled_as_wanted) == ("", now, True)
+    assert (old.comment, old.comment_erased_at, old.handled_as_wanted) == (
+        "",
+        now,
+        True,
+    )
     assert (recent.comment, recent.comment_erased_at) == ("The box was crushed.", None)
     assert (elsewhere.comment, elsewhere.comment_erased_at) == (
         "The box was crushed.",
@@ -162,7 +179,9 @@ def test_erasing_goes_in_batches_until_every_old_comment_is_gone(
     # then
     assert erased == 5
     assert not Survey.objects.exclude(comment="").exists()
-    assert Survey.objects.filter(comment_erased_at__isnull=False).count() == len(surveys)
+    assert Survey.objects.filter(comment_erased_at__isnull=False).count() == len(
+        surveys
+    )
 
 
 def test_the_call_back_alert_and_its_e_mail_lose_the_words_too(

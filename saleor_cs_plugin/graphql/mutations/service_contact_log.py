@@ -120,7 +120,9 @@ class ServiceContactLog(BaseMutation):
                     for problem in problems
                 }
             )
-        survey = cls._survey(info, requestor, input, user=user, email=email, order=order)
+        survey = cls._survey(
+            info, requestor, input, user=user, email=email, order=order
+        )
         app = get_app_promise(info.context).get()
         acting_user = info.context.user if app is None else None
         now = timezone.now()
@@ -183,7 +185,9 @@ class ServiceContactLog(BaseMutation):
         except (ValueError, TypeError, UnicodeDecodeError) as error:
             raise not_found from error
         survey = (
-            Survey.objects.filter(pk=pk).first() if type_name == "ServiceSurvey" else None
+            Survey.objects.filter(pk=pk).first()
+            if type_name == "ServiceSurvey"
+            else None
         )
         if survey is None:
             raise not_found

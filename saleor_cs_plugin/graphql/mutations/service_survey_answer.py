@@ -7,7 +7,12 @@ from django.utils import timezone
 from saleor.graphql.core.mutations import BaseMutation
 from saleor.graphql.core.types import NonNullList
 
-from ...domain.surveys import COMMENT_MAX_LENGTH, AbandonReason, AnswerChange, WrongThing
+from ...domain.surveys import (
+    COMMENT_MAX_LENGTH,
+    AbandonReason,
+    AnswerChange,
+    WrongThing,
+)
 from ...error_codes import ServiceSurveyErrorCode
 from ...surveys import answers
 from ...tasks import schedule_delivery
@@ -45,8 +50,7 @@ class ServiceSurveyAnswer(BaseMutation):
         what_went_wrong = NonNullList(
             ServiceSurveyWrongThingEnum,
             description=(
-                "What went wrong, any number of them; an empty list clears the "
-                "answer."
+                "What went wrong, any number of them; an empty list clears the answer."
             ),
         )
         why_not_completed = ServiceSurveyAbandonReasonEnum(
@@ -98,9 +102,7 @@ class ServiceSurveyAnswer(BaseMutation):
             comment=comment,
         )
         try:
-            view, notice_ids = answers.record_answers(
-                token, change, now=timezone.now()
-            )
+            view, notice_ids = answers.record_answers(token, change, now=timezone.now())
         except answers.AnswerRejected as rejected:
             errors: dict[str, list] = {}
             for problem in rejected.problems:
