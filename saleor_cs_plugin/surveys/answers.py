@@ -17,7 +17,7 @@ from datetime import datetime
 
 import graphene
 from django.db import transaction
-from saleor.checkout.models import CheckoutLine
+from saleor.checkout.models import Checkout, CheckoutLine
 from saleor.order import events as order_events
 from saleor.order.models import OrderLine
 
@@ -238,8 +238,6 @@ def _language(survey: Survey, settings: ChannelSettings, asked: str | None) -> s
 def _checkout(survey: Survey):
     if survey.checkout_token is None:
         return None
-    from saleor.checkout.models import Checkout  # noqa: PLC0415
-
     return (
         Checkout.objects.filter(token=survey.checkout_token)
         .select_related("user")
