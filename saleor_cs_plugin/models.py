@@ -678,6 +678,10 @@ def anonymize_respondent(collector, field, sub_objs, using):
         )
     for name, value in ANONYMIZED_SURVEY_VALUES.items():
         collector.add_field_update(field.model._meta.get_field(name), value, surveys)
+    # The staff's copies (a call-back alert, its e-mail) forget them too.
+    from .surveys.privacy import forget_customer_in_call_backs  # noqa: PLC0415
+
+    forget_customer_in_call_backs(collector, surveys, using)
 
 
 class Survey(models.Model):

@@ -4,13 +4,15 @@ the copies staff were given (the call-back alert and its staff e-mail). The answ
 themselves (yes/no, the choices) stay, so the counts of the metrics stay too.
 
 Anonymizing a deleted customer's surveys is the survey table's own
-(``models.anonymize_respondent``).
+(``models.anonymize_respondent``); it calls ``forget_customer_in_call_backs`` so the
+staff's copies forget them in the same deletion.
 """
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import models, transaction
 
 from .. import fetch
 from ..config import SettingsError, SurveySettings
@@ -95,3 +97,44 @@ def _forget_in_call_back(survey: Survey) -> None:
     for notice in Notice.objects.filter(idempotency_key=key):
         notice.context = {**notice.context, "message": draft.message}
         notice.save(update_fields=["context"])
+
+
+def forget_customer_in_call_backs(collector, surveys, using: str) -> None:
+    """For the deletion of a customer (``models.anonymize_respondent``): the call-back
+    alerts and staff e-mails of their surveys keep the answers, not the customer's
+    e-mail or words. Added to Django's deletion ``collector``, so they are rewritten
+    in the deletion's own transaction."""
+    for survey in surveys:
+        if survey.call_back_alerted_at is None:
+            continue
+        forgotten = Survey(
+            pk=survey.pk,
+            moment=survey.moment,
+            problem_kind=survey.problem_kind,
+            order_id=survey.order_id,
+            email="",
+        )
+        if survey.order_id is not None:
+            forgotten.order = survey.order
+        draft = call_back_draft(forgotten, replace(answers_of(survey), comment=""))
+        alerts = list(
+            StaffAlert.objects.using(using).filter(
+                cause_key=draft.cause_key, kind=AlertKind.SURVEY_CALL_BACK
+            )
+        )
+        if alerts:
+            collector.add_field_update(
+                StaffAlert._meta.get_field("message"), draft.message, alerts
+            )
+        key = idempotency_key(
+            NoticeType.STAFF_ALERT, AlertKind.SURVEY_CALL_BACK, survey.pk
+        )
+        for notice in Notice.objects.using(using).filter(idempotency_key=key):
+            collector.add_field_update(
+                Notice._meta.get_field("context"),
+                models.Value(
+                    {**notice.context, "message": draft.message},
+                    output_field=models.JSONField(),
+                ),
+                [notice],
+            )

@@ -218,3 +218,51 @@ def test_the_call_back_alert_and_its_e_mail_lose_the_words_too(
     )
     survey.refresh_from_db()
     assert survey.handled_as_wanted is False
+
+
+def test_a_deleted_customers_call_back_forgets_their_e_mail_and_words(
+    plugin_configuration,
+    staff_api_client,
+    permission_manage_users,
+    channel_USD,
+    customer_user,
+):
+    # given: a call back quoting the customer, e-mailed to staff
+    plugin_configuration(
+        survey_staff_email="care@example.com", notice_transports="*=saleor_notify"
+    )
+    staff_api_client.user.user_permissions.add(permission_manage_users)
+    email = customer_user.email
+    survey = _answered(
+        _survey(channel_USD, user=customer_user, ref="call"),
+        1,
+        comment="Nobody called me.",
+        handled_as_wanted=False,
+    )
+    alert = StaffAlert.objects.get()
+    notice = Notice.objects.get(notice_type=NoticeType.STAFF_ALERT)
+    assert email in alert.message and "Nobody called me." in alert.message
+
+    # when staff delete the customer through Saleor
+    content = get_graphql_content(
+        staff_api_client.post_graphql(
+            CUSTOMER_DELETE,
+            {"id": graphene.Node.to_global_id("User", customer_user.pk)},
+        )
+    )
+
+    # then the alert and the staff e-mail keep the answer, not the customer
+    assert content["data"]["customerDelete"]["errors"] == []
+    alert.refresh_from_db()
+    notice.refresh_from_db()
+    expected = (
+        "A customer: the customer says their recent request was not handled the way "
+        "they wanted. Please call them back, and log the call with serviceContactLog "
+        f"naming this survey ({answers.global_id(survey)}); logging it marks this "
+        "alert done."
+    )
+    assert alert.message == expected
+    assert notice.context["message"] == expected
+    survey.refresh_from_db()
+    assert (survey.user_id, survey.email, survey.comment) == (None, "", "")
+    assert survey.handled_as_wanted is False
