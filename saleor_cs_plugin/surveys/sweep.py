@@ -18,8 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, Max, OuterRef, Q
-from django.db.models.functions import Cast
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils.crypto import salted_hmac
 from saleor.account.models import User
 from saleor.channel.models import Channel
@@ -223,8 +222,8 @@ def sweep_due(now: datetime, *, dry_run: bool = False) -> SweepReport:
             _lock()
             due = Survey.objects.filter(status=SurveyStatus.SCHEDULED, due_at__lte=now)
             if after is not None:
-                due = due.filter(
-                    Q(due_at__gt=after[0]) | Q(due_at=after[0], pk__gt=after[1])
+                due = due.filter(due_at__gte=after[0]).exclude(
+                    due_at=after[0], pk__lte=after[1]
                 )
             batch = list(
                 due.order_by("due_at", "pk").select_for_update(of=("self",))[:BATCH]
@@ -448,9 +447,8 @@ def _asking_channels(moment: Moment) -> dict:
 
 def _abandoned_checkouts(channel_id, start, end):
     """The channel's checkouts last changed in [start, end) with an e-mail and a
-    line, oldest first, each saying whether an order was placed from it or by its
-    e-mail since (through ``checkout_token_btree_idx`` and
-    ``order_user_email_user_id_idx``)."""
+    line, oldest first, each saying whether its e-mail placed an order since
+    (through ``order_user_email_user_id_idx``)."""
     return (
         Checkout.objects.filter(
             channel_id=channel_id, last_change__gte=start, last_change__lt=end
@@ -459,11 +457,6 @@ def _abandoned_checkouts(channel_id, start, end):
         .filter(Exists(CheckoutLine.objects.filter(checkout_id=OuterRef("pk"))))
         .annotate(
             has_ordered_since=Exists(
-                Order.objects.filter(
-                    checkout_token=Cast(OuterRef("pk"), output_field=CharField())
-                )
-            )
-            | Exists(
                 Order.objects.filter(
                     user_email=OuterRef("email"),
                     created_at__gte=OuterRef("last_change"),
@@ -493,8 +486,10 @@ def _sweep_channel_checkouts(
     while True:
         checkouts = _abandoned_checkouts(channel_id, start, end)
         if after is not None:
-            checkouts = checkouts.filter(
-                Q(last_change__gt=after[0]) | Q(last_change=after[0], pk__gt=after[1])
+            # The range starts at the last one read, so each batch reads its own
+            # rows of the index only.
+            checkouts = checkouts.filter(last_change__gte=after[0]).exclude(
+                last_change=after[0], pk__lte=after[1]
             )
         with transaction.atomic():
             _lock()
@@ -512,8 +507,19 @@ def _sweep_channel_checkouts(
     return report
 
 
+def _ordered_from(checkouts) -> set[str]:
+    """The tokens of the checkouts an order was placed from, in one statement
+    (through ``checkout_token_btree_idx``)."""
+    return set(
+        Order.objects.filter(
+            checkout_token__in=[str(checkout.pk) for checkout in checkouts]
+        ).values_list("checkout_token", flat=True)
+    )
+
+
 def _decide_checkouts(batch, channel_id, now, asked_in_run, *, dry_run) -> SweepReport:
     keys = {schedule.abandoned_key(c.pk): c for c in batch}
+    ordered_from = _ordered_from(batch)
     # Under the sweep's lock: no other sweep records these keys meanwhile.
     asked = set(
         Survey.objects.filter(survey_key__in=list(keys)).values_list(
@@ -546,7 +552,8 @@ def _decide_checkouts(batch, channel_id, now, asked_in_run, *, dry_run) -> Sweep
             Candidate(
                 moment=Moment.ABANDONED,
                 email=email,
-                has_ordered_since=checkout.has_ordered_since,
+                has_ordered_since=checkout.has_ordered_since
+                or str(checkout.pk) in ordered_from,
             ),
             settings,
         )

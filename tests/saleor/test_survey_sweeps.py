@@ -833,3 +833,27 @@ def test_the_documented_payload_is_the_one_sent(
     assert sent["subject"] == documented["subject"].replace(
         "1042", str(Order.objects.get().number)
     )
+
+
+def test_checkouts_left_at_the_same_moment_are_each_asked_once_across_batches(
+    plugin_configuration, channel_USD, product, api_client, monkeypatch
+):
+    # given five checkouts last changed in the same second, read two at a time
+    plugin_configuration(**survey_settings(survey_abandoned_hours="24"))
+    monkeypatch.setattr(sweep, "BATCH", 2)
+    emails = [f"tie-{n}@example.com" for n in range(5)]
+    with freeze_time(MONDAY):
+        for address in emails:
+            start_checkout(
+                api_client, channel=channel_USD, lines=[(product.variants.get(), 1)],
+                email=address,
+            )
+
+    # when
+    dry_run = sweep.sweep_abandoned(MONDAY + timedelta(hours=25), dry_run=True)
+    report = sweep.sweep_abandoned(MONDAY + timedelta(hours=25))
+
+    # then
+    assert sorted(d.email for d in dry_run.decisions if d.is_sent) == emails
+    assert sorted(d.email for d in report.decisions if d.is_sent) == emails
+    assert sorted(n.recipient_email for n in _survey_notices()) == emails
