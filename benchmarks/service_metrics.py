@@ -76,7 +76,9 @@ query ($channel: String!, $since: Date!, $until: Date!) {
 """
 
 
-def copy_rows(model, template_pk, select_from: str, values: dict[str, str], where="TRUE"):
+def copy_rows(
+    model, template_pk, select_from: str, values: dict[str, str], where="TRUE"
+):
     """Insert one copy of the row ``template_pk`` of ``model`` (as ``t``) for each
     row of ``select_from`` that passes ``where``, the columns in ``values`` (SQL
     expressions) replaced, the others copied; serial keys take their next value."""
@@ -432,7 +434,9 @@ def main():
         results.append(
             row(
                 f"measure, {label}",
-                timings_of(lambda s=since, u=until: measure(channel.pk, s, u, using=using)),
+                timings_of(
+                    lambda s=since, u=until: measure(channel.pk, s, u, using=using)
+                ),
             )
         )
     client = staff_client()

@@ -191,13 +191,25 @@ def test_every_measure_of_a_small_store(
     _told_of_a_delay(silent, stage="at_risk")
     _survey(calm, moment=Moment.COMPLETED, satisfied=True)
     _survey(late_again, moment=Moment.COMPLETED)  # sent, not answered
-    _survey(returning_again, moment=Moment.COMPLETED, satisfied=False,
-            what_went_wrong=["late"])
+    _survey(
+        returning_again,
+        moment=Moment.COMPLETED,
+        satisfied=False,
+        what_went_wrong=["late"],
+    )
     # a survey of October and one of December are not of the period
-    _survey(returning, moment=Moment.COMPLETED, satisfied=False,
-            sent_at=datetime(2026, 10, 31, 23, 59, tzinfo=UTC))
-    _survey(outside, moment=Moment.COMPLETED, satisfied=False,
-            sent_at=datetime(2026, 12, 1, tzinfo=UTC))
+    _survey(
+        returning,
+        moment=Moment.COMPLETED,
+        satisfied=False,
+        sent_at=datetime(2026, 10, 31, 23, 59, tzinfo=UTC),
+    )
+    _survey(
+        outside,
+        moment=Moment.COMPLETED,
+        satisfied=False,
+        sent_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
 
     # promises: two shipped in the period (one late), three delivered (one late)
     promises = {p.order_id: p for p in DeliveryPromise.objects.all()}
@@ -466,8 +478,7 @@ def test_the_metrics_need_manage_orders(
 
     assert_no_permission(response)
     assert response.json()["errors"][0]["message"] == (
-        "To access this path, you need one of the following permissions: "
-        "MANAGE_ORDERS"
+        "To access this path, you need one of the following permissions: MANAGE_ORDERS"
     )
 
 
@@ -568,7 +579,9 @@ def test_the_metrics_take_the_same_queries_for_few_and_many_rows(
         _told_of_a_delay(order)
         _fulfilment(order, FulfillmentStatus.RETURNED)
         CouponFailure.objects.create(
-            code=f"CODE{number}", reason="expired", channel=channel_USD,
+            code=f"CODE{number}",
+            reason="expired",
+            channel=channel_USD,
             created_at=IN_PERIOD,
         )
     many = _queries_of(manager)
