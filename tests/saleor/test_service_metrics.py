@@ -4,6 +4,7 @@ who may read which channel's metrics, errors naming the argument, and the same
 number of queries for a few rows as for many."""
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import graphene
 import pytest
@@ -21,6 +22,7 @@ from saleor.order.utils import update_order_status
 from storefront import place_order, signed_in_now
 
 from saleor_cs_plugin.domain.surveys import Moment, ProblemKind, SurveyStatus
+from saleor_cs_plugin.metrics.measure import weekly
 from saleor_cs_plugin.models import (
     CouponFailure,
     DeliveryPromise,
@@ -591,3 +593,42 @@ def test_the_metrics_take_the_same_queries_for_few_and_many_rows(
     # one setting
     assert _metrics(manager)["repeatPurchase"]["all"]["customers"] == 7
     assert many == few == 13
+
+
+def test_weekly_metrics_count_each_week_of_the_period(store, api_client, channel_USD):
+    # given surveys sent in the first and the third week, and one in the next day
+    order = store("calm@example.com", "2026-11-03 10:00", api_client)
+    _survey(
+        order,
+        moment=Moment.COMPLETED,
+        satisfied=True,
+        sent_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+    )
+    other = store("other@example.com", "2026-11-04 10:00", api_client)
+    _survey(
+        other,
+        moment=Moment.COMPLETED,
+        satisfied=False,
+        sent_at=datetime(2026, 11, 15, 23, 59, tzinfo=UTC),
+    )
+    late = store("late@example.com", "2026-11-05 10:00", api_client)
+    _survey(
+        late,
+        moment=Moment.COMPLETED,
+        satisfied=False,
+        sent_at=datetime(2026, 11, 20, tzinfo=UTC),
+    )
+
+    # when
+    weeks = weekly(channel_USD.pk, date(2026, 11, 2), date(2026, 11, 20))
+
+    # then
+    assert [
+        (start, metrics.surveys_sent, metrics.satisfied_percent)
+        for start, metrics in weeks
+    ] == [
+        (date(2026, 11, 2), 1, Decimal("100.0")),
+        (date(2026, 11, 9), 1, Decimal("0.0")),
+        (date(2026, 11, 16), 0, None),
+    ]
+    assert weeks[0][1].repeat_purchase.total.customers == 3
