@@ -114,10 +114,10 @@ QUESTION_TEXTS = {
 # After a problem, the question names it; whole sentences for the translators.
 PROBLEM_QUESTION_TEXTS = {
     ProblemKind.DELAY: gettext_noop(
-        "Did we handle the delay of order %(order_number)s the way you wanted?"
+        "Did we handle the delay of order #%(order_number)s the way you wanted?"
     ),
     ProblemKind.STOCK_SHORTAGE: gettext_noop(
-        "Did we handle the missing item of order %(order_number)s the way you wanted?"
+        "Did we handle the missing item of order #%(order_number)s the way you wanted?"
     ),
     ProblemKind.COUPON: gettext_noop(
         "Did we handle the promo code that stopped working the way you wanted?"

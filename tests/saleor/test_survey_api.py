@@ -228,7 +228,7 @@ def test_after_a_problem_the_question_names_it(api_client, order):
     assert (shown["moment"], shown["problem"]) == ("AFTER_PROBLEM", "DELAY")
     assert shown["questions"][0] == {
         "question": "HANDLED_AS_WANTED",
-        "text": f"Did we handle the delay of order {order.number} the way you wanted?",
+        "text": f"Did we handle the delay of order #{order.number} the way you wanted?",
         "choices": [],
     }
 

@@ -199,7 +199,7 @@ def test_an_after_problem_survey_names_the_problem(
 
     _, texts, _ = read_page(response)
     assert texts["question-handled-as-wanted"] == (
-        f"Did we handle the delay of order {order_with_lines.number} the way you "
+        f"Did we handle the delay of order #{order_with_lines.number} the way you "
         "wanted? Yes No"
     )
     assert texts["question-what-went-wrong"].startswith(

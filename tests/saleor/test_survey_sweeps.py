@@ -526,7 +526,7 @@ def test_a_late_order_the_customer_was_told_of_is_asked_about_the_delay(
     assert notice.context["message"] == (
         f"Your order #{order.number} was late, and we kept you informed. We would "
         "like to know whether we handled it well: it takes one click.\n\n"
-        f"Did we handle the delay of order {order.number} the way you wanted?\n\n"
+        f"Did we handle the delay of order #{order.number} the way you wanted?\n\n"
         f"Yes: {yes}\nNo: {no}\n\n"
         "The link opens the survey with your answer chosen; it is recorded once you "
         "send it there. You can change your answers until March 21, 2026."

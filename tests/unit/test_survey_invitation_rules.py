@@ -66,14 +66,14 @@ def test_an_abandoned_checkout_is_asked_why_with_one_link(english):
             "How did we handle the delay of order #123?",
             "Your order #123 was late, and we kept you informed. We would like to "
             "know whether we handled it well: it takes one click.",
-            "Did we handle the delay of order 123 the way you wanted?",
+            "Did we handle the delay of order #123 the way you wanted?",
         ),
         (
             ProblemKind.STOCK_SHORTAGE,
             "How did we handle the missing item of order #123?",
             "An item of your order #123 was out of stock. We would like to know "
             "whether we handled it well: it takes one click.",
-            "Did we handle the missing item of order 123 the way you wanted?",
+            "Did we handle the missing item of order #123 the way you wanted?",
         ),
         (
             ProblemKind.COUPON,
@@ -119,7 +119,7 @@ def test_after_a_problem_the_question_keeps_naming_it_despite_the_channels_wordi
         custom_question="Did we get it right?",
     )
 
-    assert asked.question == "Did we handle the delay of order 123 the way you wanted?"
+    assert asked.question == "Did we handle the delay of order #123 the way you wanted?"
 
 
 @pytest.mark.parametrize(

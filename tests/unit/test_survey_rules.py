@@ -137,7 +137,7 @@ def test_the_question_after_a_problem_names_it():
         order_number="123",
         custom="Did we do right by you?",
     )
-    assert text == "Did we handle the delay of order 123 the way you wanted?"
+    assert text == "Did we handle the delay of order #123 the way you wanted?"
     assert (
         question_text(
             Question.HANDLED_AS_WANTED,
