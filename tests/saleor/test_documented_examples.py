@@ -67,7 +67,7 @@ from saleor_cs_plugin import (
 from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.domain.history import ContactChannel
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
-from saleor_cs_plugin.domain.surveys import AnswerChange, Moment
+from saleor_cs_plugin.domain.surveys import AnswerChange, Moment, SurveyStatus
 from saleor_cs_plugin.graphql.schema import MOUNTED_FIELDS
 from saleor_cs_plugin.surveys import answers as survey_answers
 from saleor_cs_plugin.models import (
@@ -77,6 +77,7 @@ from saleor_cs_plugin.models import (
     ServiceHistoryEntry,
     StaffAlert,
     StockShortage,
+    Survey,
 )
 
 pytestmark = pytest.mark.django_db
@@ -1133,7 +1134,7 @@ def _status_lines(fixture):
             for c in data["plugin"]["channelConfigurations"]
             if c["channel"]["slug"] == "default-channel"
         ]
-        assert usd["configuration"][:5] == [
+        assert usd["configuration"][:7] == [
             {
                 "name": "status_staff_alerts",
                 "label": "Status now · Open staff alerts",
@@ -1159,8 +1160,18 @@ def _status_lines(fixture):
                 "label": "Status now · On-time shipping, last 30 days",
                 "value": "no shipped orders yet",
             },
+            {
+                "name": "status_survey_satisfied",
+                "label": "Status now · Satisfied customers, last 30 days",
+                "value": "no answers yet",
+            },
+            {
+                "name": "status_survey_response_rate",
+                "label": "Status now · Survey response rate, last 30 days",
+                "value": "no surveys sent yet",
+            },
         ]
-        assert [item["name"] for item in usd["configuration"][5:]] == [
+        assert [item["name"] for item in usd["configuration"][7:]] == [
             f.name for f in config.FIELDS if f.kind != config.FieldKind.OUTPUT
         ]
 
@@ -1247,6 +1258,43 @@ def test_documented_example_works(documented, request):
         )
     if prepared.check is not None:
         prepared.check(content["data"])
+
+
+# docs/metrics.md --------------------------------------------------------------------
+
+
+@example("ChannelServiceMetrics")
+def _channel_service_metrics(fixture):
+    usd = as_slug(fixture("channel_USD"), "default-channel")
+    sent_at = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+    for number, satisfied in enumerate((True, True, False, None)):
+        Survey.objects.create(
+            survey_key=f"completed:docs-metrics-{number}",
+            moment=Moment.COMPLETED,
+            channel=usd,
+            email=f"shopper-{number}@example.com",
+            status=SurveyStatus.SENT,
+            sent_at=sent_at,
+            closes_at=sent_at + timedelta(days=14),
+            satisfied=satisfied,
+            first_answered_at=None if satisfied is None else sent_at,
+            answered_at=None if satisfied is None else sent_at,
+        )
+
+    def check(data):
+        metrics = data["serviceMetrics"]
+        assert (
+            metrics["surveysSent"],
+            metrics["surveysAnswered"],
+            metrics["responseRate"],
+            metrics["satisfied"],
+        ) == (4, 3, 75.0, 66.7)
+        assert metrics["repeatPurchase"]["withinDays"] == 90
+        assert [
+            group["experience"] for group in metrics["repeatPurchase"]["byExperience"]
+        ] == ["NO_PROBLEM", "HANDLED_AS_WANTED", "NOT_HANDLED_AS_WANTED", "NO_ANSWER"]
+
+    return Prepared(staff_with(fixture, "permission_manage_orders"), check=check)
 
 
 # docs/survey-answers.md --------------------------------------------------------------
