@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import browser
 import pytest
-from browser import PHONE, needs_browser, screenshot
+from browser import LOWEST_CONTRAST, PHONE, needs_browser, screenshot
 from django.contrib.sites.models import Site
 from django.utils import timezone
 from saleor.order import OrderEvents
@@ -67,44 +67,6 @@ PAGE_FACTS = """() => {
     wider_than_window:
       document.documentElement.scrollWidth > document.documentElement.clientWidth,
   };
-}"""
-
-# The lowest contrast ratio (WCAG 2) between any visible text and what is behind it.
-LOWEST_CONTRAST = """() => {
-  const rgba = (value) => {
-    const parts = value.match(/[\\d.]+/g).map(Number);
-    return parts.length === 3 ? [...parts, 1] : parts;
-  };
-  const luminance = ([r, g, b]) => {
-    const channel = (c) => {
-      c /= 255;
-      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-    };
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-  };
-  const behind = (element) => {
-    for (let node = element; node; node = node.parentElement) {
-      const colour = rgba(getComputedStyle(node).backgroundColor);
-      if (colour[3] > 0) return colour;
-    }
-    return [255, 255, 255, 1];
-  };
-  let lowest = { ratio: 21, text: "" };
-  for (const element of document.body.querySelectorAll("*")) {
-    const own = [...element.childNodes]
-      .filter((node) => node.nodeType === Node.TEXT_NODE)
-      .map((node) => node.textContent.trim())
-      .join(" ")
-      .trim();
-    if (!own || !element.getClientRects().length) continue;
-    const [a, b] = [
-      luminance(rgba(getComputedStyle(element).color)),
-      luminance(behind(element)),
-    ].sort((x, y) => y - x);
-    const ratio = (a + 0.05) / (b + 0.05);
-    if (ratio < lowest.ratio) lowest = { ratio, text: own };
-  }
-  return lowest;
 }"""
 
 
