@@ -314,3 +314,24 @@ LOWEST_CONTRAST = """() => {
   }
   return lowest;
 }"""
+
+
+def focus_order(page, presses=20):
+    """What Tab focuses, from the top of the page until focus leaves it: each
+    element's id with the outline that shows it has the focus."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    order = []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => {
+              const element = document.activeElement;
+              if (element === document.body) return null;
+              const style = getComputedStyle(element);
+              return [element.id, `${style.outlineStyle} ${style.outlineWidth}`];
+            }"""
+        )
+        if focused is None:
+            break
+        order.append(tuple(focused))
+    return order

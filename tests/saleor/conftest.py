@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import saleor
+from django.core.cache import cache
+from django.test import Client
 from saleor.account.models import Group
 from saleor.graphql.tests.fixtures import ApiClient
 from saleor.plugins.models import PluginConfiguration
@@ -126,3 +128,18 @@ def caller(request):
         return client
 
     return get
+
+
+@pytest.fixture
+def fresh_cache():
+    """Django's cache emptied before and after the test (the pages' throttle counts
+    there)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def browser():
+    """A client that meets CSRF checks as a browser does."""
+    return Client(enforce_csrf_checks=True)

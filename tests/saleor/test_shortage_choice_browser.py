@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import browser
 import graphene
 import pytest
-from browser import LOWEST_CONTRAST, PHONE, needs_browser, screenshot
+from browser import LOWEST_CONTRAST, PHONE, focus_order, needs_browser, screenshot
 from django.contrib.sites.models import Site
 from django.utils import timezone
 from saleor.order import OrderEvents
@@ -151,27 +151,6 @@ def _labels(page):
     ]
 
 
-def _focus_order(page, presses=12):
-    """What Tab focuses, from the top of the page until focus leaves it: each
-    element's id with the outline that shows it has the focus."""
-    page.evaluate("() => document.activeElement && document.activeElement.blur()")
-    order = []
-    for _ in range(presses):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(
-            """() => {
-              const element = document.activeElement;
-              if (element === document.body) return null;
-              const style = getComputedStyle(element);
-              return [element.id, `${style.outlineStyle} ${style.outlineWidth}`];
-            }"""
-        )
-        if focused is None:
-            break
-        order.append(tuple(focused))
-    return order
-
-
 def _address(url):
     """(URL without its query, the query's values): the same whichever way the
     query is quoted."""
@@ -262,7 +241,7 @@ def test_the_customer_answers_from_the_notice_link_once(
 
     # and the keyboard reaches the options, then the button, in that order, each
     # outlined while it has the focus
-    assert _focus_order(desktop_page) == [
+    assert focus_order(desktop_page, presses=12) == [
         ("choice-wait", "solid 3px"),
         ("send-answer", "solid 3px"),
     ]

@@ -13,7 +13,6 @@ import graphene
 import pytest
 from django.contrib.sites.models import Site
 from django.core import signing
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
@@ -39,25 +38,11 @@ from saleor_cs_plugin.domain.notices import NoticeType
 from saleor_cs_plugin.models import ServiceHistoryEntry, StaffAlert, StockShortage
 from saleor_cs_plugin.pages import throttle
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 STORE_NAME = "Corner Shop"
 SUPPORT = "Call us on +1 555 0100,\nMonday to Friday."
 RESTOCK = "2040-12-01"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    # The throttle counts in Django's cache; each test starts with none.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def browser():
-    """A client that meets CSRF checks as a browser does."""
-    return Client(enforce_csrf_checks=True)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import browser
 import pytest
-from browser import LOWEST_CONTRAST, PHONE, needs_browser, screenshot
+from browser import LOWEST_CONTRAST, PHONE, focus_order, needs_browser, screenshot
 from django.contrib.sites.models import Site
 from django.utils import timezone
 from saleor.order import OrderEvents
@@ -113,27 +113,6 @@ def _address(url):
     query is quoted."""
     parts = urlsplit(url)
     return parts._replace(query="").geturl(), parse_qs(parts.query)
-
-
-def _focus_order(page, presses=20):
-    """What Tab focuses, from the top of the page until focus leaves it: each
-    element's id with the outline that shows it has the focus."""
-    page.evaluate("() => document.activeElement && document.activeElement.blur()")
-    order = []
-    for _ in range(presses):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(
-            """() => {
-              const element = document.activeElement;
-              if (element === document.body) return null;
-              const style = getComputedStyle(element);
-              return [element.id, `${style.outlineStyle} ${style.outlineWidth}`];
-            }"""
-        )
-        if focused is None:
-            break
-        order.append(tuple(focused))
-    return order
 
 
 def _recorded():
@@ -238,7 +217,7 @@ def test_the_customer_answers_no_from_the_notice_with_the_keyboard(
         "slow-answer",
         "other",
     ]
-    assert _focus_order(desktop_page) == [
+    assert focus_order(desktop_page) == [
         ("satisfied-no", "solid 3px"),
         *[(f"what-went-wrong-{thing}", "solid 3px") for thing in wrong],
         ("handled-as-wanted-yes", "solid 3px"),

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import signing
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
@@ -26,7 +25,7 @@ from saleor_cs_plugin.models import ServiceHistoryEntry, StaffAlert, Survey
 from saleor_cs_plugin.pages import throttle
 from saleor_cs_plugin.surveys import tokens
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 SUPPORT = "Call us on +1 555 0100."
 CLOSES_AT = datetime(2040, 12, 15, 14, 30, tzinfo=UTC)
@@ -44,20 +43,6 @@ WRONG_THINGS = [
     ("slow_answer", "An answer took too long"),
     ("other", "Something else"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    # The throttle counts in Django's cache; each test starts with none.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def browser():
-    """A client that meets CSRF checks as a browser does."""
-    return Client(enforce_csrf_checks=True)
 
 
 @pytest.fixture
