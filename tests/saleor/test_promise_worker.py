@@ -1,14 +1,12 @@
 """The promise sweep as beat runs it: on real Celery workers on the local Redis, and
 two sweeps racing on separate database connections."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 
 from order_rows import drop_orders, open_orders, staff_notes
-from peers import drop_channel, wait_for, webhook_channel
+from peers import drop_channel, race, wait_for, webhook_channel
 from saleor_cs_plugin import promises
 from saleor_cs_plugin.domain.notices import NoticeType
 from saleor_cs_plugin.models import DeliveryPromise, Notice
@@ -87,22 +85,9 @@ def test_two_sweeps_racing_on_their_own_connections_split_the_work(
     now = datetime.now(UTC)
     open_orders(late_store, 60, ship_by_deadline=now - timedelta(hours=1), review_at=now)
     monkeypatch.setattr(promises, "SWEEP_BATCH", 7)
-    results = []
-    start = threading.Barrier(2)
-
-    def sweep():
-        start.wait()
-        try:
-            results.append(promises.sweep(now))
-        finally:
-            connection.close()
 
     # when
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = race(lambda: promises.sweep(now), lambda: promises.sweep(now))
 
     # then every order was told once, by one sweep or the other
     assert len(results) == 2

@@ -1,15 +1,13 @@
 """The promoted-code health check as beat runs it: two checks racing on separate
 database connections alert about each code once."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 from prices import Money
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 
-from peers import drop_channel, webhook_channel
+from peers import drop_channel, race, webhook_channel
 from saleor_cs_plugin import promoted_codes
 from saleor_cs_plugin.domain.notices import NoticeType
 from saleor_cs_plugin.models import Notice, PromotedCode, StaffAlert
@@ -61,22 +59,12 @@ def expired_codes(db_access, receiver):
 
 def test_two_checks_racing_on_their_own_connections_alert_once(expired_codes):
     now = datetime.now(UTC)
-    results = []
-    start = threading.Barrier(2)
-
-    def check():
-        start.wait()
-        try:
-            results.append(promoted_codes.check_promoted_codes(now))
-        finally:
-            connection.close()
 
     # when
-    threads = [threading.Thread(target=check) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = race(
+        lambda: promoted_codes.check_promoted_codes(now),
+        lambda: promoted_codes.check_promoted_codes(now),
+    )
 
     # then each code was alerted about once, by one check or the other
     assert len(results) == 2

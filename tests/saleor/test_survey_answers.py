@@ -11,6 +11,7 @@ import graphene
 import pytest
 from django.utils import timezone
 from saleor.graphql.tests.utils import get_graphql_content
+from peers import race
 from survey_support import placed_order, sent_survey, survey_id, token_of
 
 from saleor_cs_plugin import tasks
@@ -513,10 +514,6 @@ def test_two_answers_at_once_raise_one_call_back(
     plugin_configuration, order_with_lines
 ):
     # given a survey answered from two devices at the same moment, each time a No
-    import threading  # noqa: PLC0415
-
-    from django.db import connection  # noqa: PLC0415
-
     from saleor.plugins.models import PluginConfiguration  # noqa: PLC0415
 
     # The order's set-up may have saved the plugin's defaults for the channel
@@ -527,31 +524,17 @@ def test_two_answers_at_once_raise_one_call_back(
     )
     survey = sent_survey(moment=Moment.COMPLETED, order=order_with_lines)
     token = token_of(survey)
-    start = threading.Barrier(2)
-    notice_ids = []
 
     def answer(comment):
-        try:
-            start.wait()
-            _, ids = answers.record_answers(
-                token,
-                AnswerChange(satisfied=False, handled_as_wanted=False, comment=comment),
-                now=timezone.now(),
-            )
-            notice_ids.extend(ids)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=answer, args=(comment,))
-        for comment in ("From my phone.", "From my laptop.")
-    ]
+        return lambda: answers.record_answers(
+            token,
+            AnswerChange(satisfied=False, handled_as_wanted=False, comment=comment),
+            now=timezone.now(),
+        )
 
     # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race(answer("From my phone."), answer("From my laptop."))
+    notice_ids = [notice_id for _, ids in results for notice_id in ids]
 
     # then both changes are recorded, one after the other, and staff hear once
     assert (

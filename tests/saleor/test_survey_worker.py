@@ -1,15 +1,13 @@
 """The survey sweep as beat runs it: two sweeps at once, on real Celery workers on the
 local Redis and on separate database connections, ask each customer once."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 from saleor.order.models import Order
 
 from order_rows import drop_orders, open_orders
-from peers import drop_channel, wait_for, webhook_channel
+from peers import drop_channel, race, wait_for, webhook_channel
 from saleor_cs_plugin.domain.notices import NoticeType
 from saleor_cs_plugin.models import Notice, Survey
 from saleor_cs_plugin.surveys import schedule, sweep
@@ -100,22 +98,9 @@ def test_two_sweeps_racing_on_their_own_connections_ask_each_customer_once(
     now = datetime.now(UTC)
     emails = _two_orders_per_customer_due(survey_store, now)
     monkeypatch.setattr(sweep, "BATCH", 5)
-    results = []
-    start = threading.Barrier(2)
-
-    def run():
-        start.wait()
-        try:
-            results.append(sweep.sweep(now))
-        finally:
-            connection.close()
 
     # when
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = race(lambda: sweep.sweep(now), lambda: sweep.sweep(now))
 
     # then every survey was decided once, by one sweep or the other
     assert len(results) == 2
