@@ -139,34 +139,6 @@ def _variant() -> ProductVariant:
     return ProductVariant.objects.create(product=product, sku=SLUG, name="M")
 
 
-def copy_rows(
-    model, template_pk, select_from: str, values: dict[str, str], where="TRUE"
-):
-    """Insert one copy of the row ``template_pk`` of ``model`` (as ``t``) for each
-    row of ``select_from`` (SQL after FROM, with the aliases the ``values`` use)
-    that passes ``where``, columns given by ``values`` (SQL expressions), the others
-    copied. A column of an identity or serial key left out of ``values`` takes its
-    next value."""
-    table = model._meta.db_table
-    pk = model._meta.pk
-    columns = [
-        field.column
-        for field in model._meta.concrete_fields
-        if not (field is pk and pk.get_internal_type() in {"AutoField", "BigAutoField"})
-        or field.column in values
-    ]
-    select = ", ".join(values.get(column, f't."{column}"') for column in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {table} ({", ".join(f'"{c}"' for c in columns)})
-            SELECT {select} FROM {table} t, {select_from}
-            WHERE t.{pk.column} = %s AND ({where})
-            """,
-            [template_pk],
-        )
-
-
 def _fill_checkouts(channel, variant, now) -> None:
     """The checkouts, numbered ``n`` from 1: 1..DUE_NOW in the window, the next
     ones to DUE_MORE in the band before it, the rest spread over 30 days."""
@@ -219,7 +191,7 @@ def _fill_checkouts(channel, variant, now) -> None:
             """,
             params,
         )
-    copy_rows(
+    bench_support.copy_rows(
         Checkout,
         template.pk,
         "bench_checkout b",
@@ -231,7 +203,7 @@ def _fill_checkouts(channel, variant, now) -> None:
             "language_code": "CASE WHEN mod(b.n, 5) = 0 THEN 'pl' ELSE 'en' END",
         },
     )
-    copy_rows(
+    bench_support.copy_rows(
         CheckoutLine,
         CheckoutLine.objects.get(checkout=template).pk,
         "bench_checkout b",
@@ -253,7 +225,7 @@ def _fill_orders(channel, variant, now) -> None:
     template_user = User.objects.create(
         email="bench-template@example.com", first_name="A", last_name="B"
     )
-    copy_rows(
+    bench_support.copy_rows(
         User,
         template_user.pk,
         f"generate_series(0, {CUSTOMERS - 1}, 10) AS n",
@@ -328,7 +300,7 @@ def _fill_orders(channel, variant, now) -> None:
         )
         cursor.execute("CREATE INDEX ON bench_order (email)")
         cursor.execute("ANALYZE bench_order")
-    copy_rows(
+    bench_support.copy_rows(
         Order,
         template.pk,
         "bench_order b LEFT JOIN account_user u "
@@ -348,14 +320,14 @@ def _fill_orders(channel, variant, now) -> None:
         },
     )
     # Lines for the orders with surveys of the next week (others need none here).
-    copy_rows(
+    bench_support.copy_rows(
         OrderLine,
         template_line.pk,
         "bench_order b",
         {"id": "gen_random_uuid()", "order_id": "b.id", "created_at": "b.created_at"},
         where=f"b.i <= {DUE_MORE + SCHEDULED_LATER}",
     )
-    copy_rows(
+    bench_support.copy_rows(
         Fulfillment,
         template_fulfillment.pk,
         "bench_order b",

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import bench_support  # noqa: F401 (sets Django up)
+import bench_support  # sets Django up
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from saleor.account.models import Group, User
@@ -76,37 +76,11 @@ query ($channel: String!, $since: Date!, $until: Date!) {
 """
 
 
-def copy_rows(
-    model, template_pk, select_from: str, values: dict[str, str], where="TRUE"
-):
-    """Insert one copy of the row ``template_pk`` of ``model`` (as ``t``) for each
-    row of ``select_from`` that passes ``where``, the columns in ``values`` (SQL
-    expressions) replaced, the others copied; serial keys take their next value."""
-    table = model._meta.db_table
-    pk = model._meta.pk
-    columns = [
-        field.column
-        for field in model._meta.concrete_fields
-        if not (field is pk and pk.get_internal_type() in {"AutoField", "BigAutoField"})
-        or field.column in values
-    ]
-    select = ", ".join(values.get(column, f't."{column}"') for column in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {table} ({", ".join(f'"{c}"' for c in columns)})
-            SELECT {select} FROM {table} t, {select_from}
-            WHERE t.{pk.column} = %s AND ({where})
-            """,
-            [template_pk],
-        )
-
-
 def _orders(channel) -> None:
     template_user = User.objects.create(
         email="bench-metrics-template@example.com", first_name="A", last_name="B"
     )
-    copy_rows(
+    bench_support.copy_rows(
         User,
         template_user.pk,
         f"generate_series(0, {CUSTOMERS - 1}, 10) AS n",
@@ -184,7 +158,7 @@ def _orders(channel) -> None:
         )
         cursor.execute("CREATE INDEX ON bench_metrics_order (email)")
         cursor.execute("ANALYZE bench_metrics_order")
-    copy_rows(
+    bench_support.copy_rows(
         Order,
         template.pk,
         "bench_metrics_order b LEFT JOIN account_user u "
@@ -201,14 +175,14 @@ def _orders(channel) -> None:
         },
     )
     # Lines only where a shortage needs one.
-    copy_rows(
+    bench_support.copy_rows(
         OrderLine,
         template_line.pk,
         "bench_metrics_order b",
         {"id": "gen_random_uuid()", "order_id": "b.id", "created_at": "b.created_at"},
         where="mod(b.i, 100) = 3",
     )
-    copy_rows(
+    bench_support.copy_rows(
         Fulfillment,
         template_fulfillment.pk,
         "bench_metrics_order b",
