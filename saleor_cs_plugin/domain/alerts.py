@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .notices import DeliveryCause, Transport
-from .surveys import WRONG_THING_TEXTS, WrongThing
+from .surveys import WRONG_THING_TEXTS, ProblemKind, WrongThing
 
 TITLE_MAX_LENGTH = 255
 
@@ -295,8 +295,8 @@ def survey_call_back_alert(
 
 # How the alert names the problem an after-problem survey asked about.
 _PROBLEM_WORDS = {
-    "delay": "the delay of their order",
-    "stock_shortage": "the missing item of their order",
-    "coupon": "the promo code that stopped working",
-    "contact": "their recent request",
+    ProblemKind.DELAY: "the delay of their order",
+    ProblemKind.STOCK_SHORTAGE: "the missing item of their order",
+    ProblemKind.COUPON: "the promo code that stopped working",
+    ProblemKind.CONTACT: "their recent request",
 }

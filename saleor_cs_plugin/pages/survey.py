@@ -79,9 +79,7 @@ def _answer(visit: views.Visit) -> HttpResponse:
         # A survey closed meanwhile gets its page there; else the form again.
         return _answer_refused(visit, token, field=rejected.problems[0].field)
     schedule_delivery(notice_ids)
-    response = HttpResponse(status=303)
-    response["Location"] = views.page_url(request, token=token, answered=True)
-    return response
+    return views.answered_redirect(request, token)
 
 
 def _change_of(post) -> tuple[AnswerChange, str]:

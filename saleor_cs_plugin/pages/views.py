@@ -191,6 +191,12 @@ def _answer(visit: Visit) -> HttpResponse:
             return _bad_link(visit, rejected)
         return _answer_refused(visit, token, field=rejected.problems[0].field)
     schedule_delivery(outcome.notice_ids)
+    return answered_redirect(request, token)
+
+
+def answered_redirect(request: HttpRequest, token: str) -> HttpResponse:
+    """After an answer, the page's confirmation (Post/Redirect/Get); the address
+    carries the token, so nothing keeps it."""
     response = HttpResponse(status=303)
     response["Location"] = page_url(request, token=token, answered=True)
     add_never_cache_headers(response)
