@@ -20,8 +20,9 @@ from ... import events, staff_alerts
 from ...domain.alerts import survey_call_back_key
 from ...domain.history import ContactChannel, ContactLog, check_contact_log
 from ...domain.surveys import ProblemKind
-from ...models import Survey
 from ...error_codes import ServiceHistoryErrorCode
+from ...models import Survey
+from ...surveys import answers as survey_answers
 from ..enums import ServiceContactChannelEnum
 from ..resolvers import accessible_channel_ids
 from ..types import ServiceHistoryEntry, ServiceHistoryError
@@ -138,11 +139,13 @@ class ServiceContactLog(BaseMutation):
                 acting_user=acting_user,
                 acting_app=app,
                 social_network=contact.social_network,
-                survey_id=input.get("survey") if survey is not None else "",
+                survey_id=(
+                    survey_answers.global_id(survey) if survey is not None else ""
+                ),
             )
             if survey is not None:
                 staff_alerts.resolve_cause(
-                    survey_call_back_key(input["survey"]),
+                    survey_call_back_key(survey_answers.global_id(survey)),
                     now=now,
                     user=acting_user,
                     app=app,
