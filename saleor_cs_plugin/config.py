@@ -294,6 +294,21 @@ FIELDS: tuple[FieldDefinition, ...] = (
             "opens the plugin's page."
         ),
     ),
+    FieldDefinition(
+        name="trusted_proxies",
+        kind=FieldKind.TEXT,
+        default="0",
+        label="Store · Trusted proxies in front of Saleor",
+        help_text=(
+            "How many proxies of your own (load balancer, CDN) stand in front of "
+            "Saleor and add the client's address to X-Forwarded-For, 0 to 5. The "
+            "coupon and page rate limits count by the address the outermost of "
+            "them saw: with 0 the connection's own address (X-Forwarded-For is "
+            "ignored), with 1 the last address in X-Forwarded-For, with 2 the one "
+            "before it. A number higher than the proxies you have lets a client "
+            "choose its own address."
+        ),
+    ),
     # How notices are sent, then each transport's settings.
     FieldDefinition(
         name="notice_transports",
@@ -873,6 +888,31 @@ FIELDS: tuple[FieldDefinition, ...] = (
             (Question.HANDLED_AS_WANTED, "handled as wanted"),
         )
     ),
+    # How long personal data is kept (the customers' own words of survey answers:
+    # survey_comment_retention_days).
+    FieldDefinition(
+        name="retention_coupon_attempt_days",
+        kind=FieldKind.TEXT,
+        default="90",
+        label="Privacy · Keep failed coupon attempts for (days)",
+        help_text=(
+            "Failed coupon attempts older than this many days lose the code that "
+            "was typed, the checkout and the client address; their reason, channel "
+            "and time stay for the metrics. 7 to 3650."
+        ),
+    ),
+    FieldDefinition(
+        name="retention_notice_content_days",
+        kind=FieldKind.TEXT,
+        default="90",
+        label="Privacy · Keep what sent notices said for (days)",
+        help_text=(
+            "Notices finished (sent, failed or skipped) more than this many days "
+            "ago lose what they said (the customer's name and address, the order's "
+            "lines, the links) and the recipient's address; their type, status and "
+            "times stay for the metrics. 7 to 3650."
+        ),
+    ),
     # The texts of the notices that are sent.
     *(f for notice_type in SENT_NOTICE_TYPES for f in _template_fields(notice_type)),
 )
@@ -1088,6 +1128,14 @@ class SurveySettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long personal data is kept, in days (``retention`` purges it)."""
+
+    coupon_attempt_days: int = 90
+    notice_content_days: int = 90
+
+
+@dataclass(frozen=True)
 class ChannelSettings:
     time_zone: str = "UTC"
     storefront_url: str = ""
@@ -1096,11 +1144,14 @@ class ChannelSettings:
     language: str = "en"
     # Pages the storefront serves itself (CUSTOMER_PAGES' internal names).
     storefront_pages: frozenset[str] = frozenset()
+    # Proxies in front of Saleor that append to X-Forwarded-For (client_address).
+    trusted_proxies: int = 0
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     promises: PromiseSettings = PromiseSettings()
     shortages: ShortageSettings = field(default_factory=ShortageSettings)
     coupons: CouponSettings = field(default_factory=CouponSettings)
     surveys: SurveySettings = field(default_factory=SurveySettings)
+    retention: RetentionSettings = RetentionSettings()
 
     @property
     def written_languages(self) -> frozenset[str]:
@@ -1187,11 +1238,16 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
             "links can open your storefront's pages only when the storefront URL is "
             "set; set it, or leave this empty.",
         )
+    trusted_proxies = fields.integer("trusted_proxies", 0, 5)
     notices = _parse_notice_settings(fields, time_zone)
     promises = _parse_promise_settings(fields, time_zone)
     shortages = _parse_shortage_settings(fields)
     coupons = _parse_coupon_settings(fields)
     surveys = _parse_survey_settings(fields)
+    retention = RetentionSettings(
+        coupon_attempt_days=fields.integer("retention_coupon_attempt_days", 7, 3650),
+        notice_content_days=fields.integer("retention_notice_content_days", 7, 3650),
+    )
     fields.raise_errors()
     return ChannelSettings(
         time_zone=time_zone,
@@ -1199,11 +1255,13 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
         support_contact=support_contact,
         language=language,
         storefront_pages=storefront_pages,
+        trusted_proxies=trusted_proxies,
         notices=notices,
         promises=promises,
         shortages=shortages,
         coupons=coupons,
         surveys=surveys,
+        retention=retention,
     )
 
 

@@ -13,6 +13,7 @@ from saleor_cs_plugin.config import (
     HOLIDAY_YEARS_BEFORE,
     ChannelSettings,
     FieldKind,
+    RetentionSettings,
     SettingsError,
     SmtpSettings,
     default_templates,
@@ -58,6 +59,7 @@ def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
         "support_contact",
         "language",
         "storefront_pages",
+        "trusted_proxies",
         "notice_transports",
         "smtp_host",
         "smtp_port",
@@ -114,6 +116,8 @@ def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
         "survey_question_satisfied",
         "survey_question_what_went_wrong",
         "survey_question_handled_as_wanted",
+        "retention_coupon_attempt_days",
+        "retention_notice_content_days",
         "subject_order_delay",
         "body_order_delay",
         "subject_order_delay_follow_up",
@@ -151,6 +155,7 @@ def test_every_label_starts_with_its_group_in_setup_order():
         "Coupon help",
         "Promoted codes",
         "Surveys",
+        "Privacy",
         "Notice texts",
     ]
 
@@ -773,6 +778,25 @@ def test_the_expansion_of_a_country_is_kept():
                 "leave it empty.",
             },
         ),
+        (
+            {"trusted_proxies": "6"},
+            {
+                "trusted_proxies": "Store · Trusted proxies in front of Saleor: '6' "
+                "is not a whole number from 0 to 5."
+            },
+        ),
+        (
+            {
+                "retention_coupon_attempt_days": "6",
+                "retention_notice_content_days": "ninety",
+            },
+            {
+                "retention_coupon_attempt_days": "Privacy · Keep failed coupon "
+                "attempts for (days): '6' is not a whole number from 7 to 3650.",
+                "retention_notice_content_days": "Privacy · Keep what sent notices "
+                "said for (days): 'ninety' is not a whole number from 7 to 3650.",
+            },
+        ),
     ],
 )
 def test_rejected_values_lead_with_the_label(values, errors):
@@ -968,3 +992,22 @@ def test_survey_moments_are_switched_and_sampled_per_channel():
     assert surveys.question(Question.SATISFIED, "pl") == "Zadowolony?"
     assert surveys.question(Question.SATISFIED, "de") == "Happy with us?"
     assert surveys.question(Question.WHAT_WENT_WRONG, "de") == ""
+
+
+def test_trusted_proxies_and_retention_are_read():
+    settings = parse_channel_settings(
+        {
+            "trusted_proxies": "2",
+            "retention_coupon_attempt_days": "30",
+            "retention_notice_content_days": "3650",
+        }
+    )
+
+    assert settings.trusted_proxies == 2
+    assert settings.retention == RetentionSettings(
+        coupon_attempt_days=30, notice_content_days=3650
+    )
+    assert ChannelSettings().trusted_proxies == 0
+    assert ChannelSettings().retention == RetentionSettings(
+        coupon_attempt_days=90, notice_content_days=90
+    )
