@@ -94,8 +94,9 @@ class CheckoutContext:
     words: Words
 
 
-def shoppers_words(checkout, settings: ChannelSettings,
-                   requested: str | None = None) -> Words:
+def shoppers_words(
+    checkout, settings: ChannelSettings, requested: str | None = None
+) -> Words:
     """The language of messages about ``checkout``: ``requested`` (a GraphQL
     ``languageCode``) if the plugin speaks it, else the checkout's, its shopper's,
     then the channel's."""
@@ -109,8 +110,9 @@ def shoppers_words(checkout, settings: ChannelSettings,
     return language.words_for(chosen)
 
 
-def load_checkout(checkout, manager, *, requested_language: str | None = None
-                  ) -> CheckoutContext:
+def load_checkout(
+    checkout, manager, *, requested_language: str | None = None
+) -> CheckoutContext:
     """Saleor's view of the checkout (lines, info), the channel's settings and the
     shopper's language."""
     lines, _ = fetch_checkout_lines(checkout)
@@ -132,7 +134,9 @@ def code_problem(code: str, *, words: Words) -> str:
     return rules.code_problem(code, CODE_MAX_LENGTH, words=words)
 
 
-def rate_limit(checkout_token, client_ip, settings: CouponSettings, now) -> RateLimit | None:
+def rate_limit(
+    checkout_token, client_ip, settings: CouponSettings, now
+) -> RateLimit | None:
     """Has this checkout, or this client address, failed too often in the last hour."""
     since = now - RATE_WINDOW
     with connection.cursor() as cursor:
@@ -144,13 +148,21 @@ def rate_limit(checkout_token, client_ip, settings: CouponSettings, now) -> Rate
             " min(created_at) FILTER (WHERE client_ip = %s)"
             f" FROM {CouponFailure._meta.db_table}"
             " WHERE created_at > %s AND (checkout_token = %s OR client_ip = %s)",
-            [checkout_token, checkout_token, client_ip, client_ip, since,
-             checkout_token, client_ip],
+            [
+                checkout_token,
+                checkout_token,
+                client_ip,
+                client_ip,
+                since,
+                checkout_token,
+                client_ip,
+            ],
         )
         by_checkout, first_checkout, by_ip, first_ip = cursor.fetchone()
     if by_checkout >= settings.failures_per_checkout:
-        return RateLimit("checkout", settings.failures_per_checkout,
-                         first_checkout + RATE_WINDOW)
+        return RateLimit(
+            "checkout", settings.failures_per_checkout, first_checkout + RATE_WINDOW
+        )
     if client_ip and by_ip >= settings.failures_per_ip:
         return RateLimit("client_ip", settings.failures_per_ip, first_ip + RATE_WINDOW)
     return None
@@ -174,8 +186,9 @@ def promoted_codes(channel_id, now) -> dict[str, PromotedCode]:
     return {row.code: row for row in rows}
 
 
-def check(context: CheckoutContext, code: str, *, client_ip, now, is_staff=False,
-          record=True) -> Answer:
+def check(
+    context: CheckoutContext, code: str, *, client_ip, now, is_staff=False, record=True
+) -> Answer:
     """Explain ``code`` against the checkout without applying it.
 
     A rejection is recorded (failure counts, rate limits, the shopper's history).
@@ -219,7 +232,9 @@ def check(context: CheckoutContext, code: str, *, client_ip, now, is_staff=False
         settings.max_alternatives,
     )
     if record:
-        record_rejection(context, diagnosis, answer.message, client_ip=client_ip, now=now)
+        record_rejection(
+            context, diagnosis, answer.message, client_ip=client_ip, now=now
+        )
     return answer
 
 
@@ -244,7 +259,9 @@ def grace_candidate(context: CheckoutContext, code: str, now):
     return row, diagnosis
 
 
-def honor(context: CheckoutContext, row: PromotedCode, diagnosis: Diagnosis, now) -> Honor | None:
+def honor(
+    context: CheckoutContext, row: PromotedCode, diagnosis: Diagnosis, now
+) -> Honor | None:
     """Issue a single-use replacement of ``row``'s code, bound to the shopper's e-mail.
 
     Once per shopper and code, within the channel's daily cap; None when neither
@@ -326,7 +343,9 @@ def _replacement_voucher(original: Voucher, row, email, now, valid_until) -> Vou
         end_date=valid_until,
         metadata={fetch.BOUND_EMAIL_KEY: email, HONORED_CODE_KEY: row.code},
     )
-    listing = VoucherChannelListing.objects.get(voucher=original, channel_id=row.channel_id)
+    listing = VoucherChannelListing.objects.get(
+        voucher=original, channel_id=row.channel_id
+    )
     VoucherChannelListing.objects.create(
         voucher=voucher,
         channel_id=row.channel_id,
@@ -339,8 +358,15 @@ def _replacement_voucher(original: Voucher, row, email, now, valid_until) -> Vou
     return voucher
 
 
-def record_rejection(context: CheckoutContext, diagnosis: Diagnosis, message: str, *,
-                     client_ip, now, details=None) -> None:
+def record_rejection(
+    context: CheckoutContext,
+    diagnosis: Diagnosis,
+    message: str,
+    *,
+    client_ip,
+    now,
+    details=None,
+) -> None:
     """A failed code: one row for the counts and limits, one history entry."""
     checkout = context.checkout
     # Never more of a code than Saleor could hold (the entry points refuse longer
@@ -358,8 +384,12 @@ def record_rejection(context: CheckoutContext, diagnosis: Diagnosis, message: st
         context,
         EntryType.COUPON_REJECTED,
         message,
-        {"code": code, "reason": diagnosis.reason.value,
-         **diagnosis.details, **(details or {})},
+        {
+            "code": code,
+            "reason": diagnosis.reason.value,
+            **diagnosis.details,
+            **(details or {}),
+        },
         now,
     )
 
@@ -380,8 +410,9 @@ def _history(context: CheckoutContext, entry_type, message, details, now) -> Non
     )
 
 
-def render_message(diagnosis: Diagnosis, settings: ChannelSettings,
-                   words: Words) -> str:
+def render_message(
+    diagnosis: Diagnosis, settings: ChannelSettings, words: Words
+) -> str:
     return rules.message(
         diagnosis,
         settings.coupons.messages,
@@ -453,8 +484,12 @@ def watch_checkout(checkout, manager_factory, now) -> None:
             context,
             EntryType.COUPON_REJECTED,
             message,
-            {"code": watch.code, "reason": diagnosis.reason.value, "removed": True,
-             **diagnosis.details},
+            {
+                "code": watch.code,
+                "reason": diagnosis.reason.value,
+                "removed": True,
+                **diagnosis.details,
+            },
             now,
         )
 
@@ -467,7 +502,8 @@ def explain_current_code(checkout, manager, now) -> tuple[Diagnosis, str] | None
     if not context.is_plugin_active:
         return None
     facts = fetch.voucher_facts(
-        [checkout.voucher_code], context.checkout_info.channel,
+        [checkout.voucher_code],
+        context.checkout_info.channel,
         context.facts.customer_email,
     )
     diagnosis = rules.diagnose(

@@ -9,13 +9,13 @@ from django.utils import timezone
 from graphql.error import GraphQLError
 from saleor.checkout.models import Checkout
 from saleor.core.db.connection import allow_writer
-from saleor.core.utils import get_client_ip
 from saleor.graphql.core.context import get_database_connection_name
 from saleor.graphql.plugins.dataloaders import get_plugin_manager_promise
 from saleor.graphql.utils import get_user_or_app_from_context
 from saleor.permission.enums import DiscountPermissions
 
 from .. import coupons
+from ..client_address import client_address
 from ..models import CheckoutCouponWatch
 from .coupon_types import ServiceCouponDiagnosis, ServiceCouponNotice
 
@@ -48,9 +48,7 @@ def is_discount_staff(info) -> bool:
     """Staff or an app with MANAGE_DISCOUNTS: they see every true reason."""
     # The requestor may be a lazy object around None: test its truth, not identity.
     requestor = get_user_or_app_from_context(info.context)
-    return bool(
-        requestor and requestor.has_perm(DiscountPermissions.MANAGE_DISCOUNTS)
-    )
+    return bool(requestor and requestor.has_perm(DiscountPermissions.MANAGE_DISCOUNTS))
 
 
 def resolve_coupon_check(_root, info, *, id, code, language_code=None):
@@ -73,7 +71,7 @@ def resolve_coupon_check(_root, info, *, id, code, language_code=None):
         answer = coupons.check(
             context,
             code,
-            client_ip=get_client_ip(info.context),
+            client_ip=client_address(info.context, context.settings.trusted_proxies),
             now=timezone.now(),
             is_staff=is_discount_staff(info),
         )
@@ -125,7 +123,8 @@ def _explain(payload, info, data):
     errors = [
         error
         for error in getattr(payload, "errors", None) or []
-        if str(getattr(error.code, "value", error.code)).lower() == VOUCHER_NOT_APPLICABLE
+        if str(getattr(error.code, "value", error.code)).lower()
+        == VOUCHER_NOT_APPLICABLE
     ]
     if not errors:
         return payload
@@ -135,7 +134,9 @@ def _explain(payload, info, data):
             if checkout is None:
                 return payload
             manager = get_plugin_manager_promise(info.context).get()
-            explanation = coupons.explain_current_code(checkout, manager, timezone.now())
+            explanation = coupons.explain_current_code(
+                checkout, manager, timezone.now()
+            )
     except Exception:  # noqa: BLE001 - Saleor's own answer must still reach the shopper
         logger.exception("Could not explain a refused voucher at checkout completion.")
         return payload

@@ -38,7 +38,9 @@ def page_link(
         query += f"&{quote(name)}={quote(value)}"
     if page in _storefront_pages(settings):
         return f"{settings.storefront_url}/{PAGE_PATHS[page]}?{query}"
-    return build_absolute_uri(f"{plugin_page_path(page, channel_slug=channel_slug)}?{query}")
+    return build_absolute_uri(
+        f"{plugin_page_path(page, channel_slug=channel_slug)}?{query}"
+    )
 
 
 def _storefront_pages(settings: ChannelSettings) -> frozenset[str]:

@@ -11,7 +11,9 @@ ROUTES = {
 }
 
 
-def respond(request: HttpRequest, path: str | None, *, channel, configuration) -> HttpResponse:
+def respond(
+    request: HttpRequest, path: str | None, *, channel, configuration
+) -> HttpResponse:
     """The page at ``path`` of ``channel`` (Saleor's channel; ``configuration``: the
     plugin's settings there), or the not-found page."""
     visit = views.Visit.of(request, channel=channel, configuration=configuration)

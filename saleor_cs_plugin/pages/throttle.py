@@ -6,10 +6,11 @@ after a burst, its requests are answered before any token is read. Only bad toke
 count (changed, cut short, signed elsewhere, of another channel, missing): an
 expired or used link is genuine.
 
-The client address is Saleor's (``saleor.core.utils.get_client_ip``): the first
-valid address of X-Forwarded-For, else the connection's. Behind a proxy that
-appends to that header a client can still put any address first, so the throttle
-is a brake on bursts, not the protection: the signature is.
+The client address is the one the channel's trusted proxies saw
+(``client_address``, the ``trusted_proxies`` setting): the connection's own with
+none, so a client cannot pick its address by writing X-Forwarded-For. Still, an
+attacker with many addresses gets a burst from each, so the throttle is a brake on
+bursts, not the protection: the signature is.
 
 Counts live in Django's cache (``django.core.cache.cache``, Saleor's CACHE_URL), in
 one-minute buckets per client address, so the window rolls a minute at a time.
@@ -65,7 +66,9 @@ def check(address: str | None, *, now: float) -> Verdict:
         total -= counts.get(key, 0)
         if total < MAX_BAD_TOKENS:
             leaves_at = (bucket + BUCKETS) * BUCKET_SECONDS
-            return Verdict(is_allowed=False, retry_after=max(1, math.ceil(leaves_at - now)))
+            return Verdict(
+                is_allowed=False, retry_after=max(1, math.ceil(leaves_at - now))
+            )
     return Verdict(is_allowed=False, retry_after=WINDOW_SECONDS)
 
 

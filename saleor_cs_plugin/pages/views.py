@@ -24,9 +24,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_protect
-from saleor.core.utils import get_client_ip
 
 from .. import fetch, shortages
+from ..client_address import client_address
 from ..config import ChannelSettings, SettingsError
 from ..domain.shortages import (
     LinkState,
@@ -86,7 +86,9 @@ class Visit:
 
     @property
     def client_address(self) -> str | None:
-        return get_client_ip(self.request)
+        """Whom the throttle counts: the address the channel's trusted proxies
+        saw (``client_address``)."""
+        return client_address(self.request, self.settings.trusted_proxies)
 
 
 def not_found(visit: Visit) -> HttpResponse:
@@ -151,7 +153,9 @@ def _show(visit: Visit) -> HttpResponse:
     request = visit.request
     token = request.GET.get("token", "")
     try:
-        link = shortages.open_link(token, channel_id=visit.channel.pk, now=timezone.now())
+        link = shortages.open_link(
+            token, channel_id=visit.channel.pk, now=timezone.now()
+        )
     except shortages.ChoiceRejected as rejected:
         return _bad_link(visit, rejected)
     if link.state == LinkState.OPEN:
@@ -206,7 +210,9 @@ def answered_redirect(request: HttpRequest, token: str) -> HttpResponse:
 def _answer_refused(visit: Visit, token: str, *, field: str) -> HttpResponse:
     """The form again, saying what to fix (the link itself is checked first)."""
     try:
-        link = shortages.open_link(token, channel_id=visit.channel.pk, now=timezone.now())
+        link = shortages.open_link(
+            token, channel_id=visit.channel.pk, now=timezone.now()
+        )
     except shortages.ChoiceRejected as rejected:
         return _bad_link(visit, rejected)
     if link.state != LinkState.OPEN:
@@ -262,9 +268,13 @@ def _choice_form(
                 quantity_short=link.quantity_short,
                 quantity_ordered=link.quantity_ordered,
             ),
-            "estimate": restock_sentence(words=words, estimate=shortage.restock_estimate),
+            "estimate": restock_sentence(
+                words=words, estimate=shortage.restock_estimate
+            ),
             "alternatives": alternatives,
-            "expires_at": words.moment(shortage.link_expires_at, visit.settings.time_zone),
+            "expires_at": words.moment(
+                shortage.link_expires_at, visit.settings.time_zone
+            ),
             "token": token,
             "action": visit.request.path,
             "error_field": error_field,
@@ -302,7 +312,9 @@ def _closed_link(
             "order_number": str(shortage.order.number),
             "choice": shortage.choice,
             "alternative_name": link.chosen_alternative_name,
-            "expired_at": words.moment(shortage.link_expires_at, visit.settings.time_zone),
+            "expired_at": words.moment(
+                shortage.link_expires_at, visit.settings.time_zone
+            ),
             "good_news": restored_sentence(words=words, item_name=link.item_name),
         },
     )

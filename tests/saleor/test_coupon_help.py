@@ -164,23 +164,44 @@ CASES = [
     (_inactive, "INACTIVE", {}),
     (_single_use_used, "SINGLE_USE_USED", {}),
     (_other_channel, "NOT_IN_CHANNEL", {}),
-    (_minimum_spend, "MINIMUM_SPEND_NOT_MET",
-     {"minimumSpend": {"amount": 100.0}, "shortfall": {"amount": 70.0}}),
-    (_minimum_quantity, "MINIMUM_QUANTITY_NOT_MET",
-     {"minimumQuantity": 5, "missingQuantity": 2}),
+    (
+        _minimum_spend,
+        "MINIMUM_SPEND_NOT_MET",
+        {"minimumSpend": {"amount": 100.0}, "shortfall": {"amount": 70.0}},
+    ),
+    (
+        _minimum_quantity,
+        "MINIMUM_QUANTITY_NOT_MET",
+        {"minimumQuantity": 5, "missingQuantity": 2},
+    ),
     (_once_per_customer, "ALREADY_USED_BY_CUSTOMER", {}),
     (_staff_only, "STAFF_ONLY", {}),
     (_other_product, "NO_ELIGIBLE_ITEMS", {"eligible": ["Gift wrap"]}),
-    (_shipping_without_method, "SHIPPING_NOT_APPLICABLE",
-     {"shippingCause": "no_delivery_method"}),
+    (
+        _shipping_without_method,
+        "SHIPPING_NOT_APPLICABLE",
+        {"shippingCause": "no_delivery_method"},
+    ),
 ]
 
 
-@pytest.mark.parametrize(("set_up", "reason", "details"), CASES,
-                         ids=[case[0].__name__.strip("_") for case in CASES])
+@pytest.mark.parametrize(
+    ("set_up", "reason", "details"),
+    CASES,
+    ids=[case[0].__name__.strip("_") for case in CASES],
+)
 def test_a_code_is_valid_exactly_when_saleors_checkout_add_promo_code_accepts_it(
-    set_up, reason, details, shop, api_client, staff_api_client, permission_manage_discounts,
-    channel_USD, channel_PLN, product, category,
+    set_up,
+    reason,
+    details,
+    shop,
+    api_client,
+    staff_api_client,
+    permission_manage_discounts,
+    channel_USD,
+    channel_PLN,
+    product,
+    category,
 ):
     # given
     shop()
@@ -223,8 +244,11 @@ DELIVERY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("set_up", "reason", "details"), DELIVERY_CASES,
-                         ids=[case[0].__name__.strip("_") for case in DELIVERY_CASES])
+@pytest.mark.parametrize(
+    ("set_up", "reason", "details"),
+    DELIVERY_CASES,
+    ids=[case[0].__name__.strip("_") for case in DELIVERY_CASES],
+)
 def test_with_a_delivery_method_a_code_is_valid_exactly_when_saleor_accepts_it(
     set_up, reason, details, shop, api_client, channel_USD, product, shipping_method
 ):
@@ -262,11 +286,14 @@ def test_only_discount_managers_learn_a_code_exists_before_it_starts(
     _not_started(channel_USD)
     checkout_id = checkout_of(api_client, channel_USD, product)
 
-    assert check(caller(client_name, permission), checkout_id, "CODE")["reason"] == reason
+    assert (
+        check(caller(client_name, permission), checkout_id, "CODE")["reason"] == reason
+    )
 
 
-def test_shoppers_learn_a_promoted_code_has_not_started(shop, api_client, channel_USD,
-                                                        product):
+def test_shoppers_learn_a_promoted_code_has_not_started(
+    shop, api_client, channel_USD, product
+):
     shop()
     _not_started(channel_USD)
     promote("CODE", channel_USD)
@@ -278,8 +305,9 @@ def test_shoppers_learn_a_promoted_code_has_not_started(shop, api_client, channe
     assert diagnosis["message"].startswith("The code CODE can be used from ")
 
 
-def test_a_failed_code_is_explained_in_the_channels_words(shop, api_client, channel_USD,
-                                                          product):
+def test_a_failed_code_is_explained_in_the_channels_words(
+    shop, api_client, channel_USD, product
+):
     shop(coupon_messages="minimum_spend_not_met: Spend $shortfall more for $code.")
     _minimum_spend(channel_USD)
     checkout_id = checkout_of(api_client, channel_USD, product)
@@ -310,7 +338,9 @@ def test_a_failed_code_suggests_promoted_codes_that_apply_biggest_discount_first
     ]
 
 
-def test_apply_applies_a_valid_code_through_saleor(shop, api_client, channel_USD, product):
+def test_apply_applies_a_valid_code_through_saleor(
+    shop, api_client, channel_USD, product
+):
     shop()
     make_voucher(channel_USD, "TEN", value=10)
     checkout_id = checkout_of(api_client, channel_USD, product)
@@ -322,16 +352,20 @@ def test_apply_applies_a_valid_code_through_saleor(shop, api_client, channel_USD
     assert CouponFailure.objects.count() == 0
 
 
-def test_apply_explains_a_failed_code_and_records_it(shop, user_api_client, channel_USD,
-                                                     product, customer_user):
+def test_apply_explains_a_failed_code_and_records_it(
+    shop, user_api_client, channel_USD, product, customer_user
+):
     shop()
     _minimum_spend(channel_USD)
-    checkout_id = checkout_of(user_api_client, channel_USD, product,
-                              email=customer_user.email)
+    checkout_id = checkout_of(
+        user_api_client, channel_USD, product, email=customer_user.email
+    )
 
     result = apply(user_api_client, checkout_id, "CODE")
 
-    message = "The code CODE needs an order of at least $100.00; add $70.00 more to use it."
+    message = (
+        "The code CODE needs an order of at least $100.00; add $70.00 more to use it."
+    )
     assert result["errors"] == [
         {"field": "code", "code": "NOT_APPLICABLE", "message": message}
     ]
@@ -339,11 +373,15 @@ def test_apply_explains_a_failed_code_and_records_it(shop, user_api_client, chan
     assert Checkout.objects.get().voucher_code is None
     failure = CouponFailure.objects.get()
     assert (failure.code, failure.reason, failure.channel_id) == (
-        "CODE", "minimum_spend_not_met", channel_USD.pk
+        "CODE",
+        "minimum_spend_not_met",
+        channel_USD.pk,
     )
     entry = ServiceHistoryEntry.objects.get(type=EntryType.COUPON_REJECTED)
     assert (entry.user_id, entry.message, entry.is_customer_visible) == (
-        customer_user.pk, message, True
+        customer_user.pk,
+        message,
+        True,
     )
     assert entry.details["code"] == "CODE"
     assert entry.details["reason"] == "minimum_spend_not_met"
@@ -431,7 +469,9 @@ def test_a_code_as_long_as_saleor_holds_is_checked_and_counted_whole(
     assert CouponFailure.objects.get().code == code
 
 
-def test_failed_codes_are_rate_limited_per_checkout(shop, api_client, channel_USD, product):
+def test_failed_codes_are_rate_limited_per_checkout(
+    shop, api_client, channel_USD, product
+):
     shop(coupon_failures_per_checkout="2")
     checkout_id = checkout_of(api_client, channel_USD, product)
 
@@ -440,33 +480,39 @@ def test_failed_codes_are_rate_limited_per_checkout(shop, api_client, channel_US
     third = apply(api_client, checkout_id, "GUESS3")
 
     assert [r["errors"][0]["code"] for r in (first, second, third)] == [
-        "NOT_APPLICABLE", "NOT_APPLICABLE", "RATE_LIMITED"
+        "NOT_APPLICABLE",
+        "NOT_APPLICABLE",
+        "RATE_LIMITED",
     ]
     assert third["errors"][0]["field"] == "code"
-    assert third["errors"][0]["message"].startswith("Too many codes were tried; try again after ")
+    assert third["errors"][0]["message"].startswith(
+        "Too many codes were tried; try again after "
+    )
     assert check(api_client, checkout_id, "GUESS4")["rateLimit"] == {
-        "scope": "checkout", "limit": 2
+        "scope": "checkout",
+        "limit": 2,
     }
     assert CouponFailure.objects.count() == 2
 
 
-def test_failed_codes_are_rate_limited_per_client_address(shop, api_client, channel_USD,
-                                                          product):
+def test_failed_codes_are_rate_limited_per_client_address(
+    shop, api_client, channel_USD, product
+):
     shop(coupon_failures_per_ip="2", coupon_failures_per_checkout="10")
-    address = {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    address = {"REMOTE_ADDR": "203.0.113.7"}
     first = checkout_of(api_client, channel_USD, product)
     second = checkout_of(api_client, channel_USD, product)
 
     apply(api_client, first, "GUESS1", **address)
     apply(api_client, second, "GUESS2", **address)
     limited = apply(api_client, second, "GUESS3", **address)
-    elsewhere = apply(api_client, second, "GUESS4", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    elsewhere = apply(api_client, second, "GUESS4", REMOTE_ADDR="198.51.100.1")
 
     assert limited["errors"][0]["code"] == "RATE_LIMITED"
     assert elsewhere["errors"][0]["code"] == "NOT_APPLICABLE"
-    assert list(CouponFailure.objects.order_by("id").values_list("client_ip", flat=True)) == [
-        "203.0.113.7", "203.0.113.7", "198.51.100.1"
-    ]
+    assert list(
+        CouponFailure.objects.order_by("id").values_list("client_ip", flat=True)
+    ) == ["203.0.113.7", "203.0.113.7", "198.51.100.1"]
 
 
 def test_a_gift_card_code_is_applied_by_saleor_not_explained(
@@ -500,7 +546,7 @@ def test_client_addresses_are_forgotten_once_the_limit_no_longer_counts_them(
     shop, api_client, channel_USD, product
 ):
     shop(coupon_failures_per_ip="2", coupon_failures_per_checkout="10")
-    address = {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    address = {"REMOTE_ADDR": "203.0.113.7"}
     checkout_id = checkout_of(api_client, channel_USD, product)
     apply(api_client, checkout_id, "GUESS1", **address)
     apply(api_client, checkout_id, "GUESS2", **address)
@@ -551,8 +597,12 @@ def test_a_promoted_code_that_just_expired_is_honored_once_per_shopper(
 ):
     # given
     shop(coupon_grace_hours="48", coupon_grace_code_valid_hours="12")
-    original = make_voucher(channel_USD, "BIRTHDAY30", value=30,
-                            end_date=timezone.now() - timedelta(hours=3))
+    original = make_voucher(
+        channel_USD,
+        "BIRTHDAY30",
+        value=30,
+        end_date=timezone.now() - timedelta(hours=3),
+    )
     promote("BIRTHDAY30", channel_USD)
     checkout_id = checkout_of(api_client, channel_USD, product)
 
@@ -565,28 +615,41 @@ def test_a_promoted_code_that_just_expired_is_honored_once_per_shopper(
     replacement = honored["replacementCode"]
     assert honored["originalCode"] == "BIRTHDAY30"
     assert replacement.startswith("BIRTHDAY30-")
-    assert result["checkout"] == {"voucherCode": replacement, "discount": {"amount": 9.0}}
+    assert result["checkout"] == {
+        "voucherCode": replacement,
+        "discount": {"amount": 9.0},
+    }
     voucher = VoucherCode.objects.get(code=replacement).voucher
     assert (voucher.single_use, voucher.usage_limit, voucher.discount_value_type) == (
-        True, 1, original.discount_value_type
+        True,
+        1,
+        original.discount_value_type,
     )
     assert voucher.metadata["saleor_cs_recipient_email"] == EMAIL
     assert voucher.end_date - voucher.start_date == timedelta(hours=12)
     assert voucher.channel_listings.get().discount_value == Decimal(30)
-    assert ServiceHistoryEntry.objects.filter(
-        type=EntryType.COUPON_HONORED, customer_email=EMAIL
-    ).count() == 1
+    assert (
+        ServiceHistoryEntry.objects.filter(
+            type=EntryType.COUPON_HONORED, customer_email=EMAIL
+        ).count()
+        == 1
+    )
 
     # and the same shopper is told the truth the second time
-    again = apply(api_client, checkout_of(api_client, channel_USD, product), "BIRTHDAY30")
+    again = apply(
+        api_client, checkout_of(api_client, channel_USD, product), "BIRTHDAY30"
+    )
     assert again["honored"] is None
     assert again["diagnosis"]["reason"] == "EXPIRED"
     assert CouponHonor.objects.count() == 1
 
 
-def test_grace_is_off_by_default_and_capped_per_day(shop, api_client, channel_USD,
-                                                    product, plugin_configuration):
-    make_voucher(channel_USD, "BIRTHDAY30", end_date=timezone.now() - timedelta(hours=3))
+def test_grace_is_off_by_default_and_capped_per_day(
+    shop, api_client, channel_USD, product, plugin_configuration
+):
+    make_voucher(
+        channel_USD, "BIRTHDAY30", end_date=timezone.now() - timedelta(hours=3)
+    )
     promote("BIRTHDAY30", channel_USD)
     configuration = shop()
 
@@ -595,7 +658,9 @@ def test_grace_is_off_by_default_and_capped_per_day(shop, api_client, channel_US
 
     configuration.delete()
     shop(coupon_grace_hours="48", coupon_grace_per_day="1")
-    first = apply(api_client, checkout_of(api_client, channel_USD, product), "BIRTHDAY30")
+    first = apply(
+        api_client, checkout_of(api_client, channel_USD, product), "BIRTHDAY30"
+    )
     other = apply(
         api_client,
         checkout_of(api_client, channel_USD, product, email="someone@example.com"),
@@ -610,12 +675,15 @@ def test_a_replacement_code_does_not_complete_for_another_shopper(
     shop, api_client, channel_USD, product, shipping_method
 ):
     shop(coupon_grace_hours="48")
-    make_voucher(channel_USD, "BIRTHDAY30", end_date=timezone.now() - timedelta(hours=3))
+    make_voucher(
+        channel_USD, "BIRTHDAY30", end_date=timezone.now() - timedelta(hours=3)
+    )
     promote("BIRTHDAY30", channel_USD)
     mine = checkout_of(api_client, channel_USD, product, shipping_method)
     replacement = apply(api_client, mine, "BIRTHDAY30")["honored"]["replacementCode"]
-    theirs = checkout_of(api_client, channel_USD, product, shipping_method,
-                         email="someone@example.com")
+    theirs = checkout_of(
+        api_client, channel_USD, product, shipping_method, email="someone@example.com"
+    )
     assert saleor_add(api_client, theirs, replacement)["errors"] == []
 
     completed = get_graphql_content(
@@ -640,7 +708,9 @@ def test_a_code_saleor_drops_after_a_cart_change_is_explained_on_the_checkout(
     make_voucher(channel_USD, "SPEND25", min_spent=Decimal(25))
     checkout_id = checkout_of(api_client, channel_USD, product)
     assert saleor_add(api_client, checkout_id, "SPEND25")["errors"] == []
-    line_variant = graphene.Node.to_global_id("ProductVariant", product.variants.get().pk)
+    line_variant = graphene.Node.to_global_id(
+        "ProductVariant", product.variants.get().pk
+    )
 
     updated = get_graphql_content(
         api_client.post_graphql(
@@ -666,7 +736,9 @@ def test_a_code_saleor_drops_after_a_cart_change_is_explained_on_the_checkout(
     assert entry.details["removed"] is True
 
 
-def test_a_code_the_shopper_removes_leaves_no_notice(shop, api_client, channel_USD, product):
+def test_a_code_the_shopper_removes_leaves_no_notice(
+    shop, api_client, channel_USD, product
+):
     shop()
     make_voucher(channel_USD, "SPEND25", min_spent=Decimal(25))
     checkout_id = checkout_of(api_client, channel_USD, product)
@@ -716,7 +788,9 @@ def test_checkout_complete_keeps_saleors_message_with_the_plugin_inactive(
     voucher = make_voucher(channel_USD, "WEEKEND")
     checkout_id = checkout_of(api_client, channel_USD, product, shipping_method)
     assert saleor_add(api_client, checkout_id, "WEEKEND")["errors"] == []
-    Voucher.objects.filter(pk=voucher.pk).update(end_date=timezone.now() - timedelta(minutes=5))
+    Voucher.objects.filter(pk=voucher.pk).update(
+        end_date=timezone.now() - timedelta(minutes=5)
+    )
 
     completed = get_graphql_content(
         api_client.post_graphql(CHECKOUT_COMPLETE, {"id": checkout_id})
@@ -730,7 +804,9 @@ def _more_variants(product, channel, count):
     for number in range(count):
         variant = ProductVariant.objects.create(product=product, sku=f"EXTRA-{number}")
         ProductVariantChannelListing.objects.create(
-            variant=variant, channel=channel, price_amount=Decimal(10),
+            variant=variant,
+            channel=channel,
+            price_amount=Decimal(10),
             currency=channel.currency_code,
         )
         Stock.objects.create(
@@ -774,7 +850,13 @@ def test_the_check_needs_a_checkout_and_an_active_plugin(
     checkout_id = checkout_of(api_client, channel_USD, product)
 
     missing = api_client.post_graphql(
-        CHECK, {"id": graphene.Node.to_global_id("Checkout", "9c41c9c5-1f2c-4d1e-9f3b-000000000000"), "code": "X"}
+        CHECK,
+        {
+            "id": graphene.Node.to_global_id(
+                "Checkout", "9c41c9c5-1f2c-4d1e-9f3b-000000000000"
+            ),
+            "code": "X",
+        },
     ).json()
     inactive = api_client.post_graphql(CHECK, {"id": checkout_id, "code": "X"}).json()
 

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from graphql.error import GraphQLError
 from saleor.core.db.connection import allow_writer
-from saleor.core.utils import get_client_ip
 from saleor.graphql.checkout.mutations.checkout_add_promo_code import (
     CheckoutAddPromoCode,
 )
@@ -18,6 +17,7 @@ from saleor.graphql.core.mutations import BaseMutation
 from saleor.graphql.plugins.dataloaders import get_plugin_manager_promise
 
 from ... import coupons
+from ...client_address import client_address
 from ...error_codes import CouponErrorCode
 from ..coupon_resolvers import checkout_from_id, is_discount_staff
 from ..coupon_types import (
@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 
 
 class ServiceCouponApply(BaseMutation):
-    checkout = graphene.Field(Checkout, description="The checkout, with the code applied.")
+    checkout = graphene.Field(
+        Checkout, description="The checkout, with the code applied."
+    )
     diagnosis = graphene.Field(
         ServiceCouponDiagnosis,
         description="Whether the code applies, and if not, why and what to try.",
@@ -81,7 +83,11 @@ class ServiceCouponApply(BaseMutation):
             checkout = checkout_from_id(id)
         except GraphQLError as error:
             raise ValidationError(
-                {"id": ValidationError(str(error), code=CouponErrorCode.NOT_FOUND.value)}
+                {
+                    "id": ValidationError(
+                        str(error), code=CouponErrorCode.NOT_FOUND.value
+                    )
+                }
             ) from error
         manager = get_plugin_manager_promise(info.context).get()
         context = coupons.load_checkout(
@@ -96,11 +102,12 @@ class ServiceCouponApply(BaseMutation):
         if not context.is_plugin_active:
             return cls._apply_through_saleor(info, checkout, code)
         now = timezone.now()
+        client_ip = client_address(info.context, context.settings.trusted_proxies)
         with allow_writer():
             answer = coupons.check(
                 context,
                 code,
-                client_ip=get_client_ip(info.context),
+                client_ip=client_ip,
                 now=now,
                 is_staff=is_discount_staff(info),
                 record=False,
@@ -111,12 +118,17 @@ class ServiceCouponApply(BaseMutation):
                 return cls._apply_through_saleor(info, checkout, code)
             if answer.is_valid:
                 return cls._apply_through_saleor(
-                    info, checkout, code, diagnosis=ServiceCouponDiagnosis.from_answer(answer)
+                    info,
+                    checkout,
+                    code,
+                    diagnosis=ServiceCouponDiagnosis.from_answer(answer),
                 )
             candidate = coupons.grace_candidate(context, code, now)
             honor = candidate and coupons.honor(context, *candidate, now)
             if honor:
-                payload = cls._apply_through_saleor(info, checkout, honor.replacement_code)
+                payload = cls._apply_through_saleor(
+                    info, checkout, honor.replacement_code
+                )
                 payload.honored = ServiceCouponHonor(
                     original_code=honor.original_code,
                     replacement_code=honor.replacement_code,
@@ -128,7 +140,7 @@ class ServiceCouponApply(BaseMutation):
                 context,
                 answer.diagnosis,
                 answer.message,
-                client_ip=get_client_ip(info.context),
+                client_ip=client_ip,
                 now=now,
             )
         return cls._refused(answer, CouponErrorCode.NOT_APPLICABLE)
@@ -151,15 +163,18 @@ class ServiceCouponApply(BaseMutation):
         """Saleor's checkoutAddPromoCode, as if the storefront had called it."""
         try:
             result = CheckoutAddPromoCode.perform_mutation(
-                None, info, id=graphene.Node.to_global_id("Checkout", checkout.token),
+                None,
+                info,
+                id=graphene.Node.to_global_id("Checkout", checkout.token),
                 promo_code=code,
             )
         except ValidationError as error:
             # Saleor refused a gift card, or what the rules accepted (a change in
             # between, or a rule this Saleor has that the plugin does not know): its
             # own error.
-            logger.warning("Saleor refused code %s on checkout %s: %s",
-                           code, checkout.token, error)
+            logger.warning(
+                "Saleor refused code %s on checkout %s: %s", code, checkout.token, error
+            )
             raise ValidationError(
                 {
                     "code": ValidationError(
