@@ -31,6 +31,27 @@ def erase_old_comments(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
     """Erase the comments of answers older than their channel's retention period
     (counted from the last change of the answers). Returns how many were erased.
     Safe to run twice or concurrently: an erased comment is not erased again."""
+    erased = 0
+    for channel_id, cutoff in _cutoffs(now):
+        while True:
+            count = _erase_batch(channel_id, cutoff, now=now, batch_size=batch_size)
+            erased += count
+            if count < batch_size:
+                break
+    return erased
+
+
+def count_old_comments(now: datetime) -> int:
+    """How many comments ``erase_old_comments`` would erase now."""
+    return sum(
+        _old_comments(channel_id, cutoff).count()
+        for channel_id, cutoff in _cutoffs(now)
+    )
+
+
+def _cutoffs(now: datetime) -> list[tuple]:
+    """(channel id or None, the time before which answers lose their comment) of
+    each channel with comments; a channel with invalid settings is left out."""
     channel_ids = list(
         Survey.objects.exclude(comment="")
         .values_list("channel_id", flat=True)
@@ -38,7 +59,7 @@ def erase_old_comments(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
         .order_by()
     )
     plugins = fetch.channel_plugins([pk for pk in channel_ids if pk is not None])
-    erased = 0
+    cutoffs = []
     for channel_id in channel_ids:
         if channel_id is None:
             # The channel is gone: the default period applies.
@@ -53,13 +74,14 @@ def erase_old_comments(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
                 )
                 continue
             retention_days = plugin.settings.surveys.comment_retention_days
-        cutoff = now - timedelta(days=retention_days)
-        while True:
-            count = _erase_batch(channel_id, cutoff, now=now, batch_size=batch_size)
-            erased += count
-            if count < batch_size:
-                break
-    return erased
+        cutoffs.append((channel_id, now - timedelta(days=retention_days)))
+    return cutoffs
+
+
+def _old_comments(channel_id, cutoff: datetime):
+    return Survey.objects.filter(channel_id=channel_id, answered_at__lt=cutoff).exclude(
+        comment=""
+    )
 
 
 def _erase_batch(
@@ -67,9 +89,8 @@ def _erase_batch(
 ) -> int:
     with transaction.atomic():
         surveys = list(
-            Survey.objects.select_for_update(of=("self",), skip_locked=True)
-            .filter(channel_id=channel_id, answered_at__lt=cutoff)
-            .exclude(comment="")
+            _old_comments(channel_id, cutoff)
+            .select_for_update(of=("self",), skip_locked=True)
             .select_related("order")
             .order_by("pk")[:batch_size]
         )
