@@ -47,6 +47,7 @@ from ..domain.surveys import (
 )
 from ..language import choose, for_checkout, for_order, words_for
 from ..models import Survey
+from . import asking
 from .tokens import TokenRejected, verified_survey
 
 logger = logging.getLogger(__name__)
@@ -275,7 +276,11 @@ def _questions(
 
 
 def _item_names(survey: Survey) -> list[str]:
-    """The names of what was ordered (or left in the checkout), nothing else."""
+    """The names of what was ordered (or left in the checkout), nothing else.
+
+    An abandoned checkout's survey went to the e-mail the shopper typed, which
+    nobody verified: its items are shown only when the checkout was a signed-in
+    customer's own, with their account's e-mail (``asking.is_own_checkout``)."""
     if survey.order_id:
         lines = (
             OrderLine.objects.filter(order_id=survey.order_id)
@@ -292,7 +297,9 @@ def _item_names(survey: Survey) -> list[str]:
             )
             for line in lines
         ]
-    if survey.checkout_token is not None:
+    if survey.checkout_token is not None and asking.is_own_checkout(
+        survey.user if survey.user_id else None, survey.email
+    ):
         lines = (
             CheckoutLine.objects.filter(checkout_id=survey.checkout_token)
             .select_related("variant", "variant__product")

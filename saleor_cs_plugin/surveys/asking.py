@@ -35,6 +35,18 @@ class Addressee:
     order_number: str = ""
 
 
+def is_own_checkout(user, email: str) -> bool:
+    """Whether a checkout's e-mail is its signed-in customer's own (``user``: the
+    checkout's, or None for a guest's). Anyone may type any address into a guest
+    checkout: a survey about it then tells nothing of the cart (neither its items
+    nor the name on its address), as the address may be someone else's."""
+    return (
+        user is not None
+        and bool(user.email)
+        and user.email.strip().lower() == (email or "").strip().lower()
+    )
+
+
 # Stands for the token in a channel's link, which is worked out once per channel.
 _TOKEN_MARK = "SURVEY-TOKEN"
 

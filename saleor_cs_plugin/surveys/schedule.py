@@ -150,6 +150,6 @@ def _schedule(*, survey_key: str, due_at: datetime, **values) -> None:
         },
     )
     if not created and survey.due_at != due_at:
-        Survey.objects.filter(
-            pk=survey.pk, status=SurveyStatus.SCHEDULED.value
-        ).update(due_at=due_at, updated_at=timezone.now())
+        Survey.objects.filter(pk=survey.pk, status=SurveyStatus.SCHEDULED.value).update(
+            due_at=due_at, updated_at=timezone.now()
+        )

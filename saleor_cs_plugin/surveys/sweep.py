@@ -84,9 +84,7 @@ class Decision:
         """One line for operators (``cs_surveys``)."""
         who = self.email or "(no e-mail)"
         order = f" order #{self.order_number}" if self.order_number else ""
-        outcome = (
-            "ask" if self.is_sent else f"skip ({self.skip_reason.value})"
-        )
+        outcome = "ask" if self.is_sent else f"skip ({self.skip_reason.value})"
         return f"{outcome}: {self.survey_key} {who}{order} [{self.channel_slug}]"
 
 
@@ -173,7 +171,11 @@ class _Asking:
     def decide(self, candidate: Candidate, settings: ChannelSettings | None):
         email = candidate.email
         last = max(
-            (t for t in (self.last_asked.get(email), self.asked_in_run.get(email)) if t),
+            (
+                t
+                for t in (self.last_asked.get(email), self.asked_in_run.get(email))
+                if t
+            ),
             default=None,
         )
         surveys = settings.surveys if settings is not None else None
@@ -315,8 +317,7 @@ def _decide_due(batch: list[Survey], now, asked_in_run, *, dry_run) -> SweepRepo
             continue
         order = orders.get(survey.order_id)
         is_about_order = (
-            survey.moment == Moment.COMPLETED
-            or survey.problem_kind in ORDER_PROBLEMS
+            survey.moment == Moment.COMPLETED or survey.problem_kind in ORDER_PROBLEMS
         )
         reason = asking_.decide(
             Candidate(
@@ -471,6 +472,7 @@ def _abandoned_checkouts(channel_id, start, end):
             "language_code",
             "user_id",
             "user__first_name",
+            "user__email",
             "user__language_code",
             "billing_address__first_name",
         )
@@ -602,7 +604,9 @@ def _insert_surveys(surveys: list[Survey]) -> list:
         return []
     quote = connection.ops.quote_name
     fields = [
-        field for field in Survey._meta.concrete_fields if field.name != "what_went_wrong"
+        field
+        for field in Survey._meta.concrete_fields
+        if field.name != "what_went_wrong"
     ]
     values = [[field.pre_save(survey, True) for survey in surveys] for field in fields]
     columns = ", ".join(quote(field.column) for field in fields)
@@ -619,7 +623,11 @@ def _insert_surveys(surveys: list[Survey]) -> list:
 
 
 def _shopper_name(checkout) -> str:
-    if checkout.user is not None and checkout.user.first_name:
+    """The name the notice greets: only a signed-in customer's, on their own
+    account's e-mail (a guest's address may be someone else's)."""
+    if not asking.is_own_checkout(checkout.user, checkout.email):
+        return ""
+    if checkout.user.first_name:
         return checkout.user.first_name
     address = checkout.billing_address
     return address.first_name if address is not None else ""
