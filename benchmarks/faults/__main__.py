@@ -12,6 +12,7 @@ or a decision has two notices.
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 here = Path(__file__).resolve().parent
@@ -32,7 +33,7 @@ os.environ["CELERY_BROKER_URL"] = broker.url
 os.environ["DATABASE_URL"] = f"{database_url}?application_name={CAMPAIGN_APPLICATION}"
 os.environ["DJANGO_SETTINGS_MODULE"] = "campaign_settings"
 os.environ.setdefault(
-    "FAULTS_MEDIA_ROOT", str(Path(os.environ.get("TMPDIR", "/tmp")) / "faults-media")
+    "FAULTS_MEDIA_ROOT", str(Path(tempfile.gettempdir()) / "faults-media")
 )
 
 import django  # noqa: E402

@@ -190,6 +190,9 @@ class Chaos(threading.Thread):
         self.journal.add("broker started")
 
     def kill_worker(self):
+        # Workers killed before take a while to come back: kill only a full pool.
+        for restart in self.restarts:
+            restart.join()
         self.workers.kill_one(self.draw)
         self.journal.add("worker killed", sending=sending_now(self.channels))
         restart = threading.Thread(target=self.workers.start, args=(1,))
@@ -288,12 +291,18 @@ def drain(
         uncomposed = StockShortage.objects.filter(
             order__channel__in=channels, notified_at__isnull=True
         ).count()
-        if not unfinished(channels, 60) and not uncomposed and notify_posted():
+        if not unfinished(channels, 60) and not uncomposed:
             quiet_rounds += 1
             if quiet_rounds >= 2:
                 break
         else:
             quiet_rounds = 0
+        time.sleep(1)
+    # Saleor's own webhook tasks post what the plugin handed to Saleor; one lost
+    # with a worker or a connection stays lost (no beat task of Saleor's sends
+    # pending deliveries again).
+    grace = time.monotonic() + 20
+    while not notify_posted() and time.monotonic() < grace:
         time.sleep(1)
     journal.add("drain ended")
     return time.monotonic() - began
@@ -378,14 +387,13 @@ def count(shops, receiver, mailbox, webhook, journal: Journal) -> list[Row]:
                     row.posts += 1
                     keys[post.notice_id].add(post.idempotency_key)
                     copies[post.notice_id].append(post.received_at)
-            # Handed to Saleor is delivered as far as the plugin is concerned;
-            # Saleor's own webhook task posts it to the app.
             for notice in notices:
-                times = copies[str(notice.pk)]
-                extra = handed[notice.idempotency_key] - len(times)
-                if extra > 0:
-                    row.handed_not_posted += extra
-                    copies[str(notice.pk)] = times + [float("inf")] * extra
+                # Handed to Saleor is delivered as far as the plugin can tell;
+                # Saleor's own webhook task posts it to the app.
+                posted = len(copies[str(notice.pk)])
+                row.handed_not_posted += max(0, handed[notice.idempotency_key] - posted)
+                if not posted and handed[notice.idempotency_key]:
+                    copies[str(notice.pk)] = [float("inf")]
         explained: Counter = Counter()
         for notice in notices:
             row.decided += 1

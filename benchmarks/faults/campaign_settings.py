@@ -23,5 +23,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"]
 HTTP_IP_FILTER_ENABLED = False
 SALEOR_CS_NOTICE_CLAIM_SECONDS = int(os.environ.get("FAULTS_CLAIM_SECONDS", "5"))
-# Saleor keeps each webhook payload in a file.
-PRIVATE_MEDIA_ROOT = os.environ.get("FAULTS_MEDIA_ROOT", PRIVATE_MEDIA_ROOT)  # noqa: F821
+# Saleor keeps each webhook payload in a file (on the private storage, which is
+# the media folder unless the settings name one).
+if os.environ.get("FAULTS_MEDIA_ROOT"):
+    MEDIA_ROOT = PRIVATE_MEDIA_ROOT = os.environ["FAULTS_MEDIA_ROOT"]
