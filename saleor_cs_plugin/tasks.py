@@ -66,9 +66,10 @@ def deliver_notice_task(notice_id):
 def deliver_notices_task(notice_ids):
     """Deliver several notices in turn: the pending ones claimed together in one
     statement, each channel's settings read once, webhooks posted over one
-    keep-alive HTTP session."""
+    keep-alive HTTP session and marked sent together (``SentWebhooks``)."""
     outcomes: dict[str, int] = {}
     settings_by_channel: dict = {}
+    sent_webhooks = SentWebhooks()
 
     def attempt(notice_id, deliver, *args, **kwargs):
         try:
@@ -81,8 +82,10 @@ def deliver_notices_task(notice_ids):
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
     with allow_writer(), transport.webhook_session() as http_session:
-        claimed, others = outbox.claim_pending(notice_ids, timezone.now())
+        claimed, others = outbox.claim_pending(notice_ids)
         held = {notice.pk for notice in claimed}
+        # One claim statement: one reading of the database's clock for all of them.
+        clock = outbox.DatabaseClock.of_claim(claimed[0]) if claimed else None
         for notice in claimed:
             attempt(
                 notice.pk,
@@ -91,7 +94,13 @@ def deliver_notices_task(notice_ids):
                 settings_by_channel,
                 http_session=http_session,
                 held=held,
+                clock=clock,
+                sent_webhooks=sent_webhooks,
             )
+        unrecorded = sent_webhooks.write()
+        if unrecorded:
+            outcomes["sent"] -= unrecorded
+            outcomes["sent, not recorded"] = unrecorded
         # Not due, taken by another delivery, or left by a worker that died holding
         # it: taken back one at a time, after the others, so that a notice that
         # kills its worker holds no other notice of the batch.
@@ -106,6 +115,60 @@ def deliver_notices_task(notice_ids):
     return outcomes
 
 
+class SentWebhooks:
+    """The webhook notices a batch has posted and not yet marked sent, marked
+    together in one statement (with their history entries and order notes) at the
+    end of the batch, or sooner when their claims run low.
+
+    A worker that dies before that leaves them claimed, as it leaves a notice it
+    dies posting: each is posted again, with the same Idempotency-Key, once its
+    claim runs out, and a receiver keeps one of the two. E-mail and Saleor's
+    notifications, which have no such key, are marked one by one as they go.
+    """
+
+    def __init__(self):
+        self.marks: list[tuple[Notice, object, object]] = []
+
+    def add(self, notice: Notice, sent_at, entry) -> None:
+        self.marks.append((notice, sent_at, entry))
+
+    def sent_times(self, recipient_email: str) -> list:
+        """When the posted, unmarked notices to this address went."""
+        return [
+            sent_at
+            for notice, sent_at, _ in self.marks
+            if notice.recipient_email == recipient_email
+        ]
+
+    def write_if_claims_run_low(self, now) -> None:
+        """Mark them now if one has less than half a claim left at ``now`` (the
+        database's time)."""
+        if self.marks and (
+            min(notice.claimed_until for notice, _, _ in self.marks) - now
+            < outbox.claim_duration() / 2
+        ):
+            self.write()
+
+    def write(self) -> int:
+        """Mark them sent; returns how many could not be recorded (the database
+        failed): those are posted again once their claims run out."""
+        marks, self.marks = self.marks, []
+        if not marks:
+            return 0
+        try:
+            # Their receiver keeps one of two posts with the same key, so the
+            # record need not wait for the disk (see ``outbox.mark_sent``).
+            outbox.mark_sent_together(marks, synchronous_commit=False)
+        except DatabaseError:
+            logger.exception(
+                "Notices %s were sent but not recorded; they are sent again, with "
+                "the same Idempotency-Key, once their claims run out.",
+                ", ".join(str(notice.pk) for notice, _, _ in marks),
+            )
+            return len(marks)
+        return 0
+
+
 @app.task(name="saleor_cs_plugin.sweep_notices")
 def sweep_notices_task():
     """Deliver notices whose task never ran, failed to schedule, or whose worker died.
@@ -113,7 +176,7 @@ def sweep_notices_task():
     Two sweeps at once are harmless: a notice is claimed by one delivery only.
     """
     with allow_writer():
-        notice_ids = [str(pk) for pk in outbox.due_notice_ids(timezone.now(), SWEEP_BATCH)]
+        notice_ids = [str(pk) for pk in outbox.due_notice_ids(SWEEP_BATCH)]
     _apply_in_chunks(deliver_notices_task, notice_ids)
     return len(notice_ids)
 
@@ -158,7 +221,7 @@ def deliver_notice(
     a caller delivering several notices read each channel's settings once and reuse
     connections.
     """
-    notice = outbox.claim(notice_id, timezone.now())
+    notice = outbox.claim(notice_id)
     if notice is None:
         return "not due"
     return _deliver_claimed(
@@ -174,13 +237,18 @@ def _deliver_claimed(
     *,
     http_session=None,
     held: set | None = None,
+    clock: outbox.DatabaseClock | None = None,
+    sent_webhooks: SentWebhooks | None = None,
 ) -> str:
     """One delivery attempt of a notice this delivery has claimed.
 
     ``held``: every notice this delivery has claimed (a batch); none of them is being
-    sent by another worker.
+    sent by another worker. ``clock``: the database's, as the claim read it; the
+    worker's own clock decides nothing the database compares. ``sent_webhooks``:
+    where a batch keeps the webhook notices it posted until it marks them.
     """
-    now = timezone.now()
+    clock = clock or outbox.DatabaseClock.of_claim(notice)
+    now = clock.now()
     if notice.channel_id not in settings_by_channel:
         try:
             settings_by_channel[notice.channel_id] = fetch.channel_plugin(
@@ -229,6 +297,11 @@ def _deliver_claimed(
             else outbox.recent_sent_times(
                 notice.recipient_email, now, excluding=held or {notice.pk}
             )
+            + (
+                sent_webhooks.sent_times(notice.recipient_email)
+                if sent_webhooks
+                else []
+            )
         ),
     )
     if dispatch.action == Action.SKIP:
@@ -240,9 +313,10 @@ def _deliver_claimed(
     # A notice of a batch has waited for those before it. It is sent only while this
     # delivery holds it for at least half a claim more, as a notice claimed on its
     # own would be; a claim that ran out and was taken by another delivery is lost.
-    now = timezone.now()
-    if notice.claimed_until - now < outbox.claim_duration() / 2:
-        if not outbox.renew_claim(notice, now):
+    if sent_webhooks is not None:
+        sent_webhooks.write_if_claims_run_low(clock.now())
+    if notice.claimed_until - clock.now() < outbox.claim_duration() / 2:
+        if not outbox.renew_claim(notice):
             return "not due"
     try:
         _send(notice, channel_settings, channel_slug, http_session)
@@ -255,7 +329,7 @@ def _deliver_claimed(
             max_seconds=MAX_RETRY_DELAY.total_seconds(),
             jitter=random.random(),
         )
-        if outbox.mark_retry(notice, str(error), timezone.now() + delay):
+        if outbox.mark_retry(notice, str(error), delay):
             deliver_notice_task.apply_async(
                 (str(notice.pk),), countdown=delay.total_seconds()
             )
@@ -266,17 +340,21 @@ def _deliver_claimed(
         return _fail(
             notice, str(error), channel_settings, cause=DeliveryCause.TEMPLATE_INVALID
         )
-    # Recorded right after sending, for every transport: a worker that dies now
-    # leaves one notice claimed and sent, which goes again (with the same
-    # idempotency key and Message-ID) once its claim runs out. A webhook receiver
-    # keeps one of two posts with the same Idempotency-Key, so for webhooks the
-    # record need not wait for the disk (see ``outbox.mark_sent``).
+    entry = events.notice_entry(
+        notice, contact_channel=_contact_channel(notice, channel_settings)
+    )
+    if notice.transport == Transport.WEBHOOK and sent_webhooks is not None:
+        sent_webhooks.add(notice, clock.now(), entry)
+        return "sent"
+    # Recorded right after sending: a worker that dies now leaves one notice claimed
+    # and sent, which goes again (with the same idempotency key and Message-ID) once
+    # its claim runs out. A webhook receiver keeps one of two posts with the same
+    # Idempotency-Key, so for webhooks the record need not wait for the disk (see
+    # ``outbox.mark_sent``).
     outbox.mark_sent(
         notice,
-        timezone.now(),
-        events.notice_entry(
-            notice, contact_channel=_contact_channel(notice, channel_settings)
-        ),
+        clock.now(),
+        entry,
         synchronous_commit=notice.transport != Transport.WEBHOOK,
     )
     return "sent"
@@ -514,7 +592,9 @@ def on_order_created(order, configuration: list[dict]) -> None:
             with transaction.atomic():
                 promises.record_promise(order, settings.promises)
         except SettingsError:
-            logger.warning("No promise for order %s: invalid channel settings.", order.pk)
+            logger.warning(
+                "No promise for order %s: invalid channel settings.", order.pk
+            )
         except Exception:  # noqa: BLE001 - a plugin fault must not fail the order
             # The order is saved already; the promise sweep records the promise of a
             # recent order that has none.
@@ -527,7 +607,9 @@ def on_fulfillment_shipped(fulfillment_id) -> None:
     with allow_writer():
         try:
             with transaction.atomic():
-                notice_ids = promises.close_shipped_lines(fulfillment_id, timezone.now())
+                notice_ids = promises.close_shipped_lines(
+                    fulfillment_id, timezone.now()
+                )
                 schedule_delivery(notice_ids)
         except Exception:  # noqa: BLE001 - a plugin fault must not fail the fulfilment
             # The promise's next review sees the shipped lines.
@@ -560,7 +642,9 @@ def on_checkout_updated(checkout) -> None:
                     timezone.now(),
                 )
         except Exception:  # noqa: BLE001 - a plugin fault must not fail the checkout
-            logger.exception("Following the code of checkout %s failed.", checkout.token)
+            logger.exception(
+                "Following the code of checkout %s failed.", checkout.token
+            )
 
 
 def bound_code_problem(checkout_info) -> str:
@@ -653,7 +737,9 @@ def _queue_check(task, object_id) -> None:
             logger.warning("%s not queued (%s); checking now.", task.name, error)
             task.run(object_id)
     except Exception:  # noqa: BLE001 - a hook must never raise into Saleor's flow
-        logger.exception("Checking %s %s for stock shortages failed.", task.name, object_id)
+        logger.exception(
+            "Checking %s %s for stock shortages failed.", task.name, object_id
+        )
 
 
 # Promoted codes ---------------------------------------------------------------
@@ -698,8 +784,28 @@ def sweep_surveys_task():
 
 @app.task(name="saleor_cs_plugin.erase_survey_comments")
 def erase_survey_comments_task():
-    """Erase the free text of survey answers past the channel's retention period."""
+    """Erase the free text of survey answers past the channel's retention period
+    (the daily purge_personal_data does this too)."""
     from .surveys import privacy
 
     with allow_writer():
         return privacy.erase_old_comments(timezone.now())
+
+
+# Retention ----------------------------------------------------------------------
+
+
+@app.task(name="saleor_cs_plugin.purge_personal_data")
+def purge_personal_data_task():
+    """Purge the personal data each channel's retention period no longer keeps:
+    old failed coupon attempts' code, checkout and client address; what old
+    finished notices said and to whom; old survey answers' comments."""
+    from . import retention
+
+    with allow_writer():
+        report = retention.purge(timezone.now())
+    return {
+        "coupon_attempts": report.coupon_attempts,
+        "notices": report.notices,
+        "survey_comments": report.survey_comments,
+    }

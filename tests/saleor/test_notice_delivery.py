@@ -6,6 +6,7 @@ from datetime import timedelta
 from email import policy
 
 import pytest
+from django.db import connection
 from django.test import TestCase
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -48,7 +49,15 @@ def _webhook_settings(webhook_receiver, **extra):
     }
 
 
-def _enqueue(channel, user, notice_type=NoticeType.ORDER_DELAY, *, decision="1", order=None, **context):
+def _enqueue(
+    channel,
+    user,
+    notice_type=NoticeType.ORDER_DELAY,
+    *,
+    decision="1",
+    order=None,
+    **context,
+):
     notice, created = outbox.enqueue_notice(
         notice_type=notice_type,
         idempotency_key=idempotency_key(notice_type, user.email, decision),
@@ -76,7 +85,9 @@ def test_email_notice_reaches_smtp_with_text_and_escaped_html(
     plugin_configuration(**_email_settings(smtp_receiver))
     customer_user.first_name = HOSTILE_NAME
     customer_user.save(update_fields=["first_name"])
-    notice = _enqueue(channel_USD, customer_user, customer_name=HOSTILE_NAME, order=order)
+    notice = _enqueue(
+        channel_USD, customer_user, customer_name=HOSTILE_NAME, order=order
+    )
 
     # when
     outcome = tasks.deliver_notice(notice.pk)
@@ -101,7 +112,11 @@ def test_email_notice_reaches_smtp_with_text_and_escaped_html(
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Eve &amp; Co" in html
     # and the notice and the history record it
     notice.refresh_from_db()
-    assert (notice.status, notice.attempts, notice.last_error) == (NoticeStatus.SENT, 1, "")
+    assert (notice.status, notice.attempts, notice.last_error) == (
+        NoticeStatus.SENT,
+        1,
+        "",
+    )
     entry = ServiceHistoryEntry.objects.get()
     assert (entry.type, entry.contact_channel, entry.user, entry.order) == (
         EntryType.NOTICE_SENT,
@@ -175,7 +190,10 @@ def test_webhook_is_signed_carries_the_key_and_retries_after_a_5xx(
     assert payload["recipient"]["email"] == customer_user.email
     assert "secret" not in webhook_receiver.requests[1].body.decode().lower()
     entry = ServiceHistoryEntry.objects.get()
-    assert (entry.type, entry.contact_channel) == (EntryType.NOTICE_SENT, ContactChannel.CHAT)
+    assert (entry.type, entry.contact_channel) == (
+        EntryType.NOTICE_SENT,
+        ContactChannel.CHAT,
+    )
     assert entry.details["attempts"] == 2
 
 
@@ -218,7 +236,9 @@ def test_retryable_failures_stop_at_the_attempt_limit(
     assert ServiceHistoryEntry.objects.get().type == EntryType.NOTICE_FAILED
 
 
-def test_unreachable_smtp_server_is_retried(plugin_configuration, channel_USD, customer_user, smtp_receiver):
+def test_unreachable_smtp_server_is_retried(
+    plugin_configuration, channel_USD, customer_user, smtp_receiver
+):
     # given the SMTP server is down
     plugin_configuration(**_email_settings(smtp_receiver))
     smtp_receiver.stop()
@@ -235,7 +255,9 @@ def test_unreachable_smtp_server_is_retried(plugin_configuration, channel_USD, c
     smtp_receiver.stop = lambda: None  # already stopped
 
 
-def test_same_decision_twice_is_one_notice(plugin_configuration, channel_USD, customer_user):
+def test_same_decision_twice_is_one_notice(
+    plugin_configuration, channel_USD, customer_user
+):
     plugin_configuration()
     settings = fetch.channel_settings(channel_USD.pk).notices
     key = idempotency_key(NoticeType.ORDER_DELAY, "order-1", "at_risk")
@@ -262,7 +284,9 @@ def test_opted_out_customer_gets_essential_but_not_other_notices(
 ):
     plugin_configuration(**_webhook_settings(webhook_receiver))
     NoticePreference.objects.create(
-        email=customer_user.email, user=customer_user, is_opted_out_of_non_essential=True
+        email=customer_user.email,
+        user=customer_user,
+        is_opted_out_of_non_essential=True,
     )
     survey = _enqueue(channel_USD, customer_user, NoticeType.SURVEY)
     delay = _enqueue(channel_USD, customer_user, NoticeType.ORDER_DELAY)
@@ -322,11 +346,10 @@ def test_two_sweeps_racing_deliver_each_notice_once(
         _enqueue(channel_USD, customer_user, NoticeType.ORDER_DELAY, decision=str(n))
         for n in range(3)
     ]
-    now = timezone.now()
 
     # when two sweeps see the same due notices and both try to deliver them
-    first_sweep = outbox.due_notice_ids(now, 100)
-    second_sweep = outbox.due_notice_ids(now, 100)
+    first_sweep = outbox.due_notice_ids(100)
+    second_sweep = outbox.due_notice_ids(100)
     outcomes = [tasks.deliver_notice(i) for i in first_sweep + second_sweep]
 
     # then
@@ -343,14 +366,14 @@ def test_expired_claim_of_a_dead_worker_is_taken_back(
     plugin_configuration(**_webhook_settings(webhook_receiver))
     notice = _enqueue(channel_USD, customer_user)
     # a worker claimed it and died without a word; its claim has run out since
-    claimed = outbox.claim(notice.pk, timezone.now())
+    claimed = outbox.claim(notice.pk)
     assert claimed.status == NoticeStatus.SENDING
-    assert outbox.due_notice_ids(timezone.now(), 10) == []
+    assert outbox.due_notice_ids(10) == []
     Notice.objects.filter(pk=notice.pk).update(
         claimed_until=timezone.now() - timedelta(seconds=1)
     )
 
-    assert outbox.due_notice_ids(timezone.now(), 10) == [notice.pk]
+    assert outbox.due_notice_ids(10) == [notice.pk]
     assert tasks.deliver_notice(notice.pk) == "sent"
     notice.refresh_from_db()
     assert (notice.status, notice.attempts) == (NoticeStatus.SENT, 2)
@@ -370,13 +393,15 @@ def test_deleted_customer_is_forgotten_by_waiting_notices(
     assert webhook_receiver.requests == []
 
 
-def test_transport_off_records_the_notice_as_skipped(plugin_configuration, channel_USD, customer_user):
+def test_transport_off_records_the_notice_as_skipped(
+    plugin_configuration, channel_USD, customer_user
+):
     plugin_configuration(notice_transports="*=off")
 
     notice = _enqueue(channel_USD, customer_user, NoticeType.SURVEY)
 
     assert notice.status == NoticeStatus.SKIPPED
-    assert outbox.due_notice_ids(timezone.now(), 10) == []
+    assert outbox.due_notice_ids(10) == []
 
 
 def test_broker_down_at_commit_leaves_the_notice_for_the_sweep(
@@ -397,8 +422,7 @@ def test_broker_down_at_commit_leaves_the_notice_for_the_sweep(
 
     # then nothing was sent, nothing raised, and the sweep finds the notice
     assert webhook_receiver.requests == []
-    assert outbox.due_notice_ids(timezone.now(), 10) == [notice.pk]
-
+    assert outbox.due_notice_ids(10) == [notice.pk]
 
 
 def test_late_outcome_of_a_worker_whose_claim_was_taken_over_changes_nothing(
@@ -407,14 +431,14 @@ def test_late_outcome_of_a_worker_whose_claim_was_taken_over_changes_nothing(
     # given worker A claimed the notice, its claim ran out, and worker B delivered it
     plugin_configuration(**_webhook_settings(webhook_receiver))
     notice = _enqueue(channel_USD, customer_user)
-    stale = outbox.claim(notice.pk, timezone.now())
+    stale = outbox.claim(notice.pk)
     Notice.objects.filter(pk=notice.pk).update(
         claimed_until=timezone.now() - timedelta(seconds=1)
     )
     assert tasks.deliver_notice(notice.pk) == "sent"
 
     # when worker A finally reports a temporary failure
-    changed = outbox.mark_retry(stale, "SMTP: 451", timezone.now())
+    changed = outbox.mark_retry(stale, "SMTP: 451", timedelta(0))
 
     # then B's outcome stands
     assert changed is False
@@ -526,28 +550,40 @@ def test_batch_claim_takes_each_due_pending_notice_once_in_the_given_order(
         next_attempt_at=timezone.now() + timedelta(hours=1)
     )
     held = _enqueue(channel_USD, customer_user, decision="held")
-    holder = outbox.claim(held.pk, timezone.now())
+    holder = outbox.claim(held.pk)
     abandoned = _enqueue(channel_USD, customer_user, decision="abandoned")
-    outbox.claim(abandoned.pk, timezone.now())
+    outbox.claim(abandoned.pk)
     Notice.objects.filter(pk=abandoned.pk).update(
         claimed_until=timezone.now() - timedelta(seconds=1)
     )
     ids = [due[2].pk, later.pk, due[0].pk, held.pk, abandoned.pk, due[1].pk, due[0].pk]
 
     # when two deliveries claim the same ids, one after the other
-    now = timezone.now()
-    first, first_others = outbox.claim_pending(ids, now)
-    second, second_others = outbox.claim_pending([str(pk) for pk in ids], now)
+    first, first_others = outbox.claim_pending(ids)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement_timestamp()")
+        [(database_now,)] = cursor.fetchall()
+    second, second_others = outbox.claim_pending([str(pk) for pk in ids])
 
     # then the first holds every due pending notice once, in the given order, and
     # the second none; the dead worker's notice is left to be taken back alone
     assert [notice.pk for notice in first] == [due[2].pk, due[0].pk, due[1].pk]
-    assert [(n.status, n.attempts, n.claimed_until) for n in first] == [
-        (NoticeStatus.SENDING, 1, now + outbox.claim_duration())
-    ] * 3
+    # held for a claim's duration from the database's time of the claim, all three
+    # by one statement
+    assert [(n.status, n.attempts) for n in first] == [(NoticeStatus.SENDING, 1)] * 3
+    assert len({n.claimed_until for n in first}) == 1
+    claimed_at = first[0].claimed_until - outbox.claim_duration()
+    assert timedelta(0) <= database_now - claimed_at < timedelta(seconds=1)
     assert first_others == [later.pk, held.pk, abandoned.pk]
     assert second == []
-    assert second_others == [due[2].pk, later.pk, due[0].pk, held.pk, abandoned.pk, due[1].pk]
+    assert second_others == [
+        due[2].pk,
+        later.pk,
+        due[0].pk,
+        held.pk,
+        abandoned.pk,
+        due[1].pk,
+    ]
     held.refresh_from_db()
     later.refresh_from_db()
     abandoned.refresh_from_db()
@@ -570,7 +606,7 @@ def test_batch_takes_back_a_dead_workers_notice_alone_after_the_others(
     # given a notice whose worker died holding it, and a pending one
     plugin_configuration(**_webhook_settings(webhook_receiver))
     abandoned = _enqueue(channel_USD, customer_user, decision="abandoned")
-    outbox.claim(abandoned.pk, timezone.now())
+    outbox.claim(abandoned.pk)
     Notice.objects.filter(pk=abandoned.pk).update(
         claimed_until=timezone.now() - timedelta(seconds=1)
     )
@@ -598,11 +634,11 @@ def test_sent_mark_and_history_entry_are_written_together_or_not_at_all(
     # given a delivery whose claim ran out and was taken over by another
     plugin_configuration(**_webhook_settings(webhook_receiver))
     notice = _enqueue(channel_USD, customer_user)
-    stale = outbox.claim(notice.pk, timezone.now())
+    stale = outbox.claim(notice.pk)
     Notice.objects.filter(pk=notice.pk).update(
         claimed_until=timezone.now() - timedelta(seconds=1)
     )
-    holder = outbox.claim(notice.pk, timezone.now())
+    holder = outbox.claim(notice.pk)
 
     # when the stale delivery reports it sent
     stale_entry = events.notice_entry(stale, contact_channel=ContactChannel.CHAT)
@@ -725,7 +761,12 @@ def test_frequency_cap_in_a_batch_counts_what_the_batch_sent_before(
 
 
 def test_batch_does_not_send_a_notice_whose_claim_ran_out_and_was_taken(
-    plugin_configuration, channel_USD, customer_user, webhook_receiver, monkeypatch, settings
+    plugin_configuration,
+    channel_USD,
+    customer_user,
+    webhook_receiver,
+    monkeypatch,
+    settings,
 ):
     # given a batch of two whose first post outlasts the claim, and meanwhile another
     # delivery (the sweep) takes the second
@@ -739,7 +780,7 @@ def test_batch_does_not_send_a_notice_whose_claim_ran_out_and_was_taken(
     def slow_first(url, secret, payload, *, idempotency_key, **options):
         if idempotency_key == first.idempotency_key:
             time.sleep(2.1)
-            taken_over.append(outbox.claim(second.pk, timezone.now()))
+            taken_over.append(outbox.claim(second.pk))
         post_webhook(url, secret, payload, idempotency_key=idempotency_key, **options)
 
     monkeypatch.setattr(tasks.transport, "post_webhook", slow_first)
@@ -758,11 +799,19 @@ def test_batch_does_not_send_a_notice_whose_claim_ran_out_and_was_taken(
         2,
         taken_over[0].claimed_until,
     )
-    assert ServiceHistoryEntry.objects.filter(details__noticeId=str(second.pk)).exists() is False
+    assert (
+        ServiceHistoryEntry.objects.filter(details__noticeId=str(second.pk)).exists()
+        is False
+    )
 
 
 def test_batch_renews_a_claim_that_ran_out_untaken_and_sends_once(
-    plugin_configuration, channel_USD, customer_user, webhook_receiver, monkeypatch, settings
+    plugin_configuration,
+    channel_USD,
+    customer_user,
+    webhook_receiver,
+    monkeypatch,
+    settings,
 ):
     # given a batch of two whose first post outlasts the claim, nobody else sweeping
     settings.SALEOR_CS_NOTICE_CLAIM_SECONDS = 2

@@ -23,7 +23,9 @@ BROKER_URL = os.environ.get("SALEOR_CS_TEST_BROKER_URL", "redis://127.0.0.1:6379
 
 # Committed data, so the worker process sees it; the flush after each test empties
 # only the plugin's tables (the fixtures below remove the Saleor rows they add).
-pytestmark = pytest.mark.django_db(transaction=True, available_apps=["saleor_cs_plugin"])
+pytestmark = pytest.mark.django_db(
+    transaction=True, available_apps=["saleor_cs_plugin"]
+)
 
 
 # Saleor's autouse fixtures of these names request ``db``, which would wrap each test
@@ -295,27 +297,83 @@ def test_two_workers_given_the_same_batch_at_once_send_each_notice_once(
 
 # Run here, not by a worker, because only committed data shows when a commit is
 # made without waiting for the disk.
-def test_webhook_notices_are_recorded_without_waiting_for_the_disk(
+def test_webhook_notices_of_a_batch_are_recorded_together_without_waiting_for_the_disk(
     store_channel, receiver
 ):
-    # given two webhook notices
-    notices = [_notice(store_channel, f"async-{n}") for n in range(2)]
+    # given three webhook notices
+    notices = [_notice(store_channel, f"async-{n}") for n in range(3)]
 
     # when a batch delivers them
     with CaptureQueriesContext(connection) as queries:
         outcomes = tasks.deliver_notices_task([str(n.pk) for n in notices])
 
-    # then each mark and its entry were committed in a transaction of their own
-    # whose commit did not wait for the disk
-    assert outcomes == {"sent": 2}
-    assert [q["sql"] for q in queries].count("SET LOCAL synchronous_commit TO OFF") == 2
-    assert [_status(n) for n in notices] == [NoticeStatus.SENT] * 2
-    assert [_sent_entries(n) for n in notices] == [1, 1]
+    # then the claim, then three posts, then one statement marked all three with
+    # their entries, in a transaction whose commit did not wait for the disk
+    assert outcomes == {"sent": 3}
+    statements = [q["sql"] for q in queries]
+    assert statements.count("SET LOCAL synchronous_commit TO OFF") == 1
+    assert statements[-3] == "SET LOCAL synchronous_commit TO OFF"
+    assert statements[-2].lstrip().startswith("WITH sent AS")
+    assert statements[-1] == "COMMIT"
+    # the notices were changed twice: claimed, then marked
+    assert sum(f"UPDATE {Notice._meta.db_table}" in sql for sql in statements) == 2
+    assert [_status(n) for n in notices] == [NoticeStatus.SENT] * 3
+    assert [_sent_entries(n) for n in notices] == [1, 1, 1]
+    assert len(receiver.requests) == 3
+
+
+def test_notices_a_killed_worker_posted_but_had_not_recorded_go_again_with_their_keys(
+    store_channel, receiver, broker, start_worker
+):
+    # given a batch whose first two notices go to one receiver and were posted, and
+    # whose third goes to another receiver that keeps the worker waiting; the
+    # worker dies there, before the batch recorded the first two
+    second_receiver = WebhookReceiver(secret=WEBHOOK_SECRET).start()
+    second_receiver.hang_seconds_first = 20
+    other_channel = webhook_channel(
+        second_receiver.url, WEBHOOK_SECRET, retry_base_seconds="1"
+    )
+    try:
+        posted = [_notice(store_channel, f"posted-{n}") for n in range(2)]
+        waiting = _notice(other_channel, "waiting")
+        worker = start_worker()
+        broker.send_task(
+            "saleor_cs_plugin.deliver_notices",
+            args=[[str(n.pk) for n in [*posted, waiting]]],
+        )
+        assert second_receiver.first_request_arrived.wait(timeout=60) is True
+        worker.kill()
+        assert [r.headers["Idempotency-Key"] for r in receiver.requests] == [
+            n.idempotency_key for n in posted
+        ]
+        assert [_status(n) for n in posted] == [NoticeStatus.SENDING] * 2
+        assert [_sent_entries(n) for n in posted] == [0, 0]
+
+        # when another worker sweeps after the dead worker's claims ran out
+        start_worker()
+        time.sleep(2.5)
+        broker.send_task("saleor_cs_plugin.sweep_notices")
+
+        # then each was posted once more with its own key, and recorded once
+        wait_for(
+            lambda: [_status(n) for n in [*posted, waiting]] == [NoticeStatus.SENT] * 3
+        )
+        keys = [r.headers["Idempotency-Key"] for r in receiver.requests]
+        assert keys[:2] == [n.idempotency_key for n in posted]
+        assert sorted(keys[2:]) == sorted(n.idempotency_key for n in posted)
+        assert [r.headers["Idempotency-Key"] for r in second_receiver.requests] == [
+            waiting.idempotency_key
+        ] * 2
+        assert [_sent_entries(n) for n in [*posted, waiting]] == [1, 1, 1]
+        assert {Notice.objects.get(pk=n.pk).attempts for n in [*posted, waiting]} == {2}
+    finally:
+        drop_channel(other_channel)
+        second_receiver.stop()
 
 
 def test_a_mark_that_waits_for_the_disk_is_one_statement(store_channel):
     # given a claimed notice
-    notice = outbox.claim(_notice(store_channel, "sync").pk, timezone.now())
+    notice = outbox.claim(_notice(store_channel, "sync").pk)
     entry = events.notice_entry(notice, contact_channel=ContactChannel.EMAIL)
 
     # when it is marked sent as an e-mail would be
