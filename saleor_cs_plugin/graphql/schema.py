@@ -19,22 +19,30 @@ all apps are ready. So, from ``AppConfig.ready()``, this module adds
 - and it wraps the resolver of Saleor's ``checkoutComplete`` so that its generic
   "Voucher not applicable" error says why (same field, same error code),
 
-and nowhere else is Saleor's schema touched. Every assumption this relies on is checked:
+and nowhere else is Saleor's schema touched. Every field it mounts refuses text that
+PostgreSQL cannot store (a NUL character, half of a surrogate pair) in any argument,
+naming the argument, before its resolver runs (``refusing_unstorable_text``). Every assumption this relies on is checked:
 if Saleor has already built its schema, or already has a field of the same name, start-up
 fails with ImproperlyConfigured; the Django system check below fails if the built schema
 lacks any of the fields (run by ``manage.py check``, ``migrate`` and ``runserver``).
 """
 
+import re
 import sys
+from functools import wraps
 
 import graphene
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from graphene.types.unmountedtype import UnmountedType
+from graphene.utils.str_converters import to_camel_case
+from graphql.error import GraphQLError
 from saleor.graphql.account.schema import AccountMutations, AccountQueries
 from saleor.graphql.account.types import User
 from saleor.graphql.checkout.types import Checkout
 from saleor.graphql.core.enums import LanguageCodeEnum
 from saleor.graphql.core.fields import ConnectionField
+from saleor.graphql.core.mutations import BaseMutation
 from saleor.graphql.core.scalars import DateTime
 from saleor.graphql.core.types import NonNullList
 from saleor.graphql.order.types import Order
@@ -197,7 +205,9 @@ def extend_saleor_schema() -> None:
         ),
     )
     _add_root_field(AccountMutations, "service_contact_log", ServiceContactLog.Field())
-    _add_root_field(AccountMutations, "service_notice_retry", ServiceNoticeRetry.Field())
+    _add_root_field(
+        AccountMutations, "service_notice_retry", ServiceNoticeRetry.Field()
+    )
     _add_root_field(
         AccountMutations,
         "service_notice_preferences_update",
@@ -251,7 +261,9 @@ def extend_saleor_schema() -> None:
             resolver=resolve_coupon_check,
         ),
     )
-    _add_root_field(AccountMutations, "service_coupon_apply", ServiceCouponApply.Field())
+    _add_root_field(
+        AccountMutations, "service_coupon_apply", ServiceCouponApply.Field()
+    )
     _mount_promoted_codes()
     _mount_surveys()
     _mount_staff_inbox()
@@ -415,6 +427,83 @@ def _explain_checkout_complete() -> None:
         field.resolver.explains_vouchers = True
 
 
+# PostgreSQL's text holds neither; a lone surrogate cannot even be encoded.
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT_MESSAGE = (
+    "contains a NUL character or half of a surrogate pair, which cannot be stored; "
+    "remove it."
+)
+
+
+def unstorable_text_path(arguments, path: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The path (argument, input field, ...) of the first text in ``arguments``
+    that cannot be stored; () when there is none."""
+    if isinstance(arguments, str):
+        return path if UNSTORABLE_TEXT.search(arguments) else ()
+    if isinstance(arguments, dict):
+        items = arguments.items()
+    elif isinstance(arguments, list | tuple):
+        # An item is named by its list.
+        items = [(path[-1], value) for value in arguments] if path else []
+        path = path[:-1]
+    else:
+        return ()
+    for name, value in items:
+        found = unstorable_text_path(value, (*path, name))
+        if found:
+            return found
+    return ()
+
+
+def refusing_unstorable_text(resolver, mutation=None):
+    """``resolver``, refusing unstorable text first: a query with a GraphQL error
+    led by the argument's name, a mutation (to a caller it admits) with an error of
+    that field in its payload, as its other rejections come."""
+    if getattr(resolver, "refuses_unstorable_text", False):
+        return resolver
+
+    @wraps(resolver)
+    def resolve(root, info, **arguments):
+        path = unstorable_text_path(arguments)
+        if not path:
+            return resolver(root, info, **arguments)
+        if mutation is None:
+            raise GraphQLError(
+                f"{'.'.join(to_camel_case(p) for p in path)}: {UNSTORABLE_TEXT_MESSAGE}"
+            )
+        if not mutation.check_permissions(info.context, data=arguments):
+            # Refused as the mutation refuses this caller, without reading the text.
+            return resolver(root, info, **arguments)
+        return mutation.handle_errors(
+            ValidationError(
+                {path[-1]: ValidationError(UNSTORABLE_TEXT_MESSAGE, code="invalid")}
+            )
+        )
+
+    resolve.refuses_unstorable_text = True
+    return resolve
+
+
+def _guarded(field):
+    if isinstance(field, UnmountedType):
+        # A type with field arguments (NonNullList(...)): mounted by Saleor's schema
+        # with the resolver among them.
+        if field.kwargs.get("resolver") is not None:
+            field.kwargs["resolver"] = refusing_unstorable_text(
+                field.kwargs["resolver"]
+            )
+        return field
+    field_type = getattr(field, "_type", None)
+    mutation = (
+        field_type
+        if isinstance(field_type, type) and issubclass(field_type, BaseMutation)
+        else None
+    )
+    if field.resolver is not None:
+        field.resolver = refusing_unstorable_text(field.resolver, mutation)
+    return field
+
+
 def _add_field(graphene_type, name: str, field: graphene.Field) -> None:
     existing = graphene_type._meta.fields.get(name)
     if existing is not None and existing is not field:
@@ -422,7 +511,7 @@ def _add_field(graphene_type, name: str, field: graphene.Field) -> None:
             f"saleor_cs_plugin: Saleor's {graphene_type._meta.name} type already has "
             f"a field '{name}'; the plugin will not replace it."
         )
-    graphene_type._meta.fields[name] = field
+    graphene_type._meta.fields[name] = _guarded(field)
 
 
 def _add_root_field(root_part, name: str, field: graphene.Field) -> None:
@@ -433,6 +522,7 @@ def _add_root_field(root_part, name: str, field: graphene.Field) -> None:
             f"saleor_cs_plugin: Saleor already has a root field '{name}'; the plugin "
             "will not replace it."
         )
+    field = _guarded(field)
     setattr(root_part, name, field)
     root_part._meta.fields[name] = field
 

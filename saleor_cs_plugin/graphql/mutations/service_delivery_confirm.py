@@ -40,7 +40,19 @@ class ServiceDeliveryConfirm(BaseMutation):
 
     @classmethod
     def perform_mutation(cls, _root, info, /, *, order, delivered_at=None):
-        order_instance = cls.get_node_or_error(info, order, only_type=Order, field="order")
+        if not order:
+            # Saleor's lookup answers an empty ID with nothing rather than an error.
+            raise ValidationError(
+                {
+                    "order": ValidationError(
+                        "The ID of a shipped order is required.",
+                        code=ServiceHistoryErrorCode.INVALID.value,
+                    )
+                }
+            )
+        order_instance = cls.get_node_or_error(
+            info, order, only_type=Order, field="order"
+        )
         channel_ids = accessible_channel_ids(info)
         if channel_ids is not None and order_instance.channel_id not in channel_ids:
             raise PermissionDenied(
@@ -62,7 +74,9 @@ class ServiceDeliveryConfirm(BaseMutation):
         except SettingsError:
             time_zone = "UTC"
         now = timezone.now()
-        problem = promises.confirm_delivery(promise, delivered_at or now, now, time_zone)
+        problem = promises.confirm_delivery(
+            promise, delivered_at or now, now, time_zone
+        )
         if problem is not None:
             raise ValidationError(
                 {
