@@ -10,10 +10,12 @@ import graphene
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from saleor.celeryconf import app as celery_app
 from saleor.graphql.tests.utils import get_graphql_content
 
 from peers import race
-from saleor_cs_plugin import channel_status, retention
+from saleor_cs_plugin import channel_status, retention, tasks
+from saleor_cs_plugin.apps import PURGE_PERSONAL_DATA_BEAT_ENTRY
 from saleor_cs_plugin.domain.coupons import Reason
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, Transport
 from saleor_cs_plugin.domain.surveys import Moment, SurveyStatus
@@ -417,6 +419,60 @@ query Notices {
 """
 
 
+RETRY = """
+mutation Retry($id: ID!) {
+  serviceNoticeRetry(id: $id) {
+    notice { status }
+    errors { field message code }
+  }
+}
+"""
+
+
+def test_a_purged_failed_notice_can_no_longer_be_retried(
+    channels,
+    staff_in_group,
+    permission_manage_orders,
+    django_capture_on_commit_callbacks,
+):
+    # given a notice that failed 61 days ago, purged since
+    usd, pln = channels
+    notice = _notice(usd, NoticeStatus.FAILED, 61)
+    retention.purge(NOW)
+    staff_api_client = staff_in_group(permission_manage_orders)
+
+    # when staff retry it
+    with django_capture_on_commit_callbacks() as scheduled:
+        content = get_graphql_content(
+            staff_api_client.post_graphql(
+                RETRY, {"id": graphene.Node.to_global_id("ServiceNotice", notice.pk)}
+            )
+        )
+
+    # then they are told why, and nothing is sent
+    assert content["data"]["serviceNoticeRetry"] == {
+        "notice": None,
+        "errors": [
+            {
+                "field": "id",
+                "message": (
+                    "This notice can no longer be sent again: what it said was "
+                    "purged after the channel's retention period (or its customer "
+                    "was deleted)."
+                ),
+                "code": "INVALID",
+            }
+        ],
+    }
+    notice.refresh_from_db()
+    assert (notice.status, notice.attempts, notice.context) == (
+        NoticeStatus.FAILED,
+        1,
+        {},
+    )
+    assert scheduled == []
+
+
 def test_staff_list_a_purged_notice_with_its_type_status_and_times(
     channels, staff_in_group, permission_manage_orders
 ):
@@ -444,3 +500,27 @@ def test_staff_list_a_purged_notice_with_its_type_status_and_times(
             }
         ],
     }
+
+
+# The beat task ---------------------------------------------------------------------
+
+
+def test_the_purge_runs_daily_as_one_beat_task(channels):
+    entry = celery_app.conf.beat_schedule[PURGE_PERSONAL_DATA_BEAT_ENTRY]
+    assert entry["task"] == "saleor_cs_plugin.purge_personal_data"
+    assert entry["schedule"].total_seconds() == 24 * 3600
+    assert "saleor_cs_plugin.purge_personal_data" in celery_app.tasks
+
+    # and the task purges by the clock's now
+    usd, pln = channels
+    notice = _notice(usd, NoticeStatus.SENT, 61)
+    Notice.objects.filter(pk=notice.pk).update(
+        updated_at=datetime.now(UTC) - timedelta(days=61)
+    )
+    assert tasks.purge_personal_data_task() == {
+        "coupon_attempts": 0,
+        "notices": 1,
+        "survey_comments": 0,
+    }
+    notice.refresh_from_db()
+    assert notice.context == {}

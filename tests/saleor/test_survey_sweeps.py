@@ -43,10 +43,7 @@ from survey_sweep_support import (
     survey_settings,
 )
 from saleor_cs_plugin import promises, tasks
-from saleor_cs_plugin.apps import (
-    ERASE_SURVEY_COMMENTS_BEAT_ENTRY,
-    SWEEP_SURVEYS_BEAT_ENTRY,
-)
+from saleor_cs_plugin.apps import SWEEP_SURVEYS_BEAT_ENTRY
 from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
 from saleor_cs_plugin.domain.surveys import ProblemKind, SkipReason
@@ -75,12 +72,19 @@ def _page(channel, token, answer=""):
 
 
 def _survey_notices():
-    return list(Notice.objects.filter(notice_type=NoticeType.SURVEY).order_by("created_at"))
+    return list(
+        Notice.objects.filter(notice_type=NoticeType.SURVEY).order_by("created_at")
+    )
 
 
 @pytest.fixture
 def shipped_order(
-    channel_USD, shipping_method, product, warehouse, user_api_client, staff_in_group,
+    channel_USD,
+    shipping_method,
+    product,
+    warehouse,
+    user_api_client,
+    staff_in_group,
     permission_manage_orders,
 ):
     """An order placed through the storefront on Monday and shipped in full through
@@ -229,8 +233,14 @@ def test_a_confirmed_delivery_moves_the_day_of_the_survey(
 
 
 def test_an_order_shipped_in_part_is_not_asked_yet(
-    plugin_configuration, channel_USD, shipping_method, product, warehouse,
-    user_api_client, staff_in_group, permission_manage_orders,
+    plugin_configuration,
+    channel_USD,
+    shipping_method,
+    product,
+    warehouse,
+    user_api_client,
+    staff_in_group,
+    permission_manage_orders,
 ):
     plugin_configuration(**survey_settings())
     open_store(channel_USD, shipping_method)
@@ -249,8 +259,14 @@ def test_an_order_shipped_in_part_is_not_asked_yet(
 
 
 def test_an_order_without_a_delivery_promise_is_asked_after_shipping(
-    plugin_configuration, channel_USD, shipping_method, product, warehouse,
-    user_api_client, staff_in_group, permission_manage_orders,
+    plugin_configuration,
+    channel_USD,
+    shipping_method,
+    product,
+    warehouse,
+    user_api_client,
+    staff_in_group,
+    permission_manage_orders,
 ):
     # given a shipping method without delivery days: no promise is recorded
     plugin_configuration(**survey_settings(survey_completed_days="2"))
@@ -289,7 +305,10 @@ mutation ($id: ID!) { orderCancel(id: $id) { errors { field code message } } }
 
 
 def test_an_order_cancelled_before_its_survey_is_skipped(
-    plugin_configuration, shipped_order, warehouse, staff_in_group,
+    plugin_configuration,
+    shipped_order,
+    warehouse,
+    staff_in_group,
     permission_manage_orders,
 ):
     # given a shipped order whose fulfilment, then the order, staff cancel
@@ -379,7 +398,9 @@ def _scheduled(channel, emails, *, moment_days=0):
     return order_ids
 
 
-def test_the_sample_is_the_same_customers_in_every_run(plugin_configuration, channel_USD):
+def test_the_sample_is_the_same_customers_in_every_run(
+    plugin_configuration, channel_USD
+):
     # given 40 customers due, half of them sampled
     plugin_configuration(**survey_settings(survey_completed_percent="50"))
     emails = [f"panel-{n}@example.com" for n in range(40)]
@@ -404,7 +425,9 @@ def test_the_sample_is_the_same_customers_in_every_run(plugin_configuration, cha
     ) == asked(report)
 
 
-def test_a_customer_asked_recently_is_not_asked_again(plugin_configuration, channel_USD):
+def test_a_customer_asked_recently_is_not_asked_again(
+    plugin_configuration, channel_USD
+):
     # given a customer asked 10 days ago, with at most one survey in 30 days
     plugin_configuration(**survey_settings(survey_fatigue_days="30"))
     _scheduled(channel_USD, ["again@example.com"])
@@ -482,8 +505,15 @@ def test_an_opted_out_customer_is_not_sent_the_survey(
 
 
 def test_a_late_order_the_customer_was_told_of_is_asked_about_the_delay(
-    plugin_configuration, channel_USD, shipping_method, product, warehouse,
-    user_api_client, staff_in_group, permission_manage_orders, customer_user,
+    plugin_configuration,
+    channel_USD,
+    shipping_method,
+    product,
+    warehouse,
+    user_api_client,
+    staff_in_group,
+    permission_manage_orders,
+    customer_user,
 ):
     # given an order told late on Wednesday night
     plugin_configuration(
@@ -576,7 +606,10 @@ def test_a_customer_who_answered_a_shortage_is_asked_how_it_was_handled(
         content = get_graphql_content(
             api_client.post_graphql(
                 CHOOSE,
-                {"token": shortage_notice.context["data"]["choiceToken"], "choice": "WAIT"},
+                {
+                    "token": shortage_notice.context["data"]["choiceToken"],
+                    "choice": "WAIT",
+                },
             )
         )
     assert content["data"]["serviceStockShortageChoose"]["errors"] == []
@@ -632,12 +665,16 @@ def test_a_shopper_whose_ended_code_was_honored_is_asked_about_it(
     channel_USD.allow_unpaid_orders = True
     channel_USD.save()
     plugin_configuration(**survey_settings(coupon_grace_hours="48"))
-    make_voucher(channel_USD, "BIRTHDAY30", end_date=timezone.now() - timedelta(hours=3))
+    make_voucher(
+        channel_USD, "BIRTHDAY30", end_date=timezone.now() - timedelta(hours=3)
+    )
     promote("BIRTHDAY30", channel_USD)
 
     # when the shopper applies it and it is honored
     before = timezone.now()
-    result = apply(api_client, checkout_of(api_client, channel_USD, product), "BIRTHDAY30")
+    result = apply(
+        api_client, checkout_of(api_client, channel_USD, product), "BIRTHDAY30"
+    )
 
     # then
     assert result["honored"] is not None
@@ -649,7 +686,11 @@ def test_a_shopper_whose_ended_code_was_honored_is_asked_about_it(
         COUPON_EMAIL,
         None,
     )
-    assert before + timedelta(days=2) <= survey.due_at <= timezone.now() + timedelta(days=2)
+    assert (
+        before + timedelta(days=2)
+        <= survey.due_at
+        <= timezone.now() + timedelta(days=2)
+    )
     report = sweep.sweep(survey.due_at)
     (notice,) = _survey_notices()
     assert report.notice_ids == [notice.pk]
@@ -661,7 +702,11 @@ def test_a_shopper_whose_ended_code_was_honored_is_asked_about_it(
 
 
 def test_an_abandoned_checkout_is_asked_once(
-    plugin_configuration, channel_USD, shipping_method, product, user_api_client,
+    plugin_configuration,
+    channel_USD,
+    shipping_method,
+    product,
+    user_api_client,
     api_client,
 ):
     # given: on Monday a shopper leaves a checkout; another shopper leaves one and
@@ -670,10 +715,27 @@ def test_an_abandoned_checkout_is_asked_once(
     open_store(channel_USD, shipping_method)
     variant = product.variants.get()
     with freeze_time(MONDAY):
-        start_checkout(api_client, channel=channel_USD, lines=[(variant, 1)], email="Left@Example.com")
-        start_checkout(api_client, channel=channel_USD, lines=[(variant, 1)], email="buyer@example.com")
+        start_checkout(
+            api_client,
+            channel=channel_USD,
+            lines=[(variant, 1)],
+            email="Left@Example.com",
+        )
+        start_checkout(
+            api_client,
+            channel=channel_USD,
+            lines=[(variant, 1)],
+            email="buyer@example.com",
+        )
     with freeze_time(MONDAY + timedelta(hours=3)):
-        place(api_client, product, shipping_method, channel_USD, quantity=1, email="buyer@example.com")
+        place(
+            api_client,
+            product,
+            shipping_method,
+            channel_USD,
+            quantity=1,
+            email="buyer@example.com",
+        )
     left = Checkout.objects.get(email="Left@Example.com")
 
     # when the sweep runs on Tuesday, an hour after they were untouched for 24 hours
@@ -723,7 +785,9 @@ def test_a_checkout_changed_within_the_hours_waits(
 ):
     plugin_configuration(**survey_settings(survey_abandoned_hours="24"))
     with freeze_time(MONDAY):
-        start_checkout(api_client, channel=channel_USD, lines=[(product.variants.get(), 1)])
+        start_checkout(
+            api_client, channel=channel_USD, lines=[(product.variants.get(), 1)]
+        )
 
     report = sweep.sweep(MONDAY + timedelta(hours=23))
 
@@ -742,7 +806,9 @@ def test_a_dry_run_says_who_would_be_asked_and_writes_nothing(
     (order_id,) = _scheduled(channel_USD, ["due@example.com"])
     with freeze_time(NOW + timedelta(days=5, hours=12)):
         start_checkout(
-            api_client, channel=channel_USD, lines=[(product.variants.get(), 1)],
+            api_client,
+            channel=channel_USD,
+            lines=[(product.variants.get(), 1)],
             email="gone@example.com",
         )
     token = Checkout.objects.get().pk
@@ -761,7 +827,10 @@ def test_a_dry_run_says_who_would_be_asked_and_writes_nothing(
         f"[{channel_USD.slug}]\n"
         f"  ask: abandoned:{token} gone@example.com [{channel_USD.slug}]\n"
     )
-    assert list(Survey.objects.values_list("id", "status", "due_at", "link_nonce")) == before
+    assert (
+        list(Survey.objects.values_list("id", "status", "due_at", "link_nonce"))
+        == before
+    )
     assert _survey_notices() == []
     assert not SweepMark.objects.exists()
 
@@ -779,14 +848,18 @@ def test_a_dry_run_says_who_would_be_asked_and_writes_nothing(
 
 
 def test_the_survey_tasks_are_registered_with_celery_beat():
+    # Old comments are erased by the daily retention purge (test_retention.py).
     sweep_entry = celery_app.conf.beat_schedule[SWEEP_SURVEYS_BEAT_ENTRY]
-    erase_entry = celery_app.conf.beat_schedule[ERASE_SURVEY_COMMENTS_BEAT_ENTRY]
     assert sweep_entry["task"] == "saleor_cs_plugin.sweep_surveys"
     assert sweep_entry["schedule"].total_seconds() == 15 * 60
-    assert erase_entry["task"] == "saleor_cs_plugin.erase_survey_comments"
-    assert erase_entry["schedule"].total_seconds() == 24 * 3600
     assert "saleor_cs_plugin.sweep_surveys" in celery_app.tasks
+    # Messages an older beat queued still find the comments' own task.
     assert "saleor_cs_plugin.erase_survey_comments" in celery_app.tasks
+    assert not [
+        entry
+        for entry in celery_app.conf.beat_schedule.values()
+        if entry["task"] == "saleor_cs_plugin.erase_survey_comments"
+    ]
 
 
 def _fields(value, path=""):
@@ -805,7 +878,9 @@ def test_the_documented_payload_is_the_one_sent(
     # given the payload docs/surveys.md shows
     text = (Path(__file__).parents[2] / "docs" / "surveys.md").read_text()
     (block,) = [
-        b for b in re.findall(r"```json\n(.*?)```", text, re.S) if '"idempotencyKey"' in b
+        b
+        for b in re.findall(r"```json\n(.*?)```", text, re.S)
+        if '"idempotencyKey"' in b
     ]
     documented = json.loads(block)
     plugin_configuration(
@@ -845,7 +920,9 @@ def test_checkouts_left_at_the_same_moment_are_each_asked_once_across_batches(
     with freeze_time(MONDAY):
         for address in emails:
             start_checkout(
-                api_client, channel=channel_USD, lines=[(product.variants.get(), 1)],
+                api_client,
+                channel=channel_USD,
+                lines=[(product.variants.get(), 1)],
                 email=address,
             )
 

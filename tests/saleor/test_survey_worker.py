@@ -26,7 +26,9 @@ from test_notice_worker import (  # noqa: F401 - fixtures
     start_worker,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True, available_apps=["saleor_cs_plugin"])
+pytestmark = pytest.mark.django_db(
+    transaction=True, available_apps=["saleor_cs_plugin"]
+)
 
 CUSTOMERS = 12
 
@@ -54,7 +56,9 @@ def _two_orders_per_customer_due(channel, now) -> list[str]:
     emails = [f"panel-{n % CUSTOMERS}@example.com" for n in range(2 * CUSTOMERS)]
     for order_id, email in zip(order_ids, emails, strict=True):
         Order.objects.filter(pk=order_id).update(user_email=email)
-        schedule.schedule_completed(order_id, handled_at=now - timedelta(days=7, hours=1))
+        schedule.schedule_completed(
+            order_id, handled_at=now - timedelta(days=7, hours=1)
+        )
     return sorted(set(emails))
 
 
@@ -82,12 +86,18 @@ def test_two_workers_sweeping_at_once_ask_each_customer_once(
     assert sorted(body["recipient"]["email"] for body in bodies) == emails
     assert {body["type"] for body in bodies} == {NoticeType.SURVEY}
     assert {body["data"]["moment"] for body in bodies} == {"completed"}
-    assert sorted(
-        Survey.objects.filter(status="sent").values_list("email", flat=True)
-    ) == emails
-    assert list(
-        Survey.objects.filter(status="skipped").values_list("skip_reason", flat=True)
-    ) == ["recently_asked"] * CUSTOMERS
+    assert (
+        sorted(Survey.objects.filter(status="sent").values_list("email", flat=True))
+        == emails
+    )
+    assert (
+        list(
+            Survey.objects.filter(status="skipped").values_list(
+                "skip_reason", flat=True
+            )
+        )
+        == ["recently_asked"] * CUSTOMERS
+    )
     assert Notice.objects.filter(notice_type=NoticeType.SURVEY).count() == CUSTOMERS
 
 
