@@ -36,7 +36,7 @@ STORE_PATH = os.environ["LOAD_STORE"]
 SAMPLES_PATH = os.environ.get("LOAD_SAMPLES", "")
 PHASE_ORDER = os.environ.get("LOAD_PHASES", "AIIAIAAI")
 PHASE_SECONDS = float(os.environ.get("LOAD_PHASE_SECONDS", "30"))
-WARM_UP_SECONDS = float(os.environ.get("LOAD_WARM_UP_SECONDS", "20"))
+WARM_UP_SECONDS = float(os.environ.get("LOAD_WARM_UP_SECONDS", "60"))
 THINK_SECONDS = tuple(
     float(value) for value in os.environ.get("LOAD_THINK_SECONDS", "0.5-1.5").split("-")
 )
