@@ -276,6 +276,18 @@ def test_failing_deliveries_leak_no_secret_to_logs_rows_broker_or_graphql(
         assert fields["webhook_secret"]["value"] == ""
         assert fields["webhook_secret"]["type"] == "PASSWORD"
     assert update["data"]["pluginUpdate"]["errors"] == []
+    # saving another setting keeps the secrets as they were
+    saved = {
+        item["name"]: item["value"]
+        for item in PluginConfiguration.objects.get(
+            channel=webhook_refused
+        ).configuration
+    }
+    assert (saved["sender_name"], saved["smtp_password"], saved["webhook_secret"]) == (
+        "Acme Care",
+        store.smtp_password,
+        store.webhook_secret,
+    )
     assert refused_update["data"]["pluginUpdate"]["errors"] == [
         {
             # Saleor writes a ValidationError's field in camel case.
