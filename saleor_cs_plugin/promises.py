@@ -8,19 +8,21 @@ the notices it created; the caller schedules their delivery after commit.
 
 import logging
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
-from django.db.models import Max, Sum
+from django.conf import settings as django_settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Max, Q, Sum
 from saleor.discount import DiscountValueType, VoucherType
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 from saleor.order import FulfillmentStatus, OrderEvents, OrderOrigin, OrderStatus
 from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderEvent
+from saleor.plugins.models import PluginConfiguration
 
 from . import db, fetch, language, outbox
-from .config import ChannelSettings, PromiseSettings, SettingsError
+from .config import PLUGIN_ID, ChannelSettings, PromiseSettings, SettingsError
 from .domain.notices import (
     ORDER_NOTE_KEY,
     NoticeStatus,
@@ -272,29 +274,35 @@ class PlannedNotice:
 def sweep(now: datetime, *, dry_run: bool = False) -> tuple[list, list[PlannedNotice]]:
     """Review every due promise once. Returns the new notice ids and what was decided.
 
-    Promises are taken in batches locked with SKIP LOCKED, so two sweeps at once
-    split the work; each notice's idempotency key stops a stage being told twice
-    even across crashed runs. A dry run decides the same and writes nothing.
+    Each batch is read, decided and its messages composed without a lock; then one
+    short transaction locks the batch's promises (primary-key order, SKIP LOCKED)
+    and writes the decisions of those still as they were read: a promise another
+    sweep holds, or that a hook changed meanwhile (shipped, cancelled), is left to
+    that writer and to the next sweep. Two sweeps at once thus record each decision
+    once, and each notice's idempotency key stops a stage being told twice even
+    across crashed runs. A dry run decides the same and writes nothing.
     """
     notice_ids: list = []
     planned: list[PlannedNotice] = []
-    seen: set = set()
+    after = None
     while True:
-        with transaction.atomic():
-            batch = list(
-                DeliveryPromise.objects.filter(review_at__lte=now)
-                .exclude(pk__in=seen)
-                .order_by("review_at", "pk")
-                .select_for_update(skip_locked=True, of=("self",))[:SWEEP_BATCH]
+        due = DeliveryPromise.objects.filter(review_at__lte=now)
+        if after is not None:
+            # Where the last batch ended: promises it skipped are not read again.
+            due = due.filter(
+                Q(review_at__gt=after[0]) | Q(review_at=after[0], pk__gt=after[1])
             )
-            if not batch:
-                break
-            seen.update(promise.pk for promise in batch)
-            batch_ids, batch_planned = _review_batch(batch, now, dry_run=dry_run)
+        batch = list(due.order_by("review_at", "pk")[:SWEEP_BATCH])
+        if not batch:
+            break
+        after = (batch[-1].review_at, batch[-1].pk)
+        decisions = _review_batch(batch, now)
+        if dry_run:
+            planned += [d.planned for d in decisions if d.planned is not None]
+        else:
+            batch_ids, batch_planned = _record_batch(decisions, now)
             notice_ids += batch_ids
             planned += batch_planned
-            if dry_run:
-                transaction.set_rollback(True)
         if len(batch) < SWEEP_BATCH:
             break
     return notice_ids, planned
@@ -319,12 +327,65 @@ class _OrderFacts:
         )
 
 
-def _review_batch(batch, now, *, dry_run):
+@dataclass
+class _Decision:
+    """One promise as a sweep reviewed it, before it is written."""
+
+    # The promise with its new values set; ``read_at`` is its ``updated_at`` as
+    # read: the decision holds while the row still has it.
+    promise: DeliveryPromise
+    read_at: datetime
+    shipped_lines: list = field(default_factory=list)
+    # Set when a stage is told:
+    order: _OrderFacts | None = None
+    settings: ChannelSettings | None = None
+    words: object = None
+    open_promise: OpenPromise | None = None
+    review: object = None
+    message: DelayMessage | None = None
+    planned: PlannedNotice | None = None
+
+
+class _BatchWords:
+    """A language's words as one batch uses them: a sentence is translated and a
+    day or a list written once, not once per customer."""
+
+    def __init__(self, words):
+        self._words = words
+        self.language = words.language
+        self._texts: dict = {}
+
+    def _remembered(self, kind, value, write):
+        key = (kind, value)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = write(value)
+        return text
+
+    def gettext(self, message: str) -> str:
+        return self._remembered("text", message, self._words.gettext)
+
+    def date(self, value) -> str:
+        return self._remembered("date", value, self._words.date)
+
+    def every(self, items) -> str:
+        return self._remembered("every", tuple(items), self._words.every)
+
+    def __getattr__(self, name):
+        return getattr(self._words, name)
+
+
+def _review_batch(batch, now) -> list[_Decision]:
+    """Decide every promise of ``batch`` and compose its message (the apology of a
+    follow-up is issued when it is written). Reads only: no lock, no write."""
     orders = _order_facts([p.order_id for p in batch])
-    waiting, last_shipped_at = _waiting_lines([p.pk for p in batch], now)
+    waiting, last_shipped_at, shipped = _waiting_lines([p.pk for p in batch], now)
     settings_by_channel = _channel_settings({p.channel_id for p in batch})
-    new_notices, notes, planned = [], [], []
+    words_by_language: dict = {}
+    decisions = []
     for promise in batch:
+        decision = _Decision(promise, promise.updated_at, shipped.get(promise.pk, []))
+        decisions.append(decision)
         order = orders[promise.order_id]
         settings = settings_by_channel.get(promise.channel_id)
         if order.status in CLOSED_ORDER_STATUSES:
@@ -350,61 +411,100 @@ def _review_batch(batch, now, *, dry_run):
         promise.review_at = review.next_review_at
         if not review.stage_to_notify:
             continue
-        words = language.words_for(order.language(settings))
-        apology = (
-            _issue_apology(promise, order, settings, now, words)
-            if review.stage_to_notify == DelayStage.FOLLOW_UP and not dry_run
-            else None
-        )
-        message = delay_message(
-            words=words,
-            order_number=order.number,
-            promise=open_promise,
-            stage=review.stage_to_notify,
-            estimate=review.estimate,
-            apology=apology,
-        )
+        code = order.language(settings)
+        words = words_by_language.get(code)
+        if words is None:
+            words = words_by_language[code] = _BatchWords(language.words_for(code))
         promise.notified_stage = review.stage_to_notify
         promise.estimated_ship_by = review.estimate.ship_by
         promise.estimated_deliver_by = review.estimate.deliver_by
-        planned.append(
-            PlannedNotice(
-                promise.order_id, order.number, order.email, review.stage_to_notify, message
-            )
-        )
-        notice = _customer_notice(
-            promise,
-            order,
-            NOTICE_TYPES[review.stage_to_notify],
-            review.stage_to_notify,
-            message,
-            settings.notices,
-            words.language,
-        )
-        new_notices.append(notice)
-        notes.append(
-            _order_note(
-                promise.order_id,
-                decided_note(message.note_topic, notice.transport, message.staff_note),
-                now,
-            )
-        )
-    db.update_rows(
-        DeliveryPromise,
-        batch,
-        [
-            "status",
-            "notified_stage",
-            "estimated_ship_by",
-            "estimated_deliver_by",
-            "review_at",
-            "shipped_at",
-            "closed_at",
-            "updated_at",
-        ],
+        decision.order, decision.settings, decision.words = order, settings, words
+        decision.open_promise, decision.review = open_promise, review
+        _compose(decision)
+    return decisions
+
+
+def _compose(decision: _Decision, apology: Apology | None = None) -> None:
+    stage = decision.review.stage_to_notify
+    decision.message = delay_message(
+        words=decision.words,
+        order_number=decision.order.number,
+        promise=decision.open_promise,
+        stage=stage,
+        estimate=decision.review.estimate,
+        apology=apology,
     )
-    db.insert_rows(OrderEvent, notes)
-    return outbox.add_notices(new_notices), planned
+    decision.planned = PlannedNotice(
+        decision.promise.order_id,
+        decision.order.number,
+        decision.order.email,
+        stage,
+        decision.message,
+    )
+
+
+def _record_batch(decisions: list[_Decision], now) -> tuple[list, list[PlannedNotice]]:
+    """Write the decisions whose promise is unchanged since it was read and not
+    held by another sweep, with their notices and order notes, in one transaction.
+    Returns the new pending notices' ids and what was told."""
+    with transaction.atomic():
+        current = dict(
+            DeliveryPromise.objects.filter(pk__in=[d.promise.pk for d in decisions])
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "updated_at")
+        )
+        held = [d for d in decisions if current.get(d.promise.pk) == d.read_at]
+        if not held:
+            return [], []
+        db.update_rows(
+            DeliveryPromise,
+            [d.promise for d in held],
+            [
+                "status",
+                "notified_stage",
+                "estimated_ship_by",
+                "estimated_deliver_by",
+                "review_at",
+                "shipped_at",
+                "closed_at",
+                "updated_at",
+            ],
+        )
+        _mark_shipped([line for d in held for line in d.shipped_lines])
+        told = [d for d in held if d.message is not None]
+        new_notices, notes = [], []
+        for decision in told:
+            promise, stage = decision.promise, decision.review.stage_to_notify
+            if stage == DelayStage.FOLLOW_UP:
+                apology = _issue_apology(
+                    promise, decision.order, decision.settings, now, decision.words
+                )
+                if apology is not None:
+                    _compose(decision, apology)
+            notice = _customer_notice(
+                promise,
+                decision.order,
+                NOTICE_TYPES[stage],
+                stage,
+                decision.message,
+                decision.settings.notices,
+                decision.words.language,
+            )
+            new_notices.append(notice)
+            notes.append(
+                _order_note(
+                    promise.order_id,
+                    decided_note(
+                        decision.message.note_topic,
+                        notice.transport,
+                        decision.message.staff_note,
+                    ),
+                    now,
+                )
+            )
+        db.insert_rows(OrderEvent, notes)
+        return outbox.add_notices(new_notices), [d.planned for d in told]
 
 
 def _order_facts(order_ids) -> dict:
@@ -458,11 +558,10 @@ def _customer_notice(
     )
 
 
-def _waiting_lines(promise_ids, now) -> tuple[dict, dict]:
-    """Unshipped lines per promise, and when each promise's last line shipped.
-
-    Lines found shipped (a missed hook) are marked with their fulfilment's time.
-    """
+def _waiting_lines(promise_ids, now) -> tuple[dict, dict, dict]:
+    """Unshipped lines per promise, when each promise's last line shipped, and the
+    lines found shipped (a missed hook) per promise, with their fulfilment's time
+    set, to be written by ``_mark_shipped``."""
     rows = list(
         DeliveryPromiseLine.objects.filter(
             promise_id__in=promise_ids, shipped_at__isnull=True
@@ -480,15 +579,19 @@ def _waiting_lines(promise_ids, now) -> tuple[dict, dict]:
     shipped = _shipped_quantities([row["order_line_id"] for row in rows])
     waiting: dict = {}
     last_shipped_at: dict = {}
+    shipped_lines: dict = {}
     for row in rows:
         quantity, shipped_at = shipped.get(row["order_line_id"], (0, None))
         left = row["quantity"] - quantity
         if row["order_line_id"] is None or left <= 0:
             # Shipped, or the line was removed from the order: nothing waits.
             shipped_at = shipped_at or now
-            DeliveryPromiseLine.objects.filter(pk=row["pk"]).update(
-                shipped_at=shipped_at,
-                is_shipped_on_time=shipped_at < row["promise__ship_by_deadline"],
+            shipped_lines.setdefault(row["promise_id"], []).append(
+                DeliveryPromiseLine(
+                    pk=row["pk"],
+                    shipped_at=shipped_at,
+                    is_shipped_on_time=shipped_at < row["promise__ship_by_deadline"],
+                )
             )
             last = last_shipped_at.get(row["promise_id"])
             last_shipped_at[row["promise_id"]] = max(shipped_at, last or shipped_at)
@@ -501,13 +604,19 @@ def _waiting_lines(promise_ids, now) -> tuple[dict, dict]:
                 row["order_line__product_sku"] or "",
             )
         )
-    return waiting, last_shipped_at
+    return waiting, last_shipped_at, shipped_lines
+
+
+def _mark_shipped(lines: list[DeliveryPromiseLine]) -> None:
+    db.update_rows(DeliveryPromiseLine, lines, ["shipped_at", "is_shipped_on_time"])
 
 
 def _shipped_quantities(order_line_ids) -> dict:
     """{order line id: (quantity shipped, when the last of it shipped)}."""
     rows = (
-        FulfillmentLine.objects.filter(order_line_id__in=[i for i in order_line_ids if i])
+        FulfillmentLine.objects.filter(
+            order_line_id__in=[i for i in order_line_ids if i]
+        )
         .exclude(fulfillment__status__in=NOT_SHIPPED_FULFILLMENT_STATUSES)
         .values("order_line_id")
         .annotate(total=Sum("quantity"), last_at=Max("fulfillment__created_at"))
@@ -516,15 +625,13 @@ def _shipped_quantities(order_line_ids) -> dict:
 
 
 def _channel_settings(channel_ids) -> dict:
-    """Settings of the channels where the plugin is active and configured."""
+    """Settings of the channels where the plugin is active and configured, in one
+    query."""
     result = {}
-    for channel_id in channel_ids:
-        try:
-            channel_plugin = fetch.channel_plugin(channel_id)
-        except SettingsError:
+    for channel_id, channel_plugin in fetch.channel_plugins(channel_ids).items():
+        if isinstance(channel_plugin, SettingsError):
             logger.warning("Promises of channel %s wait: invalid settings.", channel_id)
-            continue
-        if channel_plugin.is_active:
+        elif channel_plugin.is_active:
             result[channel_id] = channel_plugin.settings
     return result
 
@@ -651,6 +758,40 @@ def _apology(voucher_settings, code: str, currency: str, words) -> Apology:
     return Apology(code, written(words), written(language.words_for("en")))
 
 
+def warm_up() -> None:
+    """Load what the first sweep of a new worker process would otherwise load while
+    it runs: the translation catalogs and Babel's data of every language the plugin
+    speaks or a merchant wrote texts in, and the parsed settings of the channels
+    that have the plugin's configuration (``fetch`` keeps one parse per stored
+    value). For the worker's start (``worker_process_init``)."""
+    spoken = set(language.SPOKEN)
+    try:
+        channel_ids = list(
+            PluginConfiguration.objects.using(
+                django_settings.DATABASE_CONNECTION_REPLICA_NAME
+            )
+            .filter(identifier=PLUGIN_ID)
+            .values_list("channel_id", flat=True)
+        )
+        plugins = fetch.channel_plugins(
+            channel_ids, using=django_settings.DATABASE_CONNECTION_REPLICA_NAME
+        )
+    except DatabaseError as error:
+        # Nothing lost: the first sweep reads and parses the settings itself.
+        logger.warning("Channel settings not loaded ahead of the sweeps: %s", error)
+        plugins = {}
+    for plugin in plugins.values():
+        if not isinstance(plugin, SettingsError):
+            spoken.update(plugin.settings.written_languages)
+    today = date.today()
+    for code in sorted(spoken):
+        words = language.words_for(code)
+        words.gettext("Thank you for your patience.")
+        words.date(today)
+        words.every(["1 × A", "2 × B"])
+        words.money(1, "USD")
+
+
 # Closing ---------------------------------------------------------------------------
 
 
@@ -680,7 +821,9 @@ def close_shipped_lines(fulfillment_id, now: datetime) -> list:
         shipped_line_ids = set(
             fulfillment.lines.values_list("order_line_id", flat=True)
         )
-        waiting = _waiting_lines([promise.pk], now)[0].get(promise.pk, [])
+        waiting, _, shipped = _waiting_lines([promise.pk], now)
+        waiting = waiting.get(promise.pk, [])
+        _mark_shipped(shipped.get(promise.pk, []))
         shipped_at = fulfillment.created_at
         status = closing_status(
             shipped_at=shipped_at, ship_by_deadline=promise.ship_by_deadline
@@ -697,7 +840,13 @@ def close_shipped_lines(fulfillment_id, now: datetime) -> list:
         if not waiting:
             _close(promise, status, now, shipped_at)
         promise.save(
-            update_fields=["status", "review_at", "closed_at", "shipped_at", "updated_at"]
+            update_fields=[
+                "status",
+                "review_at",
+                "closed_at",
+                "shipped_at",
+                "updated_at",
+            ]
         )
         if not waiting and was_told and promise.notified_stage in TOLD_DELAY_STAGES:
             _schedule_delay_survey(promise, shipped_at)
@@ -763,8 +912,13 @@ def _on_the_way(promise, fulfillment, settings: ChannelSettings, now, waiting) -
 def close_cancelled(order_id, now: datetime) -> bool:
     """Close the promise of a cancelled order without telling anybody."""
     return bool(
-        DeliveryPromise.objects.filter(order_id=order_id, status__in=OPEN_STATUSES).update(
-            status=PromiseStatus.CANCELLED, review_at=None, closed_at=now, updated_at=now
+        DeliveryPromise.objects.filter(
+            order_id=order_id, status__in=OPEN_STATUSES
+        ).update(
+            status=PromiseStatus.CANCELLED,
+            review_at=None,
+            closed_at=now,
+            updated_at=now,
         )
     )
 
@@ -789,10 +943,17 @@ def confirm_delivery(
         promise.status = PromiseStatus.DELIVERED
         promise.delivered_at = delivered_at
         promise.is_delivered_on_time = is_delivered_on_time(
-            delivered_at=delivered_at, deliver_by=promise.deliver_by, time_zone=time_zone
+            delivered_at=delivered_at,
+            deliver_by=promise.deliver_by,
+            time_zone=time_zone,
         )
         promise.save(
-            update_fields=["status", "delivered_at", "is_delivered_on_time", "updated_at"]
+            update_fields=[
+                "status",
+                "delivered_at",
+                "is_delivered_on_time",
+                "updated_at",
+            ]
         )
         # The completed-order survey counts its days from the delivery now.
         schedule.schedule_completed(promise.order_id, handled_at=delivered_at)

@@ -15,7 +15,7 @@ from saleor.order import OrderEvents, OrderStatus
 from saleor.order.models import Order, OrderEvent
 
 from storefront import place_order, signed_in_now
-from saleor_cs_plugin import promises
+from saleor_cs_plugin import fetch, language, promises
 from saleor_cs_plugin.apps import SWEEP_PROMISES_BEAT_ENTRY
 from saleor_cs_plugin.domain.items import item_name
 from saleor_cs_plugin.domain.notices import NoticeType, idempotency_key
@@ -274,7 +274,12 @@ def test_order_delivery_promise_permissions(
 
 
 def test_other_customers_do_not_see_the_promise(
-    store, user_api_client, other_customer_api_client, product, shipping_method, channel_USD
+    store,
+    user_api_client,
+    other_customer_api_client,
+    product,
+    shipping_method,
+    channel_USD,
 ):
     store()
     with freeze_time(MONDAY_MORNING):
@@ -294,7 +299,10 @@ def test_other_customers_do_not_see_the_promise(
     [my_order] = mine["data"]["me"]["orders"]["edges"]
     [their_order] = theirs["data"]["me"]["orders"]["edges"]
     assert my_order["node"]["number"] != their_order["node"]["number"]
-    assert my_order["node"]["deliveryPromise"] == {"status": "ON_TRACK", "shipBy": "2026-03-03"}
+    assert my_order["node"]["deliveryPromise"] == {
+        "status": "ON_TRACK",
+        "shipBy": "2026-03-03",
+    }
     assert their_order["node"]["deliveryPromise"] == {
         "status": "ON_TRACK",
         "shipBy": "2026-03-03",
@@ -345,8 +353,11 @@ def test_the_sweep_tells_at_risk_then_late_once_each(
     store, user_api_client, product, shipping_method, channel_USD
 ):
     # given
-    store(notice_transports="*=webhook", webhook_url="https://hooks.example.com/cs",
-          webhook_secret="a-test-secret-of-32-characters!!")
+    store(
+        notice_transports="*=webhook",
+        webhook_url="https://hooks.example.com/cs",
+        webhook_secret="a-test-secret-of-32-characters!!",
+    )
     with freeze_time(MONDAY_MORNING):
         _place(user_api_client, product, shipping_method, channel_USD)
     order = Order.objects.get()
@@ -445,7 +456,9 @@ def test_dry_run_decides_and_writes_nothing(
     assert (promise.status, promise.notified_stage) == ("on_track", "")
 
 
-def test_the_command_sweeps_once(store, user_api_client, product, shipping_method, channel_USD):
+def test_the_command_sweeps_once(
+    store, user_api_client, product, shipping_method, channel_USD
+):
     store()
     with freeze_time(MONDAY_MORNING):
         _place(user_api_client, product, shipping_method, channel_USD)
@@ -471,7 +484,13 @@ def test_follow_up_issues_an_apology_voucher_within_the_daily_limit(
     store(apology_voucher="15%", apology_vouchers_per_day="1")
     with freeze_time(MONDAY_MORNING):
         _place(user_api_client, product, shipping_method, channel_USD)
-        _place(user_api_client, product, shipping_method, channel_USD, email="b@example.com")
+        _place(
+            user_api_client,
+            product,
+            shipping_method,
+            channel_USD,
+            email="b@example.com",
+        )
     promises.sweep(datetime(2026, 3, 4, 1, tzinfo=UTC))
 
     # when: past the follow-up day
@@ -484,7 +503,11 @@ def test_follow_up_issues_an_apology_voucher_within_the_daily_limit(
     code = VoucherCode.objects.get(voucher=voucher)
     assert apology.code == code.code
     assert code.code.startswith("SORRY-")
-    assert (voucher.usage_limit, voucher.single_use, voucher.apply_once_per_customer) == (
+    assert (
+        voucher.usage_limit,
+        voucher.single_use,
+        voucher.apply_once_per_customer,
+    ) == (
         1,
         True,
         True,
@@ -498,8 +521,10 @@ def test_follow_up_issues_an_apology_voucher_within_the_daily_limit(
     assert len(follow_ups) == 2
     assert len(with_code) == 1
     assert with_code[0].recipient_email == apology.recipient_email
-    assert with_code[0].context["message"].endswith(
-        f"As an apology, the code {code.code} takes 15% off your next order."
+    assert (
+        with_code[0]
+        .context["message"]
+        .endswith(f"As an apology, the code {code.code} takes 15% off your next order.")
     )
 
 
@@ -550,7 +575,9 @@ def _fulfill(staff_client, order, quantity, warehouse, tracking=""):
                 "input": {
                     "lines": [
                         {
-                            "orderLineId": graphene.Node.to_global_id("OrderLine", line.pk),
+                            "orderLineId": graphene.Node.to_global_id(
+                                "OrderLine", line.pk
+                            ),
                             "stocks": [
                                 {
                                     "quantity": quantity,
@@ -571,8 +598,14 @@ def _fulfill(staff_client, order, quantity, warehouse, tracking=""):
 
 
 def test_shipping_on_time_closes_the_promise_silently(
-    store, user_api_client, staff_in_group, permission_manage_orders, product,
-    shipping_method, channel_USD, warehouse
+    store,
+    user_api_client,
+    staff_in_group,
+    permission_manage_orders,
+    product,
+    shipping_method,
+    channel_USD,
+    warehouse,
 ):
     store()
     with freeze_time(MONDAY_MORNING):
@@ -597,8 +630,14 @@ def test_shipping_on_time_closes_the_promise_silently(
 
 
 def test_a_late_order_that_ships_gets_on_the_way_with_tracking_per_line(
-    store, user_api_client, staff_in_group, permission_manage_orders, product,
-    shipping_method, channel_USD, warehouse
+    store,
+    user_api_client,
+    staff_in_group,
+    permission_manage_orders,
+    product,
+    shipping_method,
+    channel_USD,
+    warehouse,
 ):
     # given: late and told so
     store()
@@ -627,11 +666,18 @@ def test_a_late_order_that_ships_gets_on_the_way_with_tracking_per_line(
             "created_at"
         )
     )
-    assert [n.context["data"]["trackingNumber"] for n in on_the_way] == ["TRK-1", "TRK-2"]
+    assert [n.context["data"]["trackingNumber"] for n in on_the_way] == [
+        "TRK-1",
+        "TRK-2",
+    ]
     assert [n.context["data"]["isPartial"] for n in on_the_way] == [True, False]
-    assert on_the_way[0].context["message"].startswith(
-        f"Good news: part of your delayed order #{order.number} has shipped. Its "
-        "tracking number is TRK-1."
+    assert (
+        on_the_way[0]
+        .context["message"]
+        .startswith(
+            f"Good news: part of your delayed order #{order.number} has shipped. Its "
+            "tracking number is TRK-1."
+        )
     )
     # Saleor's notifications, with no app listening, deliver nothing: the notes
     # say the customer was not told.
@@ -650,8 +696,15 @@ def test_a_late_order_that_ships_gets_on_the_way_with_tracking_per_line(
 
 
 def test_the_sweep_closes_a_promise_whose_fulfilment_hook_failed(
-    store, user_api_client, staff_in_group, permission_manage_orders, product,
-    shipping_method, channel_USD, warehouse, monkeypatch
+    store,
+    user_api_client,
+    staff_in_group,
+    permission_manage_orders,
+    product,
+    shipping_method,
+    channel_USD,
+    warehouse,
+    monkeypatch,
 ):
     # given: the plugin fails while Saleor fulfils the order on Tuesday
     store()
@@ -682,8 +735,13 @@ def test_the_sweep_closes_a_promise_whose_fulfilment_hook_failed(
 
 
 def test_a_cancelled_order_closes_silently(
-    store, user_api_client, staff_in_group, permission_manage_orders, product,
-    shipping_method, channel_USD
+    store,
+    user_api_client,
+    staff_in_group,
+    permission_manage_orders,
+    product,
+    shipping_method,
+    channel_USD,
 ):
     store()
     with freeze_time(MONDAY_MORNING):
@@ -706,6 +764,70 @@ def test_a_cancelled_order_closes_silently(
     assert Notice.objects.count() == 0
 
 
+def test_a_promise_cancelled_while_the_sweep_composes_is_not_told(
+    store,
+    user_api_client,
+    staff_in_group,
+    permission_manage_orders,
+    product,
+    shipping_method,
+    channel_USD,
+    monkeypatch,
+):
+    # given a late order, and its cancellation arriving after the sweep read and
+    # decided the promise but before it wrote anything
+    store()
+    with freeze_time(MONDAY_MORNING):
+        _place(user_api_client, product, shipping_method, channel_USD)
+    order = Order.objects.get()
+    staff = staff_in_group(permission_manage_orders)
+    review_batch = promises._review_batch
+
+    def review_then_cancel(batch, now):
+        decisions = review_batch(batch, now)
+        content = get_graphql_content(
+            signed_in_now(staff).post_graphql(
+                ORDER_CANCEL, {"id": graphene.Node.to_global_id("Order", order.pk)}
+            )
+        )
+        assert content["data"]["orderCancel"]["errors"] == []
+        return decisions
+
+    monkeypatch.setattr(promises, "_review_batch", review_then_cancel)
+
+    # when
+    result = promises.sweep(datetime(2026, 3, 4, 1, tzinfo=UTC))
+
+    # then the cancellation stands: no notice, no note, nothing told
+    assert result == ([], [])
+    assert Notice.objects.count() == 0
+    assert _order_notes(order) == []
+    promise = DeliveryPromise.objects.get()
+    assert (promise.status, promise.notified_stage, promise.review_at) == (
+        "cancelled",
+        "",
+        None,
+    )
+
+
+def test_warming_up_loads_the_languages_and_the_channels_settings(store, channel_USD):
+    # given a channel whose merchant wrote texts in Italian too
+    store(support_contact="Reply to this e-mail.\n[it]\nRispondi a questa e-mail.")
+    fetch._parsed.cache_clear()
+    language.words_for.cache_clear()
+
+    # when a worker process starts
+    promises.warm_up()
+
+    # then the sweep finds the settings parsed, and every language's words loaded
+    parsed = fetch._parsed.cache_info()
+    assert (parsed.misses, parsed.currsize) == (1, 1)
+    settings = fetch.channel_plugin(channel_USD.pk).settings
+    assert fetch._parsed.cache_info().hits == parsed.hits + 1
+    assert "it" in settings.written_languages
+    assert language.words_for.cache_info().currsize == len(language.SPOKEN | {"it"})
+
+
 DELIVERY_CONFIRM = """
 mutation ($order: ID!, $deliveredAt: DateTime) {
   serviceDeliveryConfirm(order: $order, deliveredAt: $deliveredAt) {
@@ -716,7 +838,9 @@ mutation ($order: ID!, $deliveredAt: DateTime) {
 """
 
 
-def _shipped_order(store, user_api_client, staff, product, shipping_method, channel, warehouse):
+def _shipped_order(
+    store, user_api_client, staff, product, shipping_method, channel, warehouse
+):
     store()
     with freeze_time(MONDAY_MORNING):
         _place(user_api_client, product, shipping_method, channel)
@@ -737,14 +861,29 @@ def _shipped_order(store, user_api_client, staff, product, shipping_method, chan
     ],
 )
 def test_delivery_confirmation_records_on_time_delivery(
-    store, user_api_client, product, shipping_method, channel_USD, warehouse, caller,
-    staff_in_group, request, client_name, permission_name, is_allowed,
+    store,
+    user_api_client,
+    product,
+    shipping_method,
+    channel_USD,
+    warehouse,
+    caller,
+    staff_in_group,
+    request,
+    client_name,
+    permission_name,
+    is_allowed,
 ):
     # given a promise to deliver by Tuesday 10 March that shipped on time (fulfilled
     # by an app, so the staff user keeps only the permissions of the case)
     order = _shipped_order(
-        store, user_api_client, caller("app_api_client", "permission_manage_orders"),
-        product, shipping_method, channel_USD, warehouse,
+        store,
+        user_api_client,
+        caller("app_api_client", "permission_manage_orders"),
+        product,
+        shipping_method,
+        channel_USD,
+        warehouse,
     )
     if client_name == "staff_api_client" and permission_name:
         # Staff act in the channels their permission groups give them.
@@ -807,13 +946,28 @@ def test_delivery_confirmation_records_on_time_delivery(
     ],
 )
 def test_delivery_confirmation_refuses_what_cannot_be(
-    store, user_api_client, staff_in_group, permission_manage_orders, product,
-    shipping_method, channel_USD, warehouse, shipped, delivered_at, error,
+    store,
+    user_api_client,
+    staff_in_group,
+    permission_manage_orders,
+    product,
+    shipping_method,
+    channel_USD,
+    warehouse,
+    shipped,
+    delivered_at,
+    error,
 ):
     staff = staff_in_group(permission_manage_orders)
     if shipped:
         order = _shipped_order(
-            store, user_api_client, staff, product, shipping_method, channel_USD, warehouse
+            store,
+            user_api_client,
+            staff,
+            product,
+            shipping_method,
+            channel_USD,
+            warehouse,
         )
     else:
         store()

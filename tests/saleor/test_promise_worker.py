@@ -1,9 +1,11 @@
 """The promise sweep as beat runs it: on real Celery workers on the local Redis, and
 two sweeps racing on separate database connections."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection, transaction
 
 from order_rows import drop_orders, open_orders, staff_notes
 from peers import drop_channel, race, wait_for, webhook_channel
@@ -25,7 +27,9 @@ from test_notice_worker import (  # noqa: F401 - fixtures
     start_worker,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True, available_apps=["saleor_cs_plugin"])
+pytestmark = pytest.mark.django_db(
+    transaction=True, available_apps=["saleor_cs_plugin"]
+)
 
 
 @pytest.fixture
@@ -83,7 +87,9 @@ def test_two_sweeps_racing_on_their_own_connections_split_the_work(
 ):
     # given sixty late orders, and batches small enough for the sweeps to interleave
     now = datetime.now(UTC)
-    open_orders(late_store, 60, ship_by_deadline=now - timedelta(hours=1), review_at=now)
+    open_orders(
+        late_store, 60, ship_by_deadline=now - timedelta(hours=1), review_at=now
+    )
     monkeypatch.setattr(promises, "SWEEP_BATCH", 7)
 
     # when
@@ -96,3 +102,46 @@ def test_two_sweeps_racing_on_their_own_connections_split_the_work(
     assert len(set(told)) == 60
     assert Notice.objects.filter(channel=late_store).count() == 60
     assert len(staff_notes(late_store)) == 60
+
+
+def test_a_promise_another_transaction_holds_is_left_to_it_and_told_later(late_store):
+    # given three late orders, the promise of the first held by another transaction
+    # (another sweep writing it, or a fulfilment closing it)
+    now = datetime.now(UTC)
+    order_ids = open_orders(
+        late_store, 3, ship_by_deadline=now - timedelta(hours=1), review_at=now
+    )
+    held_pk = DeliveryPromise.objects.get(order_id=order_ids[0]).pk
+    is_held, is_let_go = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                DeliveryPromise.objects.select_for_update().get(pk=held_pk)
+                is_held.set()
+                is_let_go.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert is_held.wait(timeout=10)
+
+    # when the sweep runs while it is held, and again once it is let go
+    try:
+        _, first = promises.sweep(now)
+    finally:
+        is_let_go.set()
+        holder.join(timeout=30)
+    _, second = promises.sweep(now)
+
+    # then the sweep neither waited for it nor wrote it; the next one told it, once
+    assert sorted(notice.order_id for notice in first) == sorted(order_ids[1:])
+    assert [notice.order_id for notice in second] == [order_ids[0]]
+    assert Notice.objects.filter(channel=late_store).count() == 3
+    assert len(staff_notes(late_store)) == 3
+    assert set(
+        DeliveryPromise.objects.filter(channel=late_store).values_list(
+            "status", "notified_stage"
+        )
+    ) == {("late", "late")}
