@@ -2,7 +2,6 @@
 
 from django.core.management.base import BaseCommand
 from django.db.models import Count
-from django.utils import timezone
 from saleor.core.db.connection import allow_writer
 
 from ... import outbox, tasks
@@ -36,9 +35,7 @@ class Command(BaseCommand):
         if sweep:
             self._sweep()
         statuses = status or [NoticeStatus.PENDING, NoticeStatus.FAILED]
-        counts = dict(
-            Notice.objects.values_list("status").annotate(count=Count("id"))
-        )
+        counts = dict(Notice.objects.values_list("status").annotate(count=Count("id")))
         self.stdout.write(
             "Notices: "
             + ", ".join(f"{s.value} {counts.get(s.value, 0)}" for s in NoticeStatus)
@@ -55,11 +52,13 @@ class Command(BaseCommand):
     def _sweep(self):
         outcomes: dict[str, int] = {}
         with allow_writer():
-            while notice_ids := outbox.due_notice_ids(timezone.now(), tasks.SWEEP_BATCH):
+            while notice_ids := outbox.due_notice_ids(tasks.SWEEP_BATCH):
                 for notice_id in notice_ids:
                     outcome = tasks.deliver_notice(notice_id)
                     outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 if len(notice_ids) < tasks.SWEEP_BATCH:
                     break
-        summary = ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items()))
+        summary = ", ".join(
+            f"{name} {count}" for name, count in sorted(outcomes.items())
+        )
         self.stdout.write(f"Sweep: {summary or 'nothing was due'}")
