@@ -9,7 +9,7 @@ import random
 from datetime import timedelta
 
 import graphene
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 from saleor.celeryconf import app
@@ -79,6 +79,9 @@ def deliver_notices_task(notice_ids):
             # runs out, and gives up on it after the configured attempts.
             logger.exception("Delivering notice %s stopped unexpectedly.", notice_id)
             outcome = "error"
+            # A connection the database dropped (or left in error) is replaced
+            # here, not at the task's end: the batch's next notices go on.
+            close_old_connections()
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
     with allow_writer(), transport.webhook_session() as http_session:
@@ -701,7 +704,14 @@ def _queue_composition(shortage_ids: list[str]) -> None:
         )
 
 
-@app.task(name="saleor_cs_plugin.detect_order_shortages")
+# The check is idempotent (open shortages are keyed by line and episode), so a
+# dropped database connection is retried rather than the check lost.
+@app.task(
+    name="saleor_cs_plugin.detect_order_shortages",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def detect_order_shortages_task(order_id):
     with allow_writer():
         notice_ids = shortages.detect_for_order(order_id, timezone.now())
@@ -709,7 +719,12 @@ def detect_order_shortages_task(order_id):
     return len(notice_ids)
 
 
-@app.task(name="saleor_cs_plugin.detect_stock_shortages")
+@app.task(
+    name="saleor_cs_plugin.detect_stock_shortages",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def detect_stock_shortages_task(stock_id):
     with allow_writer():
         notice_ids = shortages.detect_for_stocks([stock_id], timezone.now())
