@@ -9,7 +9,7 @@ import random
 from datetime import timedelta
 
 import graphene
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 from saleor.celeryconf import app
@@ -79,9 +79,6 @@ def deliver_notices_task(notice_ids):
             # runs out, and gives up on it after the configured attempts.
             logger.exception("Delivering notice %s stopped unexpectedly.", notice_id)
             outcome = "error"
-            # A connection the database dropped (or left in error) is replaced
-            # here, not at the task's end: the batch's next notices go on.
-            close_old_connections()
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
     with allow_writer(), transport.webhook_session() as http_session:
