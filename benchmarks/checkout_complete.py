@@ -26,13 +26,22 @@ from saleor.product.models import (
     ProductVariant,
     ProductVariantChannelListing,
 )
-from saleor.shipping.models import ShippingMethod, ShippingMethodChannelListing, ShippingZone
+from saleor.shipping.models import (
+    ShippingMethod,
+    ShippingMethodChannelListing,
+    ShippingZone,
+)
 from saleor.tax.models import TaxConfiguration
 from saleor.warehouse.models import Stock, Warehouse
 
 from saleor_cs_plugin.models import DeliveryPromise
 from saleor_cs_plugin.plugin import CustomerServicePlugin
-from storefront import CHECKOUT_COMPLETE, CHECKOUT_CREATE, DELIVERY_METHOD_UPDATE, SHIPPING_ADDRESS
+from storefront import (
+    CHECKOUT_COMPLETE,
+    CHECKOUT_CREATE,
+    DELIVERY_METHOD_UPDATE,
+    SHIPPING_ADDRESS,
+)
 
 ROUNDS = 60
 WARM_UP = 5
@@ -68,7 +77,10 @@ def make_store():
     )
     warehouse = Warehouse.objects.create(
         address=Address.objects.create(
-            street_address_1="Tęczowa 7", city="WROCŁAW", postal_code="53-601", country="PL"
+            street_address_1="Tęczowa 7",
+            city="WROCŁAW",
+            postal_code="53-601",
+            country="PL",
         ),
         name=slug,
         slug=slug,
@@ -76,7 +88,9 @@ def make_store():
     )
     warehouse.shipping_zones.add(zone)
     warehouse.channels.add(channel)
-    product_type = ProductType.objects.create(name=slug, slug=slug, is_shipping_required=True)
+    product_type = ProductType.objects.create(
+        name=slug, slug=slug, is_shipping_required=True
+    )
     category = Category.objects.create(name=slug, slug=slug)
     product = Product.objects.create(
         name="Blue shirt", slug=slug, product_type=product_type, category=category
@@ -93,7 +107,9 @@ def make_store():
     ProductVariantChannelListing.objects.create(
         variant=variant, channel=channel, price_amount=Decimal(20), currency="USD"
     )
-    Stock.objects.create(warehouse=warehouse, product_variant=variant, quantity=1_000_000)
+    Stock.objects.create(
+        warehouse=warehouse, product_variant=variant, quantity=1_000_000
+    )
     configuration = PluginConfiguration.objects.create(
         identifier=CustomerServicePlugin.PLUGIN_ID,
         channel=channel,

@@ -129,8 +129,6 @@ def add_products(channel, variant, count) -> list:
     return variants
 
 
-
-
 def token_of(checkout_id: str) -> uuid.UUID:
     return uuid.UUID(graphene.Node.from_global_id(checkout_id)[1])
 

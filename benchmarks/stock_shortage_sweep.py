@@ -57,7 +57,10 @@ SLUG = "cs-bench-shortages"
 def build():
     """The store, built once: one channel with the plugin, one warehouse."""
     channel = Channel.objects.filter(slug=SLUG).first()
-    if channel is not None and OrderLine.objects.filter(order__channel=channel).count() == LINES:
+    if (
+        channel is not None
+        and OrderLine.objects.filter(order__channel=channel).count() == LINES
+    ):
         return channel
     started = time.perf_counter()
     channel = Channel.objects.create(
@@ -89,7 +92,9 @@ def build():
     )
     warehouse.channels.add(channel)
     types = [
-        ProductType.objects.create(name=f"{SLUG}-t{i}", slug=f"{SLUG}-t{i}", kind="normal")
+        ProductType.objects.create(
+            name=f"{SLUG}-t{i}", slug=f"{SLUG}-t{i}", kind="normal"
+        )
         for i in range(PRODUCT_TYPES)
     ]
     categories = [
@@ -145,7 +150,9 @@ def build():
                     price_amount=Decimal(10 + (i // PRODUCTS) % 20),
                     currency="USD",
                 )
-                for i, variant in zip(range(start, start + CHUNK), variants, strict=True)
+                for i, variant in zip(
+                    range(start, start + CHUNK), variants, strict=True
+                )
             ]
         )
         stocks = Stock.objects.bulk_create(
@@ -159,7 +166,10 @@ def build():
                 for variant in variants
             ]
         )
-        variant_ids += [(variant.pk, stock.pk) for variant, stock in zip(variants, stocks, strict=True)]
+        variant_ids += [
+            (variant.pk, stock.pk)
+            for variant, stock in zip(variants, stocks, strict=True)
+        ]
     print(f"  catalogue built in {time.perf_counter() - started:.0f} s")
     base_number = 10_000_000
     created = now - timedelta(days=2)
@@ -209,7 +219,9 @@ def build():
         Allocation.objects.bulk_create(allocations)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    print(f"  built {VARIANTS:,} variants and {LINES:,} order lines in {time.perf_counter() - started:.0f} s")
+    print(
+        f"  built {VARIANTS:,} variants and {LINES:,} order lines in {time.perf_counter() - started:.0f} s"
+    )
     return channel
 
 
@@ -217,7 +229,9 @@ def short_stock_ids(channel):
     """Every 999th stock of the store (variants of 100 different products); each has
     two lines allocated (1 each)."""
     stocks = list(
-        Stock.objects.filter(warehouse__slug=SLUG).order_by("pk").values_list("pk", flat=True)
+        Stock.objects.filter(warehouse__slug=SLUG)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     return stocks[:: VARIANTS // SHORT - 1][:SHORT]
 
@@ -247,7 +261,9 @@ def one_run(channel, stock_ids):
     ]
     begin = time.perf_counter()
     for start in range(0, len(shortage_ids), tasks.SWEEP_TASK_SIZE):
-        tasks.compose_shortage_notices_task(shortage_ids[start : start + tasks.SWEEP_TASK_SIZE])
+        tasks.compose_shortage_notices_task(
+            shortage_ids[start : start + tasks.SWEEP_TASK_SIZE]
+        )
     compose_seconds = time.perf_counter() - begin
     assert Notice.objects.filter(channel=channel).count() == SHORT
     again, steady_seconds = timed(tasks.sweep_stock_shortages_task)
@@ -301,7 +317,9 @@ def main():
         f"  sweep after it ({SHORT} open shortages, nothing new): median "
         f"{statistics.median(steadies) * 1000:.0f} ms, worst {steadies[-1] * 1000:.0f} ms"
     )
-    print(f"  peak Python memory of one run (three steps): {peak / 1024 / 1024:.1f} MiB")
+    print(
+        f"  peak Python memory of one run (three steps): {peak / 1024 / 1024:.1f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -199,8 +199,10 @@ def _template_fields(notice_type: NoticeType) -> tuple[FieldDefinition, ...]:
             f"Subject of the '{title}' notice; placeholders as listed under "
             f"{NOTICE_TEXT_FIRST_SUBJECT}."
         )
-    body = DEFAULT_STAFF_ALERT_BODY if notice_type == NoticeType.STAFF_ALERT else (
-        DEFAULT_BODY
+    body = (
+        DEFAULT_STAFF_ALERT_BODY
+        if notice_type == NoticeType.STAFF_ALERT
+        else (DEFAULT_BODY)
     )
     return (
         FieldDefinition(
@@ -1005,7 +1007,10 @@ def language_sections(text: str) -> tuple[str, dict[str, str], list[tuple[int, s
         current = sections[language] = []
     return (
         "\n".join(default_lines).strip("\n"),
-        {language: "\n".join(lines).strip("\n") for language, lines in sections.items()},
+        {
+            language: "\n".join(lines).strip("\n")
+            for language, lines in sections.items()
+        },
         problems,
     )
 
@@ -1036,7 +1041,9 @@ class NoticeSettings:
     transports: dict[str, Transport] = field(
         default_factory=lambda: {t.value: Transport.SALEOR_NOTIFY for t in NoticeType}
     )
-    policy: DispatchPolicy = DispatchPolicy(quiet_hours=QuietHours(21, 8), max_per_day=3)
+    policy: DispatchPolicy = DispatchPolicy(
+        quiet_hours=QuietHours(21, 8), max_per_day=3
+    )
     max_attempts: int = 6
     retry_base_seconds: int = 60
     timeout_seconds: int = 10
@@ -1163,9 +1170,7 @@ class ChannelSettings:
         ]
         texts += [text for pair in self.notices.templates.values() for text in pair]
         return frozenset(
-            language
-            for text in texts
-            for language in getattr(text, "by_language", {})
+            language for text in texts for language in getattr(text, "by_language", {})
         )
 
 
@@ -1562,7 +1567,11 @@ class _Fields:
             hours = (int(start), int(end)) if separator else None
         except ValueError:
             hours = None
-        if hours is None or not all(0 <= h <= 23 for h in hours) or hours[0] == hours[1]:
+        if (
+            hours is None
+            or not all(0 <= h <= 23 for h in hours)
+            or hours[0] == hours[1]
+        ):
             self.reject(
                 name,
                 f"'{text}' is not 'start-end' with two different hours from 0 to 23, "
@@ -1629,8 +1638,11 @@ class _Fields:
         except InvalidOperation:
             value = None
         limit = Decimal(100) if is_percentage else Decimal(100000)
-        if value is None or not value.is_finite() or not 0 < value <= limit or (
-            value.as_tuple().exponent < -2
+        if (
+            value is None
+            or not value.is_finite()
+            or not 0 < value <= limit
+            or (value.as_tuple().exponent < -2)
         ):
             self.reject(
                 name,

@@ -62,7 +62,9 @@ def channel_plugin(channel_id) -> ChannelPlugin:
     )
     configuration, is_active, slug = row or ([], False, None)
     if row is None and channel_id is not None:
-        slug = Channel.objects.filter(pk=channel_id).values_list("slug", flat=True).first()
+        slug = (
+            Channel.objects.filter(pk=channel_id).values_list("slug", flat=True).first()
+        )
     return ChannelPlugin(
         settings=settings_of(configuration), is_active=is_active, slug=slug
     )
@@ -118,7 +120,9 @@ def settings_of(configuration: list[dict]) -> ChannelSettings:
 
     Raises ``config.SettingsError`` if the values are no longer valid.
     """
-    return _parsed(tuple(sorted((item["name"], item["value"]) for item in configuration)))
+    return _parsed(
+        tuple(sorted((item["name"], item["value"]) for item in configuration))
+    )
 
 
 @lru_cache(maxsize=256)
@@ -162,7 +166,8 @@ def voucher_facts(
         )
     }
     used = dict(
-        VoucherCode.objects.using(using).filter(voucher_id__in=voucher_ids)
+        VoucherCode.objects.using(using)
+        .filter(voucher_id__in=voucher_ids)
         .order_by()
         .values("voucher_id")
         .annotate(total=Sum("used"))
@@ -171,12 +176,15 @@ def voucher_facts(
     used_by_customer = set()
     if customer_email:
         used_by_customer = set(
-            VoucherCustomer.objects.using(using).filter(
+            VoucherCustomer.objects.using(using)
+            .filter(
                 voucher_code__voucher_id__in=voucher_ids, customer_email=customer_email
-            ).values_list("voucher_code__voucher_id", flat=True)
+            )
+            .values_list("voucher_code__voucher_id", flat=True)
         )
     last_used = dict(
-        Order.objects.using(using).filter(voucher_id__in=voucher_ids)
+        Order.objects.using(using)
+        .filter(voucher_id__in=voucher_ids)
         .order_by()
         .values("voucher_id")
         .annotate(last=Max("created_at"))

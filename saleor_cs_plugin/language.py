@@ -54,7 +54,9 @@ def _spoken_variant(code: str | None, also: frozenset[str]) -> str:
     return base if base in known else ""
 
 
-def choose(*codes: str | None, default: str = FALLBACK, also: Iterable[str] = ()) -> str:
+def choose(
+    *codes: str | None, default: str = FALLBACK, also: Iterable[str] = ()
+) -> str:
     """The first of ``codes`` the plugin speaks (or its base language: "pl-pl" is
     spoken as "pl"), else ``default``; ``also``: languages the merchant wrote texts
     in, spoken too."""

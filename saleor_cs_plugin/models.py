@@ -225,7 +225,9 @@ class Notice(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.notice_type} to {self.recipient_email or 'nobody'}: {self.status}"
+        return (
+            f"{self.notice_type} to {self.recipient_email or 'nobody'}: {self.status}"
+        )
 
 
 class NoticePreference(models.Model):
@@ -306,7 +308,9 @@ class DeliveryPromise(models.Model):
                 name="cs_promise_review",
                 condition=models.Q(review_at__isnull=False),
             ),
-            models.Index(fields=["channel", "status"], name="cs_promise_channel_status"),
+            models.Index(
+                fields=["channel", "status"], name="cs_promise_channel_status"
+            ),
         ]
 
     def __str__(self):
@@ -372,6 +376,7 @@ class ApologyVoucher(models.Model):
     def __str__(self):
         return self.code
 
+
 class StockShortage(models.Model):
     """One shortage of one order line: the line cannot be fulfilled as placed.
 
@@ -387,9 +392,7 @@ class StockShortage(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
-    order = models.ForeignKey(
-        "order.Order", on_delete=models.CASCADE, related_name="+"
-    )
+    order = models.ForeignKey("order.Order", on_delete=models.CASCADE, related_name="+")
     order_line = models.ForeignKey(
         "order.OrderLine", on_delete=models.CASCADE, related_name="+"
     )
@@ -421,7 +424,10 @@ class StockShortage(models.Model):
     # When its notice was composed (alternatives, estimate, link); null until then.
     notified_at = models.DateTimeField(null=True, blank=True)
     choice = models.CharField(
-        max_length=16, blank=True, default="", choices=[(c.value, c.name) for c in Choice]
+        max_length=16,
+        blank=True,
+        default="",
+        choices=[(c.value, c.name) for c in Choice],
     )
     chosen_variant = models.ForeignKey(
         "product.ProductVariant",
@@ -457,7 +463,9 @@ class StockShortage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity_short} short on line {self.order_line_id}: {self.status}"
+        return (
+            f"{self.quantity_short} short on line {self.order_line_id}: {self.status}"
+        )
 
 
 class PromotedCode(models.Model):
@@ -755,7 +763,9 @@ class Survey(models.Model):
     satisfied = models.BooleanField(null=True, blank=True)
     handled_as_wanted = models.BooleanField(null=True, blank=True)
     what_went_wrong = ArrayField(
-        models.CharField(max_length=32, choices=[(w.value, w.name) for w in WrongThing]),
+        models.CharField(
+            max_length=32, choices=[(w.value, w.name) for w in WrongThing]
+        ),
         blank=True,
         default=list,
     )

@@ -157,8 +157,9 @@ class CustomerServicePlugin(BasePlugin):
         tasks.on_checkout_updated(checkout)
         return previous_value
 
-    def preprocess_order_creation(self, checkout_info, lines=None, previous_value=None,
-                                  **kwargs):
+    def preprocess_order_creation(
+        self, checkout_info, lines=None, previous_value=None, **kwargs
+    ):
         if not self.active:
             return previous_value
         problem = tasks.bound_code_problem(checkout_info)

@@ -215,9 +215,10 @@ class ChoiceRejected(Exception):
     def is_bad_token(self) -> bool:
         """Changed, cut short, signed elsewhere or for another channel: what a
         guesser sends (an expired or used link is genuine)."""
-        return any(
-            p.field == "token" and p.code == "INVALID" for p in self.problems
-        ) and self.link_state is None
+        return (
+            any(p.field == "token" and p.code == "INVALID" for p in self.problems)
+            and self.link_state is None
+        )
 
 
 @dataclass(frozen=True)
@@ -334,7 +335,11 @@ def open_link(token: str, *, channel_id, now: datetime) -> ChoiceLink:
     chosen_name = ""
     if shortage.chosen_variant_id is not None:
         chosen_name = next(
-            (a["name"] for a in offered if str(a["id"]) == str(shortage.chosen_variant_id)),
+            (
+                a["name"]
+                for a in offered
+                if str(a["id"]) == str(shortage.chosen_variant_id)
+            ),
             "",
         )
     return ChoiceLink(
@@ -578,9 +583,11 @@ def _line_snapshots(lines: list[OrderLine]) -> list[_Line]:
         )
     )
     allocated: dict = {}
-    for allocation in Allocation.objects.filter(order_line_id__in=line_ids).values(
-        "order_line_id"
-    ).annotate(total=Sum("quantity_allocated")):
+    for allocation in (
+        Allocation.objects.filter(order_line_id__in=line_ids)
+        .values("order_line_id")
+        .annotate(total=Sum("quantity_allocated"))
+    ):
         allocated[allocation["order_line_id"]] = allocation["total"]
     overallocated = {
         a["stock_id"]: a["stock__warehouse_id"]
@@ -664,16 +671,14 @@ def _free_quantities(lines: list[OrderLine], allocated: dict) -> dict:
 
 
 def _free_quantity(variant_id, channel_id) -> int:
-    return (
-        Stock.objects.filter(
-            product_variant_id=variant_id, warehouse__channels__id=channel_id
-        ).aggregate(
-            free=Coalesce(
-                Sum(Greatest(F("quantity") - F("quantity_allocated"), Value(0))),
-                Value(0),
-            )
-        )["free"]
-    )
+    return Stock.objects.filter(
+        product_variant_id=variant_id, warehouse__channels__id=channel_id
+    ).aggregate(
+        free=Coalesce(
+            Sum(Greatest(F("quantity") - F("quantity_allocated"), Value(0))),
+            Value(0),
+        )
+    )["free"]
 
 
 def _line_name(line: OrderLine) -> str:
@@ -801,14 +806,14 @@ def _free_stock_subquery(channel_id):
             warehouse__channels__id=channel_id,
         )
         .values("product_variant_id")
-        .annotate(
-            free=Sum(Greatest(F("quantity") - F("quantity_allocated"), Value(0)))
-        )
+        .annotate(free=Sum(Greatest(F("quantity") - F("quantity_allocated"), Value(0))))
         .values("free")[:1]
     )
 
 
-def _restock_estimate(variant: ProductVariant, settings: ChannelSettings, now: datetime):
+def _restock_estimate(
+    variant: ProductVariant, settings: ChannelSettings, now: datetime
+):
     raw = (variant.private_metadata or {}).get(RESTOCK_METADATA_KEY) or (
         variant.metadata or {}
     ).get(RESTOCK_METADATA_KEY)
@@ -828,9 +833,7 @@ def _recipient(order) -> str:
 
 def _language(order, settings: ChannelSettings) -> str:
     """The language of the customer's notices about ``order``."""
-    return for_order(
-        order, default=settings.language, also=settings.written_languages
-    )
+    return for_order(order, default=settings.language, also=settings.written_languages)
 
 
 def _customer_name(order) -> str:
@@ -895,7 +898,10 @@ def _compose_notice(
     )
     token = choice_token(shortage)
     link = page_link(
-        "stock_shortage", channel_slug=order.channel.slug, token=token, settings=settings
+        "stock_shortage",
+        channel_slug=order.channel.slug,
+        token=token,
+        settings=settings,
     )
     item_name = _line_name(line)
     language = _language(order, settings)
@@ -963,7 +969,9 @@ def _insert_if_new(shortage: StockShortage) -> bool:
 
 def _keep_shortage(shortage: StockShortage, item: _Line, quantity_short: int) -> None:
     if shortage.quantity_short != quantity_short:
-        StockShortage.objects.filter(pk=shortage.pk).update(quantity_short=quantity_short)
+        StockShortage.objects.filter(pk=shortage.pk).update(
+            quantity_short=quantity_short
+        )
 
 
 def _end_shortage(

@@ -83,7 +83,10 @@ def send_email(
     try:
         if smtp.use_ssl:
             connection = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=timeout, context=ssl.create_default_context()
+                smtp.host,
+                smtp.port,
+                timeout=timeout,
+                context=ssl.create_default_context(),
             )
         else:
             connection = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)

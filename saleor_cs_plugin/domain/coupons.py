@@ -132,9 +132,9 @@ def code_problem(code: str, max_length: int, *, words: Words) -> str:
         return ""
     return words.ngettext(
         "A promo code has at most %(limit)s character; the one entered has "
-        "%(length)s (it begins \"%(beginning)s…\"). Enter the code alone.",
+        '%(length)s (it begins "%(beginning)s…"). Enter the code alone.',
         "A promo code has at most %(limit)s characters; the one entered has "
-        "%(length)s (it begins \"%(beginning)s…\"). Enter the code alone.",
+        '%(length)s (it begins "%(beginning)s…"). Enter the code alone.',
         max_length,
     ) % {
         "limit": max_length,
@@ -250,8 +250,9 @@ class Diagnosis:
         return self.reason is None
 
 
-def diagnose(voucher: VoucherFacts | None, checkout: CheckoutFacts, code: str,
-             now: datetime) -> Diagnosis:
+def diagnose(
+    voucher: VoucherFacts | None, checkout: CheckoutFacts, code: str, now: datetime
+) -> Diagnosis:
     """The reason ``code`` does not apply to the checkout, or its discount if it does.
 
     ``voucher`` is None when no voucher has that code.
@@ -318,7 +319,11 @@ def _shipping_failure(voucher: VoucherFacts, checkout: CheckoutFacts) -> str:
         return "no_shipping"
     if not checkout.has_delivery_method:
         return "no_delivery_method"
-    if voucher.countries and checkout.country and checkout.country not in voucher.countries:
+    if (
+        voucher.countries
+        and checkout.country
+        and checkout.country not in voucher.countries
+    ):
         return "country"
     return ""
 
@@ -343,7 +348,9 @@ def _is_eligible(line: LineFacts, voucher: VoucherFacts) -> bool:
     )
 
 
-def discounted_unit_prices(voucher: VoucherFacts, checkout: CheckoutFacts) -> list[Decimal]:
+def discounted_unit_prices(
+    voucher: VoucherFacts, checkout: CheckoutFacts
+) -> list[Decimal]:
     """One price per unit the voucher may discount (Saleor's ``get_discounted_lines``)."""
     lines = checkout.lines
     if voucher.voucher_type == VoucherType.SPECIFIC_PRODUCT and _has_targets(voucher):
@@ -410,8 +417,13 @@ class MerchantText(Protocol):
     def for_language(self, language: str) -> str: ...
 
 
-def message(diagnosis: Diagnosis, templates: Mapping[str, MerchantText], *,
-            words: Words, time_zone: str) -> str:
+def message(
+    diagnosis: Diagnosis,
+    templates: Mapping[str, MerchantText],
+    *,
+    words: Words,
+    time_zone: str,
+) -> str:
     """What the shopper reads about a failed code, in ``words``' language: the
     merchant's message of the reason (``templates``, {reason: text}) in that
     language, else their default one, else the built-in message; times in
@@ -434,8 +446,8 @@ def message(diagnosis: Diagnosis, templates: Mapping[str, MerchantText], *,
     eligible = list(details.get("eligible", ()))
     # Translators: fills $eligible of a merchant's message, such as "The code $code
     # applies only to: $eligible.", when the code names nothing that qualifies.
-    values["eligible"] = words.every(eligible) if eligible else words.gettext(
-        "selected items"
+    values["eligible"] = (
+        words.every(eligible) if eligible else words.gettext("selected items")
     )
     cause = SHIPPING_CAUSES.get(details.get("cause", ""))
     values["cause"] = words.gettext(cause) if cause else ""
@@ -453,8 +465,9 @@ def removed_message(explanation: str, *, words: Words) -> str:
     }
 
 
-def honored_message(code: str, replacement: str, valid_until: datetime, *,
-                    words: Words, time_zone: str) -> str:
+def honored_message(
+    code: str, replacement: str, valid_until: datetime, *, words: Words, time_zone: str
+) -> str:
     """A promoted code that just ended, honored with a replacement."""
     return words.gettext(
         "The code %(code)s ended just before you used it, so we honor it: "
@@ -487,8 +500,13 @@ def ended_at(voucher: VoucherFacts, reason: Reason) -> datetime | None:
     return None
 
 
-def is_within_grace(voucher: VoucherFacts, checkout: CheckoutFacts, diagnosis: Diagnosis,
-                    now: datetime, grace: timedelta) -> bool:
+def is_within_grace(
+    voucher: VoucherFacts,
+    checkout: CheckoutFacts,
+    diagnosis: Diagnosis,
+    now: datetime,
+    grace: timedelta,
+) -> bool:
     """Is a failed promoted code to be honored: it only just stopped working, and
     nothing else stands in the way for this cart."""
     if diagnosis.reason not in GRACE_REASONS or grace <= timedelta(0):
@@ -499,8 +517,12 @@ def is_within_grace(voucher: VoucherFacts, checkout: CheckoutFacts, diagnosis: D
     return diagnose(without_grace_limits(voucher), checkout, voucher.code, now).is_valid
 
 
-def rank_alternatives(candidates: list[tuple[VoucherFacts, bool]], checkout: CheckoutFacts,
-                      now: datetime, limit: int) -> list[Diagnosis]:
+def rank_alternatives(
+    candidates: list[tuple[VoucherFacts, bool]],
+    checkout: CheckoutFacts,
+    now: datetime,
+    limit: int,
+) -> list[Diagnosis]:
     """The candidate codes that apply to this cart, the biggest discount first.
 
     ``candidates`` pairs each code's facts with whether it is promoted in this channel
@@ -550,8 +572,14 @@ class HealthCheck:
     remaining_uses: int | None = None
 
 
-def code_health(voucher: VoucherFacts | None, *, channel_is_listed: bool,
-                uses_last_day: int, now: datetime, warn: timedelta) -> HealthCheck:
+def code_health(
+    voucher: VoucherFacts | None,
+    *,
+    channel_is_listed: bool,
+    uses_last_day: int,
+    now: datetime,
+    warn: timedelta,
+) -> HealthCheck:
     """How a promoted code stands in one channel.
 
     ``uses_last_day`` is how many orders used it in the last 24 hours; at that pace a

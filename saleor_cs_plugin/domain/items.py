@@ -29,7 +29,7 @@ def is_stand_in_name(variant_name: str) -> bool:
 
 
 def item_name(product_name: str, variant_name: str, sku: str = "") -> str:
-    """"Product (Variant)", with the SKU for a variant known only by a stand-in, and
+    """ "Product (Variant)", with the SKU for a variant known only by a stand-in, and
     the product alone when the variant adds nothing."""
     variant = variant_name.strip()
     if is_stand_in_name(variant):

@@ -226,9 +226,7 @@ def greeting_name(name: str, *, words: Words) -> str:
 
 # An http(s) address in escaped text: up to a space, a tag or a quote (raw or as
 # an entity), less the punctuation that ends a sentence after it.
-_ESCAPED_URL = re.compile(
-    r"https?://(?:(?!&quot;|&#x27;|&lt;|&gt;)[^\s<>\"'])+"
-)
+_ESCAPED_URL = re.compile(r"https?://(?:(?!&quot;|&#x27;|&lt;|&gt;)[^\s<>\"'])+")
 _URL_TRAILING = ".,;:!?)"
 _ENTITY_END = re.compile(r"&#?[A-Za-z0-9]+;$")
 
@@ -284,9 +282,7 @@ def decided_note(topic: str, transport: str, facts: str = "") -> str:
     if transport in _QUEUED_BY:
         head = f"{topic}: notice to the customer queued ({_QUEUED_BY[transport]})."
     else:
-        head = not_sent_note(
-            topic, "the transport of this notice type is 'off'"
-        )
+        head = not_sent_note(topic, "the transport of this notice type is 'off'")
     return f"{head} {facts}".strip()
 
 
@@ -302,4 +298,3 @@ def not_sent_note(topic: str, reason: str) -> str:
     if len(reason) > NOTE_REASON_MAX_LENGTH:
         reason = reason[: NOTE_REASON_MAX_LENGTH - 1].rstrip() + "…"
     return f"{topic}: notice NOT sent: {reason}; the customer was not told."
-

@@ -41,7 +41,12 @@ class DelayStage(StrEnum):
     FOLLOW_UP = "follow_up"
 
 
-_STAGE_ORDER = [DelayStage.NONE, DelayStage.AT_RISK, DelayStage.LATE, DelayStage.FOLLOW_UP]
+_STAGE_ORDER = [
+    DelayStage.NONE,
+    DelayStage.AT_RISK,
+    DelayStage.LATE,
+    DelayStage.FOLLOW_UP,
+]
 
 
 def stage_rank(stage: DelayStage) -> int:
@@ -211,14 +216,20 @@ def review_promise(
     has_follow_up = rules.follow_up_days > 0
     if now >= deadline:
         reached = (
-            DelayStage.FOLLOW_UP if has_follow_up and now >= follow_up_at else DelayStage.LATE
+            DelayStage.FOLLOW_UP
+            if has_follow_up and now >= follow_up_at
+            else DelayStage.LATE
         )
         status = PromiseStatus.LATE
         next_review_at = (
             follow_up_at if has_follow_up and reached == DelayStage.LATE else None
         )
     elif has_at_risk_stage and now >= at_risk_at:
-        reached, status, next_review_at = DelayStage.AT_RISK, PromiseStatus.AT_RISK, deadline
+        reached, status, next_review_at = (
+            DelayStage.AT_RISK,
+            PromiseStatus.AT_RISK,
+            deadline,
+        )
     else:
         reached = DelayStage.NONE
         status = PromiseStatus.ON_TRACK
@@ -228,7 +239,9 @@ def review_promise(
     return Review(
         status=status,
         stage_to_notify=reached,
-        estimate=revised_estimate(promise, reached, now=now, rules=rules, calendar=calendar),
+        estimate=revised_estimate(
+            promise, reached, now=now, rules=rules, calendar=calendar
+        ),
         next_review_at=next_review_at,
     )
 
@@ -287,7 +300,9 @@ def revised_estimate(
     )
 
 
-def closing_status(*, shipped_at: datetime, ship_by_deadline: datetime) -> PromiseStatus:
+def closing_status(
+    *, shipped_at: datetime, ship_by_deadline: datetime
+) -> PromiseStatus:
     if shipped_at < ship_by_deadline:
         return PromiseStatus.SHIPPED_ON_TIME
     return PromiseStatus.SHIPPED_LATE
@@ -492,8 +507,7 @@ def on_the_way_message(
             (f"Tracking {tracking_number}." if tracking_number else "")
             + (f" Still waiting: {staff_items}." if still_waiting else "")
         ).strip(),
-        note_topic="Delayed order shipped"
-        + (" in part" if still_waiting else ""),
+        note_topic="Delayed order shipped" + (" in part" if still_waiting else ""),
         data={
             "trackingNumber": tracking_number,
             "estimatedDeliverBy": deliver_by.isoformat(),
@@ -558,10 +572,14 @@ def delivery_problem(
     if delivered_at > now:
         return Problem("deliveredAt", "The delivery time is in the future.")
     if delivered_at < ordered_at:
-        return Problem("deliveredAt", "The delivery time is before the order was placed.")
+        return Problem(
+            "deliveredAt", "The delivery time is before the order was placed."
+        )
     return None
 
 
-def is_delivered_on_time(*, delivered_at: datetime, deliver_by: date, time_zone: str) -> bool:
+def is_delivered_on_time(
+    *, delivered_at: datetime, deliver_by: date, time_zone: str
+) -> bool:
     """Whether a delivery came by the end of the promised day, in the store's zone."""
     return delivered_at.astimezone(ZoneInfo(time_zone)).date() <= deliver_by

@@ -216,9 +216,7 @@ def sample_bucket(salt: bytes, customer: str) -> int:
     who is asked, and a customer in a 10% sample is in the 20% sample too.
     ``salt`` is the store's own: another store's customers are placed differently.
     """
-    digest = hmac.new(
-        salt, customer.strip().lower().encode(), hashlib.sha256
-    ).digest()
+    digest = hmac.new(salt, customer.strip().lower().encode(), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") % SAMPLE_BUCKETS
 
 
@@ -364,9 +362,7 @@ def check_answer(change: AnswerChange, *, moment: Moment) -> list[Problem]:
             )
         )
     if change == AnswerChange():
-        problems.append(
-            Problem("answers", "REQUIRED", "Give at least one answer.")
-        )
+        problems.append(Problem("answers", "REQUIRED", "Give at least one answer."))
     return problems
 
 

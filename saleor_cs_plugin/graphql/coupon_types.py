@@ -77,7 +77,9 @@ class ServiceCouponDiagnosis(graphene.ObjectType):
     is_valid = graphene.Boolean(
         required=True, description="Whether the code applies to the checkout now."
     )
-    reason = ServiceCouponReasonEnum(description="Why it does not apply; null if it does.")
+    reason = ServiceCouponReasonEnum(
+        description="Why it does not apply; null if it does."
+    )
     message = graphene.String(
         required=True,
         description=(

@@ -93,8 +93,7 @@ def accessible_channel_ids(info) -> set | None:
     if get_app_promise(info.context).get():
         return None
     return {
-        channel.id
-        for channel in get_user_accessible_channels(info, info.context.user)
+        channel.id for channel in get_user_accessible_channels(info, info.context.user)
     }
 
 
@@ -110,7 +109,9 @@ def resolve_service_notices(_root, info, **kwargs):
     if filter_input.get("statuses"):
         notices = notices.filter(status__in=[str(s) for s in filter_input["statuses"]])
     if filter_input.get("types"):
-        notices = notices.filter(notice_type__in=[str(t) for t in filter_input["types"]])
+        notices = notices.filter(
+            notice_type__in=[str(t) for t in filter_input["types"]]
+        )
     return create_connection_slice(
         notices, info, kwargs, ServiceNoticeCountableConnection
     )

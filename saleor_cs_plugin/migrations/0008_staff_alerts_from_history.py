@@ -72,9 +72,8 @@ def delete_copied_alerts(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('saleor_cs_plugin', '0007_staff_inbox'),
+        ("saleor_cs_plugin", "0007_staff_inbox"),
     ]
 
     operations = [

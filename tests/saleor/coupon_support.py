@@ -43,8 +43,9 @@ mutation ($id: ID!, $code: String!) {
 """
 
 
-def make_voucher(channel, code, *, value=10, percentage=True, min_spent=None,
-                 **fields) -> Voucher:
+def make_voucher(
+    channel, code, *, value=10, percentage=True, min_spent=None, **fields
+) -> Voucher:
     voucher = Voucher.objects.create(
         name=f"Voucher {code}",
         discount_value_type=(
@@ -69,8 +70,15 @@ def promote(code, channel, **fields):
     )
 
 
-def checkout_of(api_client, channel, product, shipping_method=None, quantity=3,
-                email=EMAIL, **post_kwargs):
+def checkout_of(
+    api_client,
+    channel,
+    product,
+    shipping_method=None,
+    quantity=3,
+    email=EMAIL,
+    **post_kwargs,
+):
     return start_checkout(
         api_client,
         channel=channel,

@@ -226,7 +226,9 @@ def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.2):
         if result:
             return result
         time.sleep(interval)
-    raise AssertionError(f"Not reached within {timeout} s: {condition.__doc__ or condition}")
+    raise AssertionError(
+        f"Not reached within {timeout} s: {condition.__doc__ or condition}"
+    )
 
 
 def webhook_channel(webhook_url: str, secret: str, **settings):

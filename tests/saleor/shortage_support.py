@@ -74,7 +74,16 @@ def make_product(
 
 
 def make_variant(
-    product, *, channel, warehouse, price, stock, sku, name="", allocated=0, is_listed=True
+    product,
+    *,
+    channel,
+    warehouse,
+    price,
+    stock,
+    sku,
+    name="",
+    allocated=0,
+    is_listed=True,
 ):
     variant = ProductVariant.objects.create(product=product, sku=sku, name=name)
     if is_listed:

@@ -47,11 +47,16 @@ def signed_in_now(api_client):
     return api_client
 
 
-def place_order(api_client, *, channel, lines, shipping_method=None, email="shopper@example.com"):
+def place_order(
+    api_client, *, channel, lines, shipping_method=None, email="shopper@example.com"
+):
     """Check out ``lines`` ([(variant, quantity)]) as a storefront does; the channel
     must allow unpaid orders. Returns the order's global id and number."""
     checkout_id = start_checkout(
-        api_client, channel=channel, lines=lines, shipping_method=shipping_method,
+        api_client,
+        channel=channel,
+        lines=lines,
+        shipping_method=shipping_method,
         email=email,
     )
     completed = get_graphql_content(
@@ -61,8 +66,15 @@ def place_order(api_client, *, channel, lines, shipping_method=None, email="shop
     return completed["order"]
 
 
-def start_checkout(api_client, *, channel, lines, shipping_method=None,
-                   email="shopper@example.com", **post_kwargs):
+def start_checkout(
+    api_client,
+    *,
+    channel,
+    lines,
+    shipping_method=None,
+    email="shopper@example.com",
+    **post_kwargs,
+):
     """A checkout of ``lines`` with addresses and, if given, a delivery method.
     Returns its global id."""
     signed_in_now(api_client)

@@ -56,7 +56,8 @@ def test_customer_deleted_by_staff_is_anonymized_in_history(
     # when
     content = get_graphql_content(
         staff_api_client.post_graphql(
-            CUSTOMER_DELETE, {"id": graphene.Node.to_global_id("User", customer_user.pk)}
+            CUSTOMER_DELETE,
+            {"id": graphene.Node.to_global_id("User", customer_user.pk)},
         )
     )
 

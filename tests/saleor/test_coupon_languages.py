@@ -151,7 +151,9 @@ def test_a_german_checkout_is_told_in_german_with_dates_in_the_stores_time_zone(
     expired = check(api_client, checkout_id, "CODE")
     spend = check(api_client, checkout_id, "CODE-SPEND")
 
-    assert expired["message"] == "Der Code CODE ist am 1. März 2026, 15:30 CET abgelaufen."
+    assert (
+        expired["message"] == "Der Code CODE ist am 1. März 2026, 15:30 CET abgelaufen."
+    )
     assert spend["message"] == GERMAN_MINIMUM_SPEND.replace("CODE", "CODE-SPEND")
 
 
@@ -179,9 +181,13 @@ def test_the_merchants_polish_message_for_a_polish_checkout_their_default_for_ot
 ):
     shop(coupon_messages=MERCHANT_MESSAGES)
     make_voucher(channel_USD, "CODE", min_spent=Decimal(100))
-    polish = in_language(api_client, checkout_of(api_client, channel_USD, product), "PL")
+    polish = in_language(
+        api_client, checkout_of(api_client, channel_USD, product), "PL"
+    )
     english = checkout_of(api_client, channel_USD, product)
-    german = in_language(api_client, checkout_of(api_client, channel_USD, product), "DE")
+    german = in_language(
+        api_client, checkout_of(api_client, channel_USD, product), "DE"
+    )
 
     messages = [
         check(api_client, checkout_id, "CODE")["message"]
@@ -201,7 +207,9 @@ def test_a_reason_the_merchant_worded_only_in_polish_keeps_the_built_in_message_
 ):
     shop(coupon_messages="[pl]\nminimum_spend_not_met: Za mało: $shortfall.")
     make_voucher(channel_USD, "CODE", min_spent=Decimal(100))
-    polish = in_language(api_client, checkout_of(api_client, channel_USD, product), "PL")
+    polish = in_language(
+        api_client, checkout_of(api_client, channel_USD, product), "PL"
+    )
     english = checkout_of(api_client, channel_USD, product)
 
     assert [check(api_client, c, "CODE")["message"] for c in (polish, english)] == [
@@ -212,7 +220,11 @@ def test_a_reason_the_merchant_worded_only_in_polish_keeps_the_built_in_message_
 
 @pytest.mark.parametrize(
     ("channel_language", "expected"),
-    [("de", GERMAN_MINIMUM_SPEND), ("pl", POLISH_MINIMUM_SPEND), ("", ENGLISH_MINIMUM_SPEND)],
+    [
+        ("de", GERMAN_MINIMUM_SPEND),
+        ("pl", POLISH_MINIMUM_SPEND),
+        ("", ENGLISH_MINIMUM_SPEND),
+    ],
 )
 def test_a_checkout_in_a_language_the_plugin_does_not_speak_gets_the_channels(
     channel_language, expected, shop, api_client, channel_USD, product
@@ -290,7 +302,10 @@ def test_check_speaks_the_language_asked_for(shop, api_client, channel_USD, prod
         )
     )["data"]["serviceCouponCheck"]
 
-    assert checked == {"reason": "MINIMUM_SPEND_NOT_MET", "message": POLISH_MINIMUM_SPEND}
+    assert checked == {
+        "reason": "MINIMUM_SPEND_NOT_MET",
+        "message": POLISH_MINIMUM_SPEND,
+    }
 
 
 LONG_CODE = "SPRING10-" + "x" * 247
@@ -321,8 +336,12 @@ def test_an_empty_or_too_long_code_is_refused_in_polish(
             "message": "Wpisz kod promocyjny; pole jest puste.",
         }
     ]
-    assert long["errors"] == [{"field": "code", "code": "INVALID", "message": long_message}]
-    assert [error["message"] for error in checked["errors"]] == [f"code: {long_message}"]
+    assert long["errors"] == [
+        {"field": "code", "code": "INVALID", "message": long_message}
+    ]
+    assert [error["message"] for error in checked["errors"]] == [
+        f"code: {long_message}"
+    ]
     assert CouponFailure.objects.exists() is False
 
 
@@ -450,7 +469,9 @@ def test_a_replacement_code_used_by_another_shopper_is_refused_in_their_language
     shop, api_client, channel_USD, product, shipping_method
 ):
     shop(coupon_grace_hours="48")
-    make_voucher(channel_USD, "BIRTHDAY30", end_date=datetime.now(UTC) - timedelta(hours=3))
+    make_voucher(
+        channel_USD, "BIRTHDAY30", end_date=datetime.now(UTC) - timedelta(hours=3)
+    )
     promote("BIRTHDAY30", channel_USD)
     mine = checkout_of(api_client, channel_USD, product, shipping_method)
     replacement = apply(api_client, mine, "BIRTHDAY30")["honored"]["replacementCode"]

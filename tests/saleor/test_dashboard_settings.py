@@ -191,9 +191,9 @@ def test_a_store_saved_by_an_older_version_is_shown_in_setup_order(
     staff_api_client.user.user_permissions.add(permission_manage_plugins)
     _old_version_store(channel_USD, smtp_use_tls=False, time_zone="Europe/Warsaw")
     monkeypatch.setattr(
-        channel_status, "status_values", lambda channel_id: dict.fromkeys(
-            STATUS_NAMES, f"lines of {channel_id}"
-        )
+        channel_status,
+        "status_values",
+        lambda channel_id: dict.fromkeys(STATUS_NAMES, f"lines of {channel_id}"),
     )
 
     # when
@@ -234,9 +234,9 @@ def test_status_lines_that_fail_show_unavailable_and_the_page_still_opens(
     # then
     usd = _channel_config(content["data"]["plugin"], channel_USD.slug)
     values = {item["name"]: item["value"] for item in usd["configuration"]}
-    assert [values[name] for name in STATUS_NAMES] == [
-        "unavailable right now"
-    ] * len(STATUS_NAMES)
+    assert [values[name] for name in STATUS_NAMES] == ["unavailable right now"] * len(
+        STATUS_NAMES
+    )
     assert values["time_zone"] == "UTC"
     assert len(values) == len(config.FIELDS)
 
@@ -276,9 +276,12 @@ def test_first_save_activates_the_plugin_with_its_values(
     stored = _stored(channel_USD)
     assert [stored[name] for name in STATUS_NAMES] == [""] * len(STATUS_NAMES)
     assert stored["promise_holidays_country"] == "PL"
-    assert PluginConfiguration.objects.filter(
-        identifier=PLUGIN_ID, channel=channel_PLN
-    ).exists() is False
+    assert (
+        PluginConfiguration.objects.filter(
+            identifier=PLUGIN_ID, channel=channel_PLN
+        ).exists()
+        is False
+    )
 
 
 def test_saving_status_lines_changes_nothing_stored(

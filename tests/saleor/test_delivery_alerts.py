@@ -124,8 +124,15 @@ def _deliver(notices):
 def _alert_values():
     return list(
         StaffAlert.objects.values(
-            "kind", "cause_key", "channel_id", "order_id", "title", "message",
-            "details", "occurrences", "resolved_at",
+            "kind",
+            "cause_key",
+            "channel_id",
+            "order_id",
+            "title",
+            "message",
+            "details",
+            "occurrences",
+            "resolved_at",
         )
     )
 
@@ -281,7 +288,9 @@ def test_an_smtp_server_refusing_the_sender_raises_its_alert(
         assert _deliver(_notices(channel_USD, customer_user, 1)) == {"failed": 1}
 
     [alert] = StaffAlert.objects.all()
-    assert alert.cause_key == f"notice_delivery:{channel_USD.pk}:email:smtp_sender_refused"
+    assert (
+        alert.cause_key == f"notice_delivery:{channel_USD.pk}:email:smtp_sender_refused"
+    )
     assert alert.details["lastError"] == (
         "SMTP: sender refused (553 5.7.1 Sender address not allowed for this account)"
     )
@@ -377,7 +386,9 @@ def test_each_channel_has_its_own_alert(
     plugin_configuration(**_webhook_settings(webhook_receiver.url))
     other = webhook_channel(webhook_receiver.url, WEBHOOK_SECRET)
     webhook_receiver.planned_statuses = [404] * 3
-    notices = _notices(channel_USD, customer_user, 2) + _notices(other, customer_user, 1)
+    notices = _notices(channel_USD, customer_user, 2) + _notices(
+        other, customer_user, 1
+    )
 
     assert _deliver(notices) == {"failed": 3}
 

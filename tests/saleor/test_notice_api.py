@@ -44,7 +44,9 @@ mutation Prefs($optOut: Boolean!) {
 }
 """
 
-MY_PREFERENCES = "query { me { serviceNoticePreferences { isOptedOutOfNonEssential } } }"
+MY_PREFERENCES = (
+    "query { me { serviceNoticePreferences { isOptedOutOfNonEssential } } }"
+)
 
 
 def _notice(channel, email, status, decision, notice_type=NoticeType.ORDER_DELAY):
@@ -117,8 +119,12 @@ NOTICE_CALLERS_WITHOUT_PERMISSION = [
 ]
 
 
-@pytest.mark.parametrize(("client_name", "permission_name"), NOTICE_CALLERS_WITHOUT_PERMISSION)
-def test_notices_are_for_order_staff_only(caller, notices, client_name, permission_name):
+@pytest.mark.parametrize(
+    ("client_name", "permission_name"), NOTICE_CALLERS_WITHOUT_PERMISSION
+)
+def test_notices_are_for_order_staff_only(
+    caller, notices, client_name, permission_name
+):
     client = caller(client_name, permission_name)
 
     response = client.post_graphql(NOTICES)
@@ -126,7 +132,9 @@ def test_notices_are_for_order_staff_only(caller, notices, client_name, permissi
     assert_no_permission(response)
 
 
-def test_app_with_manage_orders_lists_notices(app_api_client, permission_manage_orders, notices):
+def test_app_with_manage_orders_lists_notices(
+    app_api_client, permission_manage_orders, notices
+):
     app_api_client.app.permissions.add(permission_manage_orders)
 
     content = get_graphql_content(app_api_client.post_graphql(NOTICES))
@@ -185,7 +193,9 @@ def test_only_failed_notices_can_be_retried(
     assert sent.status == NoticeStatus.SENT
 
 
-@pytest.mark.parametrize(("client_name", "permission_name"), NOTICE_CALLERS_WITHOUT_PERMISSION)
+@pytest.mark.parametrize(
+    ("client_name", "permission_name"), NOTICE_CALLERS_WITHOUT_PERMISSION
+)
 def test_retry_needs_manage_orders(caller, notices, client_name, permission_name):
     client = caller(client_name, permission_name)
     failed = notices["failed"]
@@ -253,7 +263,9 @@ def test_who_reads_a_customers_preferences(
     caller, customer_user, client_name, permission_name, expected
 ):
     NoticePreference.objects.create(
-        email=customer_user.email, user=customer_user, is_opted_out_of_non_essential=True
+        email=customer_user.email,
+        user=customer_user,
+        is_opted_out_of_non_essential=True,
     )
     client = caller(client_name, permission_name)
     query = (

@@ -140,7 +140,12 @@ def _received(smtp_receiver):
 
 
 def test_a_polish_order_is_told_it_is_at_risk_in_polish(
-    store, user_api_client, customer_user, product, shipping_method, channel_USD,
+    store,
+    user_api_client,
+    customer_user,
+    product,
+    shipping_method,
+    channel_USD,
     smtp_receiver,
 ):
     # given: an order placed in Polish, the built-in texts kept
@@ -252,7 +257,11 @@ def test_an_order_in_a_language_the_plugin_does_not_speak_is_told_in_the_channel
     # given: a guest order in French, a channel whose language is German
     store(language="de")
     order = _place(
-        api_client, product, shipping_method, channel_USD, "FR",
+        api_client,
+        product,
+        shipping_method,
+        channel_USD,
+        "FR",
         email="guest@example.com",
     )
     assert order.language_code == "fr"
@@ -277,7 +286,12 @@ def test_an_order_in_a_language_the_plugin_does_not_speak_is_told_in_the_channel
 
 
 def test_a_customer_whose_order_language_is_unknown_is_told_in_their_accounts(
-    store, user_api_client, customer_user, product, shipping_method, channel_USD,
+    store,
+    user_api_client,
+    customer_user,
+    product,
+    shipping_method,
+    channel_USD,
     smtp_receiver,
 ):
     # given: an order in French by a customer whose account is in Polish
@@ -297,8 +311,14 @@ def test_a_customer_whose_order_language_is_unknown_is_told_in_their_accounts(
 
 
 def test_the_merchants_polish_texts_are_used_for_a_polish_order_only(
-    store, user_api_client, other_customer_api_client, customer_user2, product,
-    shipping_method, channel_USD, smtp_receiver,
+    store,
+    user_api_client,
+    other_customer_api_client,
+    customer_user2,
+    product,
+    shipping_method,
+    channel_USD,
+    smtp_receiver,
 ):
     # given: the merchant's texts of the delay notice, with a [pl] section
     store(
@@ -310,11 +330,19 @@ def test_the_merchants_polish_texts_are_used_for_a_polish_order_only(
     )
     polish = _place(user_api_client, product, shipping_method, channel_USD, "PL")
     german = _place(
-        user_api_client, product, shipping_method, channel_USD, "DE",
+        user_api_client,
+        product,
+        shipping_method,
+        channel_USD,
+        "DE",
         email="de@example.com",
     )
     english = _place(
-        other_customer_api_client, product, shipping_method, channel_USD, "EN",
+        other_customer_api_client,
+        product,
+        shipping_method,
+        channel_USD,
+        "EN",
         email=customer_user2.email,
     )
 
@@ -355,8 +383,15 @@ def test_the_merchants_polish_texts_are_used_for_a_polish_order_only(
 
 
 def test_a_delayed_polish_order_that_ships_is_told_so_in_polish(
-    store, user_api_client, staff_in_group, permission_manage_orders, product,
-    shipping_method, channel_USD, warehouse, smtp_receiver,
+    store,
+    user_api_client,
+    staff_in_group,
+    permission_manage_orders,
+    product,
+    shipping_method,
+    channel_USD,
+    warehouse,
+    smtp_receiver,
 ):
     # given: a Polish order told it is late
     store()
@@ -450,7 +485,11 @@ def test_a_notice_without_a_language_is_in_the_channels_language(
     [("pl", "Dzień dobry, Kliencie!"), ("en", "Hello customer,")],
 )
 def test_a_customer_without_a_name_is_greeted_in_the_notices_language(
-    plugin_configuration, channel_USD, customer_user, webhook_receiver, language,
+    plugin_configuration,
+    channel_USD,
+    customer_user,
+    webhook_receiver,
+    language,
     greeting,
 ):
     plugin_configuration(

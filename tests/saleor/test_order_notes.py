@@ -128,8 +128,14 @@ AT_RISK_FACTS = (
 
 
 def test_a_notice_sent_by_email_is_noted_queued_then_sent(
-    store, user_api_client, product, shipping_method, channel_USD, smtp_receiver,
-    staff_in_group, permission_manage_orders,
+    store,
+    user_api_client,
+    product,
+    shipping_method,
+    channel_USD,
+    smtp_receiver,
+    staff_in_group,
+    permission_manage_orders,
 ):
     # given an order at risk, its notice decided
     store(**_email(smtp_receiver))
@@ -169,13 +175,23 @@ def test_a_notice_sent_by_email_is_noted_queued_then_sent(
         "notifiedStage": "AT_RISK",
         "customerToldStage": "AT_RISK",
         "delayNotices": [
-            {"delayStage": "AT_RISK", "status": "SENT", "transport": "EMAIL", "lastError": ""}
+            {
+                "delayStage": "AT_RISK",
+                "status": "SENT",
+                "transport": "EMAIL",
+                "lastError": "",
+            }
         ],
     }
 
 
 def test_a_notice_that_fails_is_noted_not_sent_and_the_customer_is_not_taken_to_know(
-    store, user_api_client, product, shipping_method, channel_USD, staff_in_group,
+    store,
+    user_api_client,
+    product,
+    shipping_method,
+    channel_USD,
+    staff_in_group,
     permission_manage_orders,
 ):
     # given the default transport, Saleor's notifications, with no app listening
@@ -210,7 +226,8 @@ def test_a_notice_that_fails_is_noted_not_sent_and_the_customer_is_not_taken_to_
     # and the customer's own view says the same
     content = get_graphql_content(
         signed_in_now(user_api_client).post_graphql(
-            CUSTOMER_PROMISE_QUERY, {"id": graphene.Node.to_global_id("Order", order.pk)}
+            CUSTOMER_PROMISE_QUERY,
+            {"id": graphene.Node.to_global_id("Order", order.pk)},
         )
     )
     assert content["data"]["order"]["deliveryPromise"] == {
@@ -361,7 +378,12 @@ def test_a_variant_known_only_by_a_stand_in_is_named_by_its_sku(
 
 
 def test_a_backfilled_order_gets_no_notice_for_the_stage_it_had_already_reached(
-    store, user_api_client, product, shipping_method, channel_USD, staff_in_group,
+    store,
+    user_api_client,
+    product,
+    shipping_method,
+    channel_USD,
+    staff_in_group,
     permission_manage_orders,
 ):
     # given an order placed when its method had no delivery days and the store no
@@ -448,7 +470,12 @@ STAFF_ORDERS_QUERY = """
 
 
 def test_what_the_customers_were_told_takes_a_constant_number_of_queries(
-    store, user_api_client, product, shipping_method, channel_USD, staff_in_group,
+    store,
+    user_api_client,
+    product,
+    shipping_method,
+    channel_USD,
+    staff_in_group,
     permission_manage_orders,
 ):
     store()

@@ -22,7 +22,9 @@ from test_notice_worker import (  # noqa: F401 - fixtures
     site_settings,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True, available_apps=["saleor_cs_plugin"])
+pytestmark = pytest.mark.django_db(
+    transaction=True, available_apps=["saleor_cs_plugin"]
+)
 
 CODES = 20
 
@@ -68,7 +70,9 @@ def test_two_checks_racing_on_their_own_connections_alert_once(expired_codes):
 
     # then each code was alerted about once, by one check or the other
     assert len(results) == 2
-    alerted = [alert.promoted_code.code for result in results for alert in result.alerts]
+    alerted = [
+        alert.promoted_code.code for result in results for alert in result.alerts
+    ]
     assert len(alerted) == CODES
     assert len(set(alerted)) == CODES
     alerts = StaffAlert.objects.filter(channel=expired_codes)

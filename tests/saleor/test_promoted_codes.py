@@ -81,7 +81,9 @@ def _voucher(code, channels, *, used=0, is_active=True, **fields):
     """A voucher with one code, listed in ``channels``; ``used`` uses so far."""
     fields.setdefault("start_date", NOW - timedelta(days=30))
     voucher = Voucher.objects.create(name=code, **fields)
-    VoucherCode.objects.create(code=code, voucher=voucher, used=used, is_active=is_active)
+    VoucherCode.objects.create(
+        code=code, voucher=voucher, used=used, is_active=is_active
+    )
     for channel in channels:
         VoucherChannelListing.objects.create(
             voucher=voucher, channel=channel, discount=Money(5, channel.currency_code)
@@ -338,7 +340,11 @@ def test_only_staff_and_apps_managing_discounts_see_and_change_promoted_codes(
     client = caller(client_name, permission_name)
     operations = [
         (PROMOTED_CODES, {}, "servicePromotedCodes"),
-        (FAILURE_STATS, {"since": (NOW - HOUR).isoformat()}, "serviceCouponFailureStats"),
+        (
+            FAILURE_STATS,
+            {"since": (NOW - HOUR).isoformat()},
+            "serviceCouponFailureStats",
+        ),
         (
             REGISTER,
             {
@@ -400,7 +406,10 @@ def _inactive(channel):
 
 def _not_listed(channel):
     _voucher("SPRING", [], end_date=NOW + timedelta(days=10))
-    return {"health": "MISSING_IN_CHANNEL", "endsAt": (NOW + timedelta(days=10)).isoformat()}
+    return {
+        "health": "MISSING_IN_CHANNEL",
+        "endsAt": (NOW + timedelta(days=10)).isoformat(),
+    }
 
 
 def _no_voucher(channel):
@@ -452,9 +461,7 @@ def _slow_pace(channel):
         _slow_pace,
     ],
 )
-def test_health_of_a_promoted_code(
-    manager, channel_USD, plugin_configuration, given
-):
+def test_health_of_a_promoted_code(manager, channel_USD, plugin_configuration, given):
     # given the default 48 warning hours
     plugin_configuration()
     with freeze_time(NOW):
@@ -485,9 +492,7 @@ def test_warning_hours_of_the_channel_decide_what_is_soon(
     ]
 
 
-def test_listing_filters_by_channel_and_health(
-    manager, channel_USD, channel_PLN
-):
+def test_listing_filters_by_channel_and_health(manager, channel_USD, channel_PLN):
     _voucher("SPRING", [channel_USD, channel_PLN], end_date=NOW - HOUR)
     _voucher("SUMMER", [channel_USD, channel_PLN])
     for code in ("SPRING", "SUMMER"):
@@ -497,9 +502,11 @@ def test_listing_filters_by_channel_and_health(
     with freeze_time(NOW):
         expired = _post(manager, PROMOTED_CODES, {"health": ["EXPIRED", "USED_UP"]})
         in_pln = _post(manager, PROMOTED_CODES, {"channel": "c-pln"})
-        unknown = signed_in_now(manager).post_graphql(
-            PROMOTED_CODES, {"channel": "nowhere"}
-        ).json()
+        unknown = (
+            signed_in_now(manager)
+            .post_graphql(PROMOTED_CODES, {"channel": "nowhere"})
+            .json()
+        )
 
     pairs = lambda content: [  # noqa: E731
         (r["code"], r["channelSlug"]) for r in content["data"]["servicePromotedCodes"]
@@ -720,9 +727,7 @@ def test_no_warning_without_warning_hours(watched, channel_USD):
     assert PromotedCode.objects.get().health == "healthy"
 
 
-def test_without_a_staff_address_the_alert_is_only_in_the_inbox(
-    watched, channel_USD
-):
+def test_without_a_staff_address_the_alert_is_only_in_the_inbox(watched, channel_USD):
     watched(promoted_code_staff_email="")
     _voucher("SPRING", [], end_date=NOW + timedelta(days=30))
 
@@ -774,14 +779,15 @@ def test_staff_alerts_are_delivered_by_the_engine(
     (request,) = webhook_receiver.requests
     assert request.is_signature_valid
     assert request.json["type"] == "staff_alert"
-    assert request.json["recipient"] == {"email": "marketing@example.com", "userId": None}
+    assert request.json["recipient"] == {
+        "email": "marketing@example.com",
+        "userId": None,
+    }
     assert request.json["subject"] == "Promoted code SPRING: used up"
     assert request.json["data"]["health"] == "used_up"
 
 
-def test_the_command_lists_alerts_on_a_dry_run_and_writes_nothing(
-    watched, channel_USD
-):
+def test_the_command_lists_alerts_on_a_dry_run_and_writes_nothing(watched, channel_USD):
     watched()
     _voucher("SPRING", [channel_USD], end_date=timezone.now() - HOUR)
     out = StringIO()
@@ -819,7 +825,9 @@ def test_failure_counts_by_code_and_reason_over_a_period(
 ):
     def failed(code, reason, created_at, channel=channel_USD, times=1):
         CouponFailure.objects.bulk_create(
-            CouponFailure(code=code, reason=reason, channel=channel, created_at=created_at)
+            CouponFailure(
+                code=code, reason=reason, channel=channel, created_at=created_at
+            )
             for _ in range(times)
         )
 
@@ -856,10 +864,14 @@ def test_failure_counts_by_code_and_reason_over_a_period(
 
 
 def test_failure_counts_of_a_period_that_ends_before_it_starts(manager):
-    content = signed_in_now(manager).post_graphql(
-        FAILURE_STATS,
-        {"since": NOW.isoformat(), "until": (NOW - HOUR).isoformat()},
-    ).json()
+    content = (
+        signed_in_now(manager)
+        .post_graphql(
+            FAILURE_STATS,
+            {"since": NOW.isoformat(), "until": (NOW - HOUR).isoformat()},
+        )
+        .json()
+    )
 
     assert content["data"] is None
     assert content["errors"][0]["message"] == (

@@ -186,7 +186,12 @@ def test_customer_cannot_see_which_staff_member_acted(
     content = response.json()
     assert len(content["errors"]) == 1
     assert content["errors"][0]["path"] == [
-        "me", "serviceHistory", "edges", 0, "node", "actingUser"
+        "me",
+        "serviceHistory",
+        "edges",
+        0,
+        "node",
+        "actingUser",
     ]
 
 
@@ -223,7 +228,6 @@ def test_customer_sees_only_visible_entries_of_own_order(
     ]
 
 
-
 def test_entries_of_a_guest_order_join_the_history_once_the_order_is_the_customer_s(
     user_api_client, other_customer_api_client, customer_user, order
 ):
@@ -247,7 +251,9 @@ def test_entries_of_a_guest_order_join_the_history_once_the_order_is_the_custome
     order.save(update_fields=["user"])
 
     # then the customer reads it, and nobody else does
-    content = get_graphql_content(user_api_client.post_graphql(ME_HISTORY, {"first": 5}))
+    content = get_graphql_content(
+        user_api_client.post_graphql(ME_HISTORY, {"first": 5})
+    )
     other = get_graphql_content(
         other_customer_api_client.post_graphql(ME_HISTORY, {"first": 5})
     )
@@ -256,6 +262,7 @@ def test_entries_of_a_guest_order_join_the_history_once_the_order_is_the_custome
         "Your order is running late"
     ]
     assert _messages(other["data"]["me"]["serviceHistory"]) == []
+
 
 @pytest.mark.parametrize(
     ("client_name", "permission_name", "expected"),
@@ -322,7 +329,9 @@ def test_history_is_newest_first_and_paginates(user_api_client, customer_user):
 def test_history_filters_by_type_and_date_range(user_api_client, customer_user):
     now = timezone.now()
     _entry(customer_user, "old call", visible=True, created_at=now - timedelta(days=10))
-    _entry(customer_user, "recent call", visible=True, created_at=now - timedelta(days=1))
+    _entry(
+        customer_user, "recent call", visible=True, created_at=now - timedelta(days=1)
+    )
     _entry(
         customer_user,
         "recent notice",
@@ -498,7 +507,9 @@ def test_social_contact_by_guest_email_about_an_order(
     order.user = None
     order.user_email = "guest@example.com"
     order.save(update_fields=["user", "user_email"])
-    app_api_client.app.permissions.add(permission_manage_users, permission_manage_orders)
+    app_api_client.app.permissions.add(
+        permission_manage_users, permission_manage_orders
+    )
 
     content = get_graphql_content(
         app_api_client.post_graphql(

@@ -57,7 +57,9 @@ def shortage_link(plugin_configuration, order_with_lines, channel_USD, warehouse
         )
     )
     line = short_line(order_with_lines)
-    line.variant.store_value_in_private_metadata({shortages.RESTOCK_METADATA_KEY: RESTOCK})
+    line.variant.store_value_in_private_metadata(
+        {shortages.RESTOCK_METADATA_KEY: RESTOCK}
+    )
     line.variant.save(update_fields=["private_metadata"])
     alternative = make_variant(
         line.variant.product,
@@ -211,7 +213,9 @@ def test_an_answer_is_recorded_once_and_confirmed(
     )
     shortage = StockShortage.objects.get()
     assert shortage.choice == choice
-    assert shortage.chosen_variant_id == (alternative.pk if choice == "switch" else None)
+    assert shortage.chosen_variant_id == (
+        alternative.pk if choice == "switch" else None
+    )
     note = {
         "wait": f"The customer chose to wait for the item ({name} is out of stock).",
         "switch": f"The customer chose to switch to {alternative_name} ({name} is out "
@@ -223,14 +227,17 @@ def test_an_answer_is_recorded_once_and_confirmed(
     event = OrderEvent.objects.get(order=order_with_lines, type=OrderEvents.NOTE_ADDED)
     assert event.parameters["message"] == note
     alert = StaffAlert.objects.get(kind=AlertKind.SHORTAGE_CHOICE)
-    assert alert.title == {
-        "wait": f"Order #{order_with_lines.number}: the customer chose to wait for "
-        f"{name}",
-        "switch": f"Order #{order_with_lines.number}: the customer chose to switch "
-        f"from {name} to {alternative_name}",
-        "cancel": f"Order #{order_with_lines.number}: the customer chose to cancel "
-        f"{name}",
-    }[choice]
+    assert (
+        alert.title
+        == {
+            "wait": f"Order #{order_with_lines.number}: the customer chose to wait for "
+            f"{name}",
+            "switch": f"Order #{order_with_lines.number}: the customer chose to switch "
+            f"from {name} to {alternative_name}",
+            "cancel": f"Order #{order_with_lines.number}: the customer chose to cancel "
+            f"{name}",
+        }[choice]
+    )
     (email,) = shortage_notices(NoticeType.STAFF_ALERT)
     assert email.recipient_email == "orders@example.com"
 
@@ -239,11 +246,14 @@ def test_an_answer_is_recorded_once_and_confirmed(
     assert confirmation.status_code == 200
     page, texts, _ = read_page(confirmation)
     assert page == "confirmation"
-    assert texts["answer"] == {
-        "wait": f"Your answer: wait for {name}.",
-        "switch": f"Your answer: switch from {name} to {alternative_name}.",
-        "cancel": f"Your answer: cancel {name}.",
-    }[choice]
+    assert (
+        texts["answer"]
+        == {
+            "wait": f"Your answer: wait for {name}.",
+            "switch": f"Your answer: switch from {name} to {alternative_name}.",
+            "cancel": f"Your answer: cancel {name}.",
+        }[choice]
+    )
     assert texts["page"] == (
         f"Thank you for your answer {texts['answer']} We have noted it on order "
         f"{order_with_lines.number}, and our team takes care of it from here."
@@ -257,7 +267,10 @@ def test_a_second_answer_is_refused_with_the_already_answered_page(
     name = item_name(short_line(order_with_lines))
     page = browser.get(page_path(channel_USD), {"token": token})
     hidden, _ = _form(page)
-    assert browser.post(page_path(channel_USD), {**hidden, "choice": "wait"}).status_code == 303
+    assert (
+        browser.post(page_path(channel_USD), {**hidden, "choice": "wait"}).status_code
+        == 303
+    )
 
     # when the same form is sent again, with another answer
     again = browser.post(page_path(channel_USD), {**hidden, "choice": "cancel"})
@@ -288,7 +301,9 @@ def test_the_answer_and_the_graphql_mutation_share_one_use(
     token, _ = shortage_link
     page = browser.get(page_path(channel_USD), {"token": token})
     hidden, _ = _form(page)
-    shortages.record_choice(token, choice="cancel", alternative_id=None, now=timezone.now())
+    shortages.record_choice(
+        token, choice="cancel", alternative_id=None, now=timezone.now()
+    )
 
     # when the page's form is sent afterwards
     response = browser.post(page_path(channel_USD), {**hidden, "choice": "wait"})
@@ -305,7 +320,9 @@ def test_an_expired_link_gets_its_page_and_records_nothing(
     name = item_name(short_line(order_with_lines))
     page = browser.get(page_path(channel_USD), {"token": token})
     hidden, _ = _form(page)
-    StockShortage.objects.update(link_expires_at=datetime(2024, 3, 5, 14, 30, tzinfo=UTC))
+    StockShortage.objects.update(
+        link_expires_at=datetime(2024, 3, 5, 14, 30, tzinfo=UTC)
+    )
 
     shown = browser.get(page_path(channel_USD), {"token": token})
     sent = browser.post(page_path(channel_USD), {**hidden, "choice": "wait"})
@@ -337,7 +354,9 @@ def _bad_token(kind, shortage):
         )
     if kind == "other-nonce":
         return signing.dumps(
-            [str(shortage.pk), "guessed"], salt=shortages.CHOICE_TOKEN_SALT, compress=False
+            [str(shortage.pk), "guessed"],
+            salt=shortages.CHOICE_TOKEN_SALT,
+            compress=False,
         )
     if kind == "cut-short":
         return shortages.choice_token(shortage)[:-6]
@@ -351,7 +370,9 @@ INVALID_LINK_TEXT = (
 )
 
 
-@pytest.mark.parametrize("kind", ["forged", "other-nonce", "cut-short", "garbage", "missing"])
+@pytest.mark.parametrize(
+    "kind", ["forged", "other-nonce", "cut-short", "garbage", "missing"]
+)
 def test_a_forged_or_broken_link_gets_its_page_and_records_nothing(
     kind, browser, shortage_link, channel_USD
 ):
@@ -361,7 +382,9 @@ def test_a_forged_or_broken_link_gets_its_page_and_records_nothing(
     bad = _bad_token(kind, StockShortage.objects.get())
 
     shown = browser.get(page_path(channel_USD), {"token": bad} if bad else {})
-    sent = browser.post(page_path(channel_USD), {**hidden, "token": bad, "choice": "wait"})
+    sent = browser.post(
+        page_path(channel_USD), {**hidden, "token": bad, "choice": "wait"}
+    )
 
     for response in (shown, sent):
         assert response.status_code == 400
@@ -460,8 +483,11 @@ def test_a_line_that_no_longer_waits_has_nothing_to_choose(
             "The alternative you chose is not one we offered. Choose one of the "
             "options below.",
         ),
-        ("switch:", "The alternative you chose is not one we offered. Choose one of "
-         "the options below."),
+        (
+            "switch:",
+            "The alternative you chose is not one we offered. Choose one of "
+            "the options below.",
+        ),
     ],
 )
 def test_an_answer_without_a_valid_option_shows_the_form_again(
@@ -675,7 +701,9 @@ def test_a_polish_order_gets_its_notice_and_page_in_polish(
     )
     line = short_line(order_with_lines)
     name = item_name(line)
-    line.variant.store_value_in_private_metadata({shortages.RESTOCK_METADATA_KEY: RESTOCK})
+    line.variant.store_value_in_private_metadata(
+        {shortages.RESTOCK_METADATA_KEY: RESTOCK}
+    )
     line.variant.save(update_fields=["private_metadata"])
     alternative = make_variant(
         line.variant.product,
@@ -721,7 +749,9 @@ def test_a_polish_order_gets_its_notice_and_page_in_polish(
     assert texts["estimate"] == (
         "Spodziewamy się, że produkt wróci do magazynu do 1 grudnia 2040."
     )
-    assert texts["choice-form"].split("Co mamy zrobić? ")[1].split(" Odpowiedzieć")[0] == (
+    assert texts["choice-form"].split("Co mamy zrobić? ")[1].split(" Odpowiedzieć")[
+        0
+    ] == (
         "Poczekaj na produkt Wyślemy go, gdy tylko wróci do magazynu. "
         f"Zamień na: {alternative_name} 21,00 USD · Teraz w magazynie "
         "Anuluj tę pozycję Usuniemy ją z zamówienia."
@@ -766,7 +796,9 @@ def test_the_expiry_is_told_in_the_polish_format(
     token, _ = shortage_link
     order_with_lines.language_code = "pl"
     order_with_lines.save(update_fields=["language_code"])
-    StockShortage.objects.update(link_expires_at=datetime(2024, 3, 5, 14, 30, tzinfo=UTC))
+    StockShortage.objects.update(
+        link_expires_at=datetime(2024, 3, 5, 14, 30, tzinfo=UTC)
+    )
 
     response = browser.get(page_path(channel_USD), {"token": token})
 

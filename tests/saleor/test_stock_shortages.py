@@ -54,8 +54,12 @@ def _second_order_for(order, variant, quantity):
     new_line.quantity = quantity
     new_line.save()
     stock = Stock.objects.get(product_variant=variant)
-    Allocation.objects.create(order_line=new_line, stock=stock, quantity_allocated=quantity)
-    Stock.objects.filter(pk=stock.pk).update(quantity_allocated=stock.quantity_allocated + quantity)
+    Allocation.objects.create(
+        order_line=new_line, stock=stock, quantity_allocated=quantity
+    )
+    Stock.objects.filter(pk=stock.pk).update(
+        quantity_allocated=stock.quantity_allocated + quantity
+    )
     return newer, new_line
 
 
@@ -88,7 +92,9 @@ def test_sweep_finds_a_stock_lowered_below_its_allocations(
     )
     assert notice.status == NoticeStatus.PENDING
     assert notice.is_essential is True
-    assert notice.context["subject"] == f"We are sorry: {item_name(line)} is not in stock"
+    assert (
+        notice.context["subject"] == f"We are sorry: {item_name(line)} is not in stock"
+    )
     token = notice.context["data"]["choiceToken"]
     # the plugin's own page, served by Saleor (PUBLIC_URL of Saleor's test settings)
     link = (
@@ -326,7 +332,9 @@ def test_a_fulfilled_or_cancelled_line_closes_its_shortage_quietly(
     assert shortage_notices(NoticeType.STOCK_RESTORED) == []
 
 
-def test_nothing_is_recorded_where_the_plugin_is_off(plugin_configuration, order_with_lines):
+def test_nothing_is_recorded_where_the_plugin_is_off(
+    plugin_configuration, order_with_lines
+):
     plugin_configuration(active=False, **shortage_settings())
     set_stock(short_line(order_with_lines), 0)
 
@@ -351,50 +359,109 @@ def test_restock_estimate_from_variant_metadata(plugin_configuration, order_with
     assert StockShortage.objects.get().restock_estimate == estimate
     assert notice.context["data"]["restockEstimate"] == estimate.isoformat()
     # a long date in the order's language (English, as Babel writes it)
-    assert "We expect it back in stock by December 1, 2040." in notice.context["message"]
+    assert (
+        "We expect it back in stock by December 1, 2040." in notice.context["message"]
+    )
 
 
 def test_alternatives_are_real_ranked_and_bounded(
-    plugin_configuration, order_with_lines, channel_USD, warehouse, product_type, category
+    plugin_configuration,
+    order_with_lines,
+    channel_USD,
+    warehouse,
+    product_type,
+    category,
 ):
     # given the short line costs 20.00 (band 25 %: 15.00 to 25.00)
     plugin_configuration(**shortage_settings(shortage_max_alternatives="3"))
     line = short_line(order_with_lines)
     kwargs = {"channel": channel_USD, "warehouse": warehouse}
-    sibling = make_variant(line.variant.product, price="24", stock=5, sku="B-2", name="Big", **kwargs)
+    sibling = make_variant(
+        line.variant.product, price="24", stock=5, sku="B-2", name="Big", **kwargs
+    )
     near = make_variant(
-        make_product("Near", product_type=product_type, category=category, channel=channel_USD),
-        price="19", stock=5, sku="NEAR", **kwargs,
+        make_product(
+            "Near", product_type=product_type, category=category, channel=channel_USD
+        ),
+        price="19",
+        stock=5,
+        sku="NEAR",
+        **kwargs,
     )
     far = make_variant(
-        make_product("Far", product_type=product_type, category=category, channel=channel_USD),
-        price="16", stock=5, sku="FAR", **kwargs,
+        make_product(
+            "Far", product_type=product_type, category=category, channel=channel_USD
+        ),
+        price="16",
+        stock=5,
+        sku="FAR",
+        **kwargs,
     )
     make_variant(  # fourth by rank: the limit drops it
-        make_product("Farther", product_type=product_type, category=category, channel=channel_USD),
-        price="15", stock=5, sku="FARTHER", **kwargs,
+        make_product(
+            "Farther", product_type=product_type, category=category, channel=channel_USD
+        ),
+        price="15",
+        stock=5,
+        sku="FARTHER",
+        **kwargs,
     )
     make_variant(  # out of stock: 3 in stock, all allocated
-        make_product("Sold out", product_type=product_type, category=category, channel=channel_USD),
-        price="20", stock=3, allocated=3, sku="SOLD", **kwargs,
+        make_product(
+            "Sold out",
+            product_type=product_type,
+            category=category,
+            channel=channel_USD,
+        ),
+        price="20",
+        stock=3,
+        allocated=3,
+        sku="SOLD",
+        **kwargs,
     )
     make_variant(  # too dear
-        make_product("Dear", product_type=product_type, category=category, channel=channel_USD),
-        price="25.01", stock=5, sku="DEAR", **kwargs,
+        make_product(
+            "Dear", product_type=product_type, category=category, channel=channel_USD
+        ),
+        price="25.01",
+        stock=5,
+        sku="DEAR",
+        **kwargs,
     )
     make_variant(  # not sold in the channel
-        make_product("Elsewhere", product_type=product_type, category=category, channel=channel_USD),
-        price="20", stock=5, sku="ELSE", is_listed=False, **kwargs,
+        make_product(
+            "Elsewhere",
+            product_type=product_type,
+            category=category,
+            channel=channel_USD,
+        ),
+        price="20",
+        stock=5,
+        sku="ELSE",
+        is_listed=False,
+        **kwargs,
     )
     make_variant(  # product not published
         make_product(
-            "Hidden", product_type=product_type, category=category, channel=channel_USD, is_published=False
+            "Hidden",
+            product_type=product_type,
+            category=category,
+            channel=channel_USD,
+            is_published=False,
         ),
-        price="20", stock=5, sku="HIDDEN", **kwargs,
+        price="20",
+        stock=5,
+        sku="HIDDEN",
+        **kwargs,
     )
     make_variant(  # only 1 in stock, the line needs 2
-        make_product("Scarce", product_type=product_type, category=category, channel=channel_USD),
-        price="20", stock=1, sku="SCARCE", **kwargs,
+        make_product(
+            "Scarce", product_type=product_type, category=category, channel=channel_USD
+        ),
+        price="20",
+        stock=1,
+        sku="SCARCE",
+        **kwargs,
     )
     set_stock(line, 0)
 
@@ -425,22 +492,27 @@ def test_alternatives_are_real_ranked_and_bounded(
     )
 
 
-def test_order_creation_detects_an_oversold_line(plugin_configuration, order_with_lines,
-                                                 django_capture_on_commit_callbacks):
+def test_order_creation_detects_an_oversold_line(
+    plugin_configuration, order_with_lines, django_capture_on_commit_callbacks
+):
     # given an order whose second line was oversold (allocated beyond the stock)
     # and whose first line Saleor could not allocate at all
     plugin_configuration(**shortage_settings())
     set_stock(short_line(order_with_lines), 1)
     first = other_line(order_with_lines)
     Allocation.objects.filter(order_line=first).delete()
-    Stock.objects.filter(product_variant=first.variant).update(quantity=0, quantity_allocated=0)
+    Stock.objects.filter(product_variant=first.variant).update(
+        quantity=0, quantity_allocated=0
+    )
 
     # when Saleor announces the order through its plugin manager
     with django_capture_on_commit_callbacks(execute=True):
         get_plugins_manager(allow_replica=False).order_created(order_with_lines)
 
     # then both lines have a shortage and a notice
-    assert dict(StockShortage.objects.values_list("order_line_id", "quantity_short")) == {
+    assert dict(
+        StockShortage.objects.values_list("order_line_id", "quantity_short")
+    ) == {
         first.pk: 3,
         short_line(order_with_lines).pk: 1,
     }
@@ -449,8 +521,12 @@ def test_order_creation_detects_an_oversold_line(plugin_configuration, order_wit
 
 
 def test_a_fault_in_the_hook_does_not_break_order_creation(
-    plugin_configuration, draft_order, staff_api_client, permission_group_manage_orders,
-    monkeypatch, caplog,
+    plugin_configuration,
+    draft_order,
+    staff_api_client,
+    permission_group_manage_orders,
+    monkeypatch,
+    caplog,
 ):
     # given the shortage check fails unexpectedly
     plugin_configuration(**shortage_settings())
@@ -486,8 +562,9 @@ def test_a_fault_in_the_hook_does_not_break_order_creation(
     assert StockShortage.objects.exists() is False
 
 
-def test_out_of_stock_hook_checks_the_stock(plugin_configuration, order_with_lines,
-                                            django_capture_on_commit_callbacks):
+def test_out_of_stock_hook_checks_the_stock(
+    plugin_configuration, order_with_lines, django_capture_on_commit_callbacks
+):
     manager = get_plugins_manager(allow_replica=False)
     if not hasattr(manager, "product_variant_out_of_stock"):
         pytest.skip("This Saleor has no out-of-stock hook (removed after 3.22).")
@@ -499,14 +576,19 @@ def test_out_of_stock_hook_checks_the_stock(plugin_configuration, order_with_lin
     manager.get_plugins(channel_slug=order_with_lines.channel.slug)
 
     with django_capture_on_commit_callbacks(execute=True):
-        manager.product_variant_out_of_stock(Stock.objects.get(product_variant=line.variant))
+        manager.product_variant_out_of_stock(
+            Stock.objects.get(product_variant=line.variant)
+        )
 
     assert StockShortage.objects.get().order_line_id == line.pk
     assert len(shortage_notices()) == 1
 
 
 def test_shortage_notices_are_delivered_by_the_engine(
-    plugin_configuration, order_with_lines, webhook_receiver, django_capture_on_commit_callbacks
+    plugin_configuration,
+    order_with_lines,
+    webhook_receiver,
+    django_capture_on_commit_callbacks,
 ):
     # given the webhook transport
     from conftest import WEBHOOK_SECRET
@@ -625,7 +707,9 @@ def test_a_variant_removed_from_the_channel_is_short_only_once_its_stock_is_gone
             "input": {
                 "updateChannels": [
                     {
-                        "channelId": graphene.Node.to_global_id("Channel", channel_USD.pk),
+                        "channelId": graphene.Node.to_global_id(
+                            "Channel", channel_USD.pk
+                        ),
                         "removeVariants": [variant_id],
                     }
                 ]
@@ -645,7 +729,10 @@ def test_a_variant_removed_from_the_channel_is_short_only_once_its_stock_is_gone
     updated = _post(
         staff,
         STOCKS_UPDATE,
-        {"variantId": variant_id, "stocks": [{"warehouse": warehouse_id, "quantity": 0}]},
+        {
+            "variantId": variant_id,
+            "stocks": [{"warehouse": warehouse_id, "quantity": 0}],
+        },
         "productVariantStocksUpdate",
     )
 
@@ -679,7 +766,10 @@ def test_a_variant_removed_from_the_channel_is_short_only_once_its_stock_is_gone
     assert shortage.short_by_warehouse == {str(warehouse.pk): 2}
     (notice,) = shortage_notices()
     assert notice_ids == [notice.pk]
-    assert notice.context["subject"] == "We are sorry: Linen shirt (Blue / M) is not in stock"
+    assert (
+        notice.context["subject"]
+        == "We are sorry: Linen shirt (Blue / M) is not in stock"
+    )
     assert notice.context["data"]["quantityShort"] == 2
 
 

@@ -164,7 +164,10 @@ def test_switching_records_the_choice_everywhere_and_alerts_staff(
     assert email.context["data"] == data
     # and the order itself is unchanged
     line.refresh_from_db()
-    assert (line.quantity, line.variant_id) == (2, StockShortage.objects.get().variant_id)
+    assert (line.quantity, line.variant_id) == (
+        2,
+        StockShortage.objects.get().variant_id,
+    )
 
 
 def test_a_used_link_is_rejected(api_client, shortage_link):
@@ -185,7 +188,9 @@ def test_a_used_link_is_rejected(api_client, shortage_link):
         }
     ]
     assert StockShortage.objects.get().choice == "cancel"
-    assert ServiceHistoryEntry.objects.filter(type=EntryType.CUSTOMER_CHOICE).count() == 1
+    assert (
+        ServiceHistoryEntry.objects.filter(type=EntryType.CUSTOMER_CHOICE).count() == 1
+    )
     assert len(shortage_notices(NoticeType.STAFF_ALERT)) == 1
     assert list(
         StaffAlert.objects.filter(kind=AlertKind.SHORTAGE_CHOICE).values_list(
@@ -236,7 +241,9 @@ def test_a_bad_token_is_rejected(api_client, shortage_link, bad_token):
         )
     elif bad_token == "other-nonce":
         bad_token = signing.dumps(
-            [str(shortage.pk), "guessed"], salt=shortages.CHOICE_TOKEN_SALT, compress=False
+            [str(shortage.pk), "guessed"],
+            salt=shortages.CHOICE_TOKEN_SALT,
+            compress=False,
         )
 
     result = _choose(api_client, bad_token, "CANCEL")
@@ -258,7 +265,9 @@ def test_switching_to_a_variant_not_offered_is_explained(api_client, shortage_li
 
     missing = _choose(api_client, token, "SWITCH")
     unoffered = _choose(api_client, token, "SWITCH", other)
-    wrong_type = _choose(api_client, token, "SWITCH", graphene.Node.to_global_id("Order", 1))
+    wrong_type = _choose(
+        api_client, token, "SWITCH", graphene.Node.to_global_id("Order", 1)
+    )
 
     assert missing["errors"] == [
         {
@@ -281,7 +290,9 @@ def test_switching_to_a_variant_not_offered_is_explained(api_client, shortage_li
     assert _choose(api_client, token, "WAIT")["errors"] == []
 
 
-def test_after_good_news_there_is_nothing_to_choose(api_client, shortage_link, order_with_lines):
+def test_after_good_news_there_is_nothing_to_choose(
+    api_client, shortage_link, order_with_lines
+):
     token, _ = shortage_link
     set_stock(short_line(order_with_lines), 5)
     run_sweep()
@@ -295,7 +306,9 @@ def test_after_good_news_there_is_nothing_to_choose(api_client, shortage_link, o
     )
 
 
-def test_a_customer_who_waits_still_gets_good_news(api_client, shortage_link, order_with_lines):
+def test_a_customer_who_waits_still_gets_good_news(
+    api_client, shortage_link, order_with_lines
+):
     token, _ = shortage_link
     _choose(api_client, token, "WAIT")
 
@@ -305,7 +318,9 @@ def test_a_customer_who_waits_still_gets_good_news(api_client, shortage_link, or
     assert len(shortage_notices(NoticeType.STOCK_RESTORED)) == 1
 
 
-def test_a_customer_who_cancelled_gets_no_good_news(api_client, shortage_link, order_with_lines):
+def test_a_customer_who_cancelled_gets_no_good_news(
+    api_client, shortage_link, order_with_lines
+):
     token, _ = shortage_link
     _choose(api_client, token, "CANCEL")
 
@@ -377,11 +392,16 @@ def test_a_line_known_by_a_stand_in_name_is_noted_by_its_variants_sku(
 
     # then the notice, the answer, the timeline and the inbox name it by the SKU
     note = "The customer chose to wait for the item (Test product 2 (SKU_B) is out of stock)."
-    assert notice.context["subject"] == "We are sorry: Test product 2 (SKU_B) is not in stock"
+    assert (
+        notice.context["subject"]
+        == "We are sorry: Test product 2 (SKU_B) is not in stock"
+    )
     assert result["result"]["item"] == "Test product 2 (SKU_B)"
     event = OrderEvent.objects.get(order=order_with_lines, type=OrderEvents.NOTE_ADDED)
     assert event.parameters["message"] == note
-    assert ServiceHistoryEntry.objects.get(type=EntryType.CUSTOMER_CHOICE).message == note
+    assert (
+        ServiceHistoryEntry.objects.get(type=EntryType.CUSTOMER_CHOICE).message == note
+    )
     assert StaffAlert.objects.get(kind=AlertKind.SHORTAGE_CHOICE).title == (
         f"Order #{order_with_lines.number}: the customer chose to wait for "
         "Test product 2 (SKU_B)"

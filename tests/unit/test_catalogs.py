@@ -22,9 +22,7 @@ def test_the_check_names_an_untranslated_msgid(tmp_path, monkeypatch):
     copy = tmp_path / "pl" / "LC_MESSAGES" / "django.po"
     copy.parent.mkdir(parents=True)
     CATALOGS["_write"](copy, catalog)
-    monkeypatch.setitem(
-        CATALOGS["problems"].__globals__, "_po_paths", lambda: [copy]
-    )
+    monkeypatch.setitem(CATALOGS["problems"].__globals__, "_po_paths", lambda: [copy])
     # when / then
     assert CATALOGS["problems"]() == [f"pl: {body.id!r} is not translated"]
 

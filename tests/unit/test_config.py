@@ -203,9 +203,12 @@ def test_secret_rules_are_in_the_label_the_secret_dialog_shows():
 
 
 def test_status_lines_are_never_read_as_settings():
-    assert parse_channel_settings(
-        {"status_staff_alerts": "3 open", "status_on_time_shipping": "x"}
-    ) == ChannelSettings()
+    assert (
+        parse_channel_settings(
+            {"status_staff_alerts": "3 open", "status_on_time_shipping": "x"}
+        )
+        == ChannelSettings()
+    )
 
 
 def test_only_the_notices_that_are_sent_have_texts_to_edit():
@@ -232,9 +235,13 @@ def test_texts_of_notices_that_are_not_sent_keep_their_defaults():
     ).notices.templates
 
     # then they are not read
-    assert templates["coupon_honored"] == default_templates("coupon_honored") == (
-        "$subject",
-        "Hello $customer_name,\n\n$message\n\n$support_contact",
+    assert (
+        templates["coupon_honored"]
+        == default_templates("coupon_honored")
+        == (
+            "$subject",
+            "Hello $customer_name,\n\n$message\n\n$support_contact",
+        )
     )
     assert set(templates) == {t.value for t in NoticeType}
 
@@ -250,25 +257,28 @@ def test_the_placeholder_list_is_said_once():
     helps = [f.help_text for f in FIELDS if f.name.startswith(("subject_", "body_"))]
     assert sum("$customer_email" in help_text for help_text in helps) == 1
     assert "$customer_email" in helps[0]
-    assert helps[1:] == [
-        text
-        for title in (
-            "order delay",
-            "delay follow-up",
-            "on the way",
-            "stock shortage",
-            "stock restored",
-            "survey",
-            "staff alert",
-        )
-        for text in (
-            f"Subject of the '{title}' notice; placeholders as listed under "
-            "Notice texts · Order delay subject.",
-            f"Text of the '{title}' notice; a blank line starts a paragraph, and "
-            "customer data is escaped in the HTML part. Placeholders as listed "
-            "under Notice texts · Order delay subject.",
-        )
-    ][1:]
+    assert (
+        helps[1:]
+        == [
+            text
+            for title in (
+                "order delay",
+                "delay follow-up",
+                "on the way",
+                "stock shortage",
+                "stock restored",
+                "survey",
+                "staff alert",
+            )
+            for text in (
+                f"Subject of the '{title}' notice; placeholders as listed under "
+                "Notice texts · Order delay subject.",
+                f"Text of the '{title}' notice; a blank line starts a paragraph, and "
+                "customer data is escaped in the HTML part. Placeholders as listed "
+                "under Notice texts · Order delay subject.",
+            )
+        ][1:]
+    )
 
 
 def test_readable_notice_names_are_listed_in_help():
@@ -327,7 +337,11 @@ def test_notice_settings_defaults():
         "stock_restored",
         "staff_alert",
     }
-    assert (notices.max_attempts, notices.retry_base_seconds, notices.timeout_seconds) == (
+    assert (
+        notices.max_attempts,
+        notices.retry_base_seconds,
+        notices.timeout_seconds,
+    ) == (
         6,
         60,
         10,

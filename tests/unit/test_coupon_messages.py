@@ -171,8 +171,7 @@ BUILT_IN = [
     (
         Reason.SHIPPING_NOT_APPLICABLE,
         {"cause": "a cause this plugin does not know yet"},
-        "The code SPRING10 takes money off shipping, but not off this cart's "
-        "shipping.",
+        "The code SPRING10 takes money off shipping, but not off this cart's shipping.",
         "Kod SPRING10 obniża koszt dostawy, ale nie można go zastosować do dostawy "
         "tego koszyka.",
         "Der Code SPRING10 gewährt einen Rabatt auf den Versand, aber nicht auf den "
@@ -202,9 +201,11 @@ def test_built_in_messages_in_english_polish_and_german(
 ):
     diagnosis = Diagnosis("SPRING10", reason, details)
 
-    assert [
-        _message(diagnosis, words) for words in (english, polish, german)
-    ] == [en, pl, de]
+    assert [_message(diagnosis, words) for words in (english, polish, german)] == [
+        en,
+        pl,
+        de,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -257,9 +258,11 @@ def test_the_minimum_quantity_takes_the_plural_form_of_its_number(
         {"minimum_quantity": minimum, "missing_quantity": missing},
     )
 
-    assert [
-        _message(diagnosis, words) for words in (english, polish, german)
-    ] == [en, pl, de]
+    assert [_message(diagnosis, words) for words in (english, polish, german)] == [
+        en,
+        pl,
+        de,
+    ]
 
 
 def test_a_valid_code_has_no_message(english, polish):
@@ -371,8 +374,12 @@ def _merchants():
         (Reason.INACTIVE, {}, "pl", "Kod SPRING10 nie jest już aktywny."),
         (Reason.INACTIVE, {}, "en", "The code SPRING10 is no longer active."),
         # A reason the merchant never worded: the built-in one in the language.
-        (Reason.UNKNOWN_CODE, {}, "de", "Wir kennen den Code SPRING10 nicht. "
-         "Bitte prüfen Sie ihn auf Tippfehler."),
+        (
+            Reason.UNKNOWN_CODE,
+            {},
+            "de",
+            "Wir kennen den Code SPRING10 nicht. Bitte prüfen Sie ihn auf Tippfehler.",
+        ),
     ],
 )
 def test_the_merchants_message_in_the_shoppers_language_else_their_default_else_ours(
@@ -385,9 +392,7 @@ def test_the_merchants_message_in_the_shoppers_language_else_their_default_else_
     assert text == expected
 
 
-def test_a_message_given_only_in_polish_leaves_others_the_built_in_one(
-    english, polish
-):
+def test_a_message_given_only_in_polish_leaves_others_the_built_in_one(english, polish):
     messages = parse_channel_settings(
         {"coupon_messages": "[pl]\nstaff_only: Kod $code jest dla załogi."}
     ).coupons.messages
@@ -492,7 +497,7 @@ def test_a_dollar_sign_in_a_merchants_message_stays_one(english):
         ),
         (
             "SPRING10-" + "x" * 247,
-            'A promo code has at most 255 characters; the one entered has 256 (it '
+            "A promo code has at most 255 characters; the one entered has 256 (it "
             'begins "SPRING10-xxxxxxxxxxx…"). Enter the code alone.',
             "Kod promocyjny może mieć najwyżej 255 znaków; wpisany ma 256 (zaczyna się "
             "od „SPRING10-xxxxxxxxxxx…”). Wpisz sam kod.",

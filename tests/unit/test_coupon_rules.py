@@ -969,7 +969,9 @@ def test_every_coupon_setting_error_is_named_at_once():
 def test_percentages_round_to_the_currencys_own_minor_unit(
     currency, decimal_places, subtotal, percent, expected
 ):
-    listing = replace(_listing(percent, currency=currency), decimal_places=decimal_places)
+    listing = replace(
+        _listing(percent, currency=currency), decimal_places=decimal_places
+    )
     voucher = _voucher(listing=listing)
     checkout = _checkout(lines=(_line(subtotal),), currency=currency)
 

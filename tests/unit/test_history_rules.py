@@ -44,9 +44,7 @@ def _contact(**overrides):
     return ContactLog(**values)
 
 
-@pytest.mark.parametrize(
-    "channel", ["email", "sms", "phone", "chat", "social", "web"]
-)
+@pytest.mark.parametrize("channel", ["email", "sms", "phone", "chat", "social", "web"])
 def test_every_human_channel_can_be_logged(channel):
     assert check_contact_log(_contact(contact_channel=channel)) == []
 
@@ -56,7 +54,9 @@ def test_a_contact_about_an_order_needs_no_customer():
 
 
 def test_social_contact_names_its_network():
-    assert check_contact_log(_contact(contact_channel="social", social_network="X")) == []
+    assert (
+        check_contact_log(_contact(contact_channel="social", social_network="X")) == []
+    )
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,9 @@ def test_the_plugin_speaks_english_polish_and_german():
         (("pt-br",), "en", ("pt",), "pt"),
     ],
 )
-def test_the_first_language_spoken_wins_else_the_channels(codes, default, also, expected):
+def test_the_first_language_spoken_wins_else_the_channels(
+    codes, default, also, expected
+):
     assert choose(*codes, default=default, also=also) == expected
 
 

@@ -68,7 +68,9 @@ POLICY = DispatchPolicy(time_zone="UTC", quiet_hours=NIGHT, max_per_day=2)
             _at(12),
             True,
             [],
-            Dispatch(Action.SKIP, reason="The customer opted out of non-essential notices."),
+            Dispatch(
+                Action.SKIP, reason="The customer opted out of non-essential notices."
+            ),
         ),
         (
             NoticeType.SURVEY,
@@ -101,7 +103,13 @@ POLICY = DispatchPolicy(time_zone="UTC", quiet_hours=NIGHT, max_per_day=2)
             ),
         ),
         # older than 24 hours: does not count
-        (NoticeType.SURVEY, _at(12), False, [_at(11, day=9), _at(9)], Dispatch(Action.SEND)),
+        (
+            NoticeType.SURVEY,
+            _at(12),
+            False,
+            [_at(11, day=9), _at(9)],
+            Dispatch(Action.SEND),
+        ),
         # essential: at night, opted out, over the cap, it still goes
         (
             NoticeType.ORDER_DELAY,
@@ -169,8 +177,7 @@ def test_render_names_a_missing_placeholder():
     with pytest.raises(TemplateError) as error:
         render("Hi $nickname", {"name": "Ann"})
     assert str(error.value) == (
-        "The template uses $nickname, which this notice does not have; available: "
-        "name."
+        "The template uses $nickname, which this notice does not have; available: name."
     )
 
 
@@ -262,8 +269,14 @@ def test_a_decided_notice_without_facts():
 @pytest.mark.parametrize(
     ("transport", "note"),
     [
-        (Transport.EMAIL, "Delivery promise at risk: notice sent to the customer by e-mail."),
-        (Transport.WEBHOOK, "Delivery promise at risk: notice sent to the customer by webhook."),
+        (
+            Transport.EMAIL,
+            "Delivery promise at risk: notice sent to the customer by e-mail.",
+        ),
+        (
+            Transport.WEBHOOK,
+            "Delivery promise at risk: notice sent to the customer by webhook.",
+        ),
         (
             Transport.SALEOR_NOTIFY,
             "Delivery promise at risk: notice sent to the customer through Saleor's "
@@ -293,7 +306,10 @@ def test_sent_note_names_the_transport(transport, note):
             "Delivery promise at risk: notice NOT sent: Webhook: HTTP 401 "
             "unauthorized; the customer was not told.",
         ),
-        ("", "Delivery promise at risk: notice NOT sent: no reason recorded; the customer was not told."),
+        (
+            "",
+            "Delivery promise at risk: notice NOT sent: no reason recorded; the customer was not told.",
+        ),
         (
             "x" * 400,
             "Delivery promise at risk: notice NOT sent: "
@@ -304,7 +320,6 @@ def test_sent_note_names_the_transport(transport, note):
 )
 def test_not_sent_note_says_why_and_that_the_customer_was_not_told(reason, note):
     assert not_sent_note("Delivery promise at risk", reason) == note
-
 
 
 @pytest.mark.parametrize(

@@ -123,20 +123,46 @@ def _promise(notified=DelayStage.NONE, lines=(LINE,)):
     ("now", "notified", "status", "stage", "next_review_at"),
     [
         # Before the lead time: on track, look again when it becomes at risk.
-        (DEADLINE - timedelta(hours=30), DelayStage.NONE, "on_track", "", DEADLINE - timedelta(hours=24)),
-        (DEADLINE - timedelta(hours=24), DelayStage.NONE, "at_risk", "at_risk", DEADLINE),
+        (
+            DEADLINE - timedelta(hours=30),
+            DelayStage.NONE,
+            "on_track",
+            "",
+            DEADLINE - timedelta(hours=24),
+        ),
+        (
+            DEADLINE - timedelta(hours=24),
+            DelayStage.NONE,
+            "at_risk",
+            "at_risk",
+            DEADLINE,
+        ),
         # Already told it is at risk: nothing new until the deadline.
         (DEADLINE - timedelta(hours=2), DelayStage.AT_RISK, "at_risk", "", DEADLINE),
         (DEADLINE, DelayStage.AT_RISK, "late", "late", DEADLINE + timedelta(days=3)),
         # A sweep that missed the at-risk window tells only the furthest stage.
-        (DEADLINE + timedelta(hours=1), DelayStage.NONE, "late", "late", DEADLINE + timedelta(days=3)),
-        (DEADLINE + timedelta(days=1), DelayStage.LATE, "late", "", DEADLINE + timedelta(days=3)),
+        (
+            DEADLINE + timedelta(hours=1),
+            DelayStage.NONE,
+            "late",
+            "late",
+            DEADLINE + timedelta(days=3),
+        ),
+        (
+            DEADLINE + timedelta(days=1),
+            DelayStage.LATE,
+            "late",
+            "",
+            DEADLINE + timedelta(days=3),
+        ),
         (DEADLINE + timedelta(days=3), DelayStage.LATE, "late", "follow_up", None),
         (DEADLINE + timedelta(days=9), DelayStage.FOLLOW_UP, "late", "", None),
     ],
 )
 def test_review_tells_each_stage_once(now, notified, status, stage, next_review_at):
-    review = review_promise(_promise(notified), now=now, rules=RULES, calendar=UTC_CALENDAR)
+    review = review_promise(
+        _promise(notified), now=now, rules=RULES, calendar=UTC_CALENDAR
+    )
     assert review.status == status
     assert review.stage_to_notify == stage
     assert review.next_review_at == next_review_at
@@ -236,7 +262,10 @@ def test_the_stage_a_notice_tells_of(notice_type, data, stage):
         ([], DelayStage.NONE),
         ([DelayStage.AT_RISK], DelayStage.AT_RISK),
         ([DelayStage.LATE, DelayStage.AT_RISK], DelayStage.LATE),
-        ([DelayStage.AT_RISK, DelayStage.FOLLOW_UP, DelayStage.LATE], DelayStage.FOLLOW_UP),
+        (
+            [DelayStage.AT_RISK, DelayStage.FOLLOW_UP, DelayStage.LATE],
+            DelayStage.FOLLOW_UP,
+        ),
     ],
 )
 def test_furthest_stage(stages, furthest):
@@ -272,17 +301,27 @@ def test_an_order_is_not_at_risk_in_the_first_half_of_its_handling_time():
 def test_without_at_risk_or_follow_up_stages_only_late_is_told():
     rules = DelayRules(at_risk_lead_hours=0, follow_up_days=0)
     early = review_promise(
-        _promise(), now=DEADLINE - timedelta(hours=1), rules=rules, calendar=UTC_CALENDAR
+        _promise(),
+        now=DEADLINE - timedelta(hours=1),
+        rules=rules,
+        calendar=UTC_CALENDAR,
     )
     late = review_promise(
-        _promise(), now=DEADLINE + timedelta(days=30), rules=rules, calendar=UTC_CALENDAR
+        _promise(),
+        now=DEADLINE + timedelta(days=30),
+        rules=rules,
+        calendar=UTC_CALENDAR,
     )
     assert (early.status, early.stage_to_notify, early.next_review_at) == (
         "on_track",
         "",
         DEADLINE,
     )
-    assert (late.status, late.stage_to_notify, late.next_review_at) == ("late", "late", None)
+    assert (late.status, late.stage_to_notify, late.next_review_at) == (
+        "late",
+        "late",
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -290,19 +329,40 @@ def test_without_at_risk_or_follow_up_stages_only_late_is_told():
     [(DEADLINE - timedelta(seconds=1), "shipped_on_time"), (DEADLINE, "shipped_late")],
 )
 def test_a_promise_with_nothing_waiting_closes(now, status):
-    review = review_promise(_promise(lines=()), now=now, rules=RULES, calendar=UTC_CALENDAR)
-    assert (review.status, review.is_closed, review.stage_to_notify) == (status, True, "")
+    review = review_promise(
+        _promise(lines=()), now=now, rules=RULES, calendar=UTC_CALENDAR
+    )
+    assert (review.status, review.is_closed, review.stage_to_notify) == (
+        status,
+        True,
+        "",
+    )
 
 
 @pytest.mark.parametrize(
     ("now", "stage", "ship_by", "deliver_by"),
     [
         # At risk: one working day after the promised Tuesday; delivery 4 days on.
-        (DEADLINE - timedelta(hours=3), DelayStage.AT_RISK, date(2026, 3, 4), date(2026, 3, 10)),
+        (
+            DEADLINE - timedelta(hours=3),
+            DelayStage.AT_RISK,
+            date(2026, 3, 4),
+            date(2026, 3, 10),
+        ),
         # Late on Wednesday 08:00: processed Wednesday, ships 2 working days later.
-        (DEADLINE + timedelta(hours=8), DelayStage.LATE, date(2026, 3, 6), date(2026, 3, 12)),
+        (
+            DEADLINE + timedelta(hours=8),
+            DelayStage.LATE,
+            date(2026, 3, 6),
+            date(2026, 3, 12),
+        ),
         # Still late on Saturday: processed Monday, ships Wednesday.
-        (datetime(2026, 3, 7, 15, tzinfo=UTC), DelayStage.FOLLOW_UP, date(2026, 3, 11), date(2026, 3, 17)),
+        (
+            datetime(2026, 3, 7, 15, tzinfo=UTC),
+            DelayStage.FOLLOW_UP,
+            date(2026, 3, 11),
+            date(2026, 3, 17),
+        ),
     ],
 )
 def test_revised_estimates_are_honest(now, stage, ship_by, deliver_by):
@@ -311,7 +371,9 @@ def test_revised_estimates_are_honest(now, stage, ship_by, deliver_by):
         DelayStage.LATE: DelayStage.AT_RISK,
         DelayStage.FOLLOW_UP: DelayStage.LATE,
     }[stage]
-    review = review_promise(_promise(notified), now=now, rules=RULES, calendar=UTC_CALENDAR)
+    review = review_promise(
+        _promise(notified), now=now, rules=RULES, calendar=UTC_CALENDAR
+    )
     assert review.stage_to_notify == stage
     assert review.estimate == Estimate(ship_by=ship_by, deliver_by=deliver_by)
 
@@ -422,11 +484,14 @@ def test_a_delay_is_told_in_polish(polish, stage, subject, opening):
         "skontaktować się z nami."
     )
     # Staff read the order's timeline in English, whatever the customer's language.
-    assert message.note_topic == {
-        DelayStage.AT_RISK: "Delivery promise at risk",
-        DelayStage.LATE: "Delivery promise late",
-        DelayStage.FOLLOW_UP: "Delivery promise still late (follow-up)",
-    }[stage]
+    assert (
+        message.note_topic
+        == {
+            DelayStage.AT_RISK: "Delivery promise at risk",
+            DelayStage.LATE: "Delivery promise late",
+            DelayStage.FOLLOW_UP: "Delivery promise still late (follow-up)",
+        }[stage]
+    )
     assert message.staff_note == (
         "Promised ship-by 2026-12-01; new estimate: ships by 2026-12-04, arrives by "
         "2026-12-10. Waiting: 2 × Koszula lniana (Niebieska / M); 1 × Kubek."
@@ -460,10 +525,19 @@ def test_a_late_order_is_told_in_german(german):
 @pytest.mark.parametrize(
     ("line", "description"),
     [
-        (WaitingLine("Linen shirt", "Blue / M", 2, "LS-BM"), "2 × Linen shirt (Blue / M)"),
+        (
+            WaitingLine("Linen shirt", "Blue / M", 2, "LS-BM"),
+            "2 × Linen shirt (Blue / M)",
+        ),
         # Saleor's stand-in for a variant without a name: its GraphQL id.
-        (WaitingLine("Apple Juice", "UHJvZHVjdFZhcmlhbnQ6Mzg0", 1, "AJ-1L"), "1 × Apple Juice (AJ-1L)"),
-        (WaitingLine("Apple Juice", "UHJvZHVjdFZhcmlhbnQ6Mzg0", 1, ""), "1 × Apple Juice"),
+        (
+            WaitingLine("Apple Juice", "UHJvZHVjdFZhcmlhbnQ6Mzg0", 1, "AJ-1L"),
+            "1 × Apple Juice (AJ-1L)",
+        ),
+        (
+            WaitingLine("Apple Juice", "UHJvZHVjdFZhcmlhbnQ6Mzg0", 1, ""),
+            "1 × Apple Juice",
+        ),
         (WaitingLine("Apple Juice", "ID:384", 3, "AJ-1L"), "3 × Apple Juice (AJ-1L)"),
         (WaitingLine("Mug", "Mug", 1, "MUG"), "1 × Mug"),
         (WaitingLine("Mug", "", 1, "MUG"), "1 × Mug"),
@@ -507,7 +581,8 @@ def test_items_still_waiting_are_listed_as_the_language_lists_them(english):
         estimate=Estimate(ship_by=date(2026, 3, 5), deliver_by=date(2026, 3, 11)),
     )
     assert (
-        "Still waiting: 2 × Blue shirt (M), 1 × Mug, and 3 × Cap (Red)." in message.message
+        "Still waiting: 2 × Blue shirt (M), 1 × Mug, and 3 × Cap (Red)."
+        in message.message
     )
     assert message.staff_note.endswith(
         " Waiting: 2 × Blue shirt (M); 1 × Mug; 3 × Cap (Red)."
@@ -558,7 +633,10 @@ def test_the_follow_up_subject(english):
 
 def test_on_the_way_message_with_and_without_tracking(english):
     with_tracking = on_the_way_message(
-        words=english, order_number="9", tracking_number="TRK-1", deliver_by=date(2026, 3, 12)
+        words=english,
+        order_number="9",
+        tracking_number="TRK-1",
+        deliver_by=date(2026, 3, 12),
     )
     without = on_the_way_message(
         words=english, order_number="9", tracking_number="", deliver_by=MONDAY
@@ -618,7 +696,9 @@ def test_on_the_way_message_with_and_without_tracking(english):
         ),
     ],
 )
-def test_on_the_way_is_told_in_the_customers_language(request, language, subject, message):
+def test_on_the_way_is_told_in_the_customers_language(
+    request, language, subject, message
+):
     news = on_the_way_message(
         words=request.getfixturevalue(language),
         order_number="9",
@@ -645,10 +725,13 @@ def test_a_whole_delayed_order_shipped_is_told_in_polish(polish):
 
 
 @pytest.mark.parametrize(
-    ("issued_today", "daily_limit", "allowed"), [(0, 1, True), (1, 1, False), (0, 0, False)]
+    ("issued_today", "daily_limit", "allowed"),
+    [(0, 1, True), (1, 1, False), (0, 0, False)],
 )
 def test_apology_vouchers_respect_the_daily_limit(issued_today, daily_limit, allowed):
-    assert may_issue_apology(issued_today=issued_today, daily_limit=daily_limit) is allowed
+    assert (
+        may_issue_apology(issued_today=issued_today, daily_limit=daily_limit) is allowed
+    )
 
 
 def test_promise_settings_defaults():
@@ -755,7 +838,11 @@ NOW = datetime(2026, 3, 12, 12, tzinfo=UTC)
     [
         ("shipped_on_time", NOW, None),
         ("shipped_late", NOW - timedelta(days=2), None),
-        ("delivered", NOW, Problem("order", "The delivery of this order is confirmed already.")),
+        (
+            "delivered",
+            NOW,
+            Problem("order", "The delivery of this order is confirmed already."),
+        ),
         (
             "late",
             NOW,

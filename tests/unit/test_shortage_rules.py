@@ -38,6 +38,8 @@ from saleor_cs_plugin.domain.shortages import (
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+
+
 def _allocation(line, days_ago, quantity):
     return AllocationSnapshot(line, NOW - timedelta(days=days_ago), quantity)
 
@@ -64,7 +66,9 @@ def _allocation(line, days_ago, quantity):
         (4, [], {}),
     ],
 )
-def test_short_allocations_serve_orders_placed_first(stock_quantity, allocations, expected):
+def test_short_allocations_serve_orders_placed_first(
+    stock_quantity, allocations, expected
+):
     assert short_allocations(stock_quantity, allocations) == expected
 
 
@@ -153,7 +157,16 @@ ORIGINAL = ItemSnapshot(
 )
 
 
-def _candidate(variant_id, *, product="p1", category="c9", product_type="t9", price="100", available=5, sold=True):
+def _candidate(
+    variant_id,
+    *,
+    product="p1",
+    category="c9",
+    product_type="t9",
+    price="100",
+    available=5,
+    sold=True,
+):
     return ItemSnapshot(
         variant_id=variant_id,
         product_id=product,
@@ -169,7 +182,10 @@ def _candidate(variant_id, *, product="p1", category="c9", product_type="t9", pr
     ("candidate", "expected"),
     [
         (_candidate("a", product="p0"), Similarity.SAME_PRODUCT),
-        (_candidate("b", category="c0", product_type="t0"), Similarity.SAME_CATEGORY_AND_TYPE),
+        (
+            _candidate("b", category="c0", product_type="t0"),
+            Similarity.SAME_CATEGORY_AND_TYPE,
+        ),
         (_candidate("c", category="c0"), Similarity.SAME_CATEGORY_OR_TYPE),
         (_candidate("d", product_type="t0"), Similarity.SAME_CATEGORY_OR_TYPE),
         (_candidate("e"), Similarity.NONE),
@@ -302,7 +318,12 @@ def _state(**values):
         (_state(), "refund", None, [("choice", "INVALID")]),
         (_state(), "switch", None, [("alternative", "REQUIRED")]),
         (_state(), "switch", "99", [("alternative", "INVALID")]),
-        (_state(offered_alternative_ids=()), "switch", "11", [("alternative", "INVALID")]),
+        (
+            _state(offered_alternative_ids=()),
+            "switch",
+            "11",
+            [("alternative", "INVALID")],
+        ),
         (_state(), "wait", "11", [("alternative", "INVALID")]),
     ],
 )
@@ -336,12 +357,13 @@ def test_a_link_that_takes_no_answer_is_told_before_the_answer_is_checked():
     # the answer is wrong too, but the link is what stops it
     state = _state(chosen_at=NOW - DAY)
     assert [p.code for p in link_problems(state, now=NOW)] == ["ALREADY_USED"]
-    assert [p.code for p in check_choice(state, choice="refund", alternative_id=None, now=NOW)] == [
-        "ALREADY_USED"
-    ]
-    assert [p.field for p in choice_problems(_state(), choice="refund", alternative_id=None)] == [
-        "choice"
-    ]
+    assert [
+        p.code
+        for p in check_choice(state, choice="refund", alternative_id=None, now=NOW)
+    ] == ["ALREADY_USED"]
+    assert [
+        p.field for p in choice_problems(_state(), choice="refund", alternative_id=None)
+    ] == ["choice"]
 
 
 def test_expired_link_says_when_it_expired():
@@ -483,9 +505,17 @@ def test_shortage_message_in_german(german):
 @pytest.mark.parametrize(
     ("currency", "prices", "expected"),
     [
-        ("JPY", ["1997", "2480.000"], ["- Tea (Green): ¥1,997", "- Tea (Black): ¥2,480"]),
+        (
+            "JPY",
+            ["1997", "2480.000"],
+            ["- Tea (Green): ¥1,997", "- Tea (Black): ¥2,480"],
+        ),
         ("USD", ["19.9", "24.005"], ["- Tea (Green): $19.90", "- Tea (Black): $24.01"]),
-        ("KWD", ["1.5", "2.125"], ["- Tea (Green): KWD1.500", "- Tea (Black): KWD2.125"]),
+        (
+            "KWD",
+            ["1.5", "2.125"],
+            ["- Tea (Green): KWD1.500", "- Tea (Black): KWD2.125"],
+        ),
     ],
 )
 def test_alternatives_prices_use_the_currencys_minor_unit(
@@ -542,7 +572,9 @@ def test_choice_alert_title(choice, alternative, expected):
     ],
 )
 def test_choice_note(choice, expected):
-    assert choice_note(item_name="Mug", choice=choice, alternative_name="Cup") == expected
+    assert (
+        choice_note(item_name="Mug", choice=choice, alternative_name="Cup") == expected
+    )
 
 
 def test_restored_message(english, polish, german):
@@ -577,8 +609,16 @@ def test_shortage_settings_defaults():
     ("name", "value", "message"),
     [
         ("shortage_max_alternatives", "11", "'11' is not a whole number from 0 to 10."),
-        ("shortage_max_alternatives", "many", "'many' is not a whole number from 0 to 10."),
-        ("shortage_price_band_percent", "-1", "'-1' is not a whole number from 0 to 100."),
+        (
+            "shortage_max_alternatives",
+            "many",
+            "'many' is not a whole number from 0 to 10.",
+        ),
+        (
+            "shortage_price_band_percent",
+            "-1",
+            "'-1' is not a whole number from 0 to 100.",
+        ),
         ("shortage_link_valid_days", "0", "'0' is not a whole number from 1 to 60."),
         (
             "shortage_staff_email",

@@ -37,7 +37,9 @@ def test_a_completed_order_is_asked_whether_the_customer_was_satisfied(english):
     asked = _invite(english, Moment.COMPLETED)
 
     assert asked.subject == "How was your order #123?"
-    assert asked.question == "Were you satisfied with how the entire process was handled?"
+    assert (
+        asked.question == "Were you satisfied with how the entire process was handled?"
+    )
     assert asked.message == (
         "Thank you for your order #123. We would like to know how it went: it takes "
         "one click.\n\n"
@@ -139,7 +141,9 @@ def test_after_a_problem_the_question_keeps_naming_it_despite_the_channels_wordi
         ),
     ],
 )
-def test_the_notice_is_in_the_customers_language(request, language, subject, yes, until):
+def test_the_notice_is_in_the_customers_language(
+    request, language, subject, yes, until
+):
     asked = _invite(request.getfixturevalue(language), Moment.COMPLETED)
 
     assert asked.subject == subject

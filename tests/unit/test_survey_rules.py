@@ -66,9 +66,7 @@ def test_a_customer_in_a_small_sample_is_in_every_larger_one():
             assert is_sampled(bucket, 20)
 
 
-@pytest.mark.parametrize(
-    ("percent", "expected"), [(0, False), (100, True)]
-)
+@pytest.mark.parametrize(("percent", "expected"), [(0, False), (100, True)])
 def test_none_and_all(percent, expected):
     assert {is_sampled(bucket, percent) for bucket in range(10_000)} == {expected}
 
@@ -77,29 +75,74 @@ def test_none_and_all(percent, expected):
     ("candidate", "settings", "fatigue_days", "expected"),
     [
         (Candidate(Moment.COMPLETED, "a@example.com"), ON, 30, None),
-        (Candidate(Moment.COMPLETED, "a@example.com"), MomentSettings(), 30,
-         SkipReason.MOMENT_OFF),
+        (
+            Candidate(Moment.COMPLETED, "a@example.com"),
+            MomentSettings(),
+            30,
+            SkipReason.MOMENT_OFF,
+        ),
         (Candidate(Moment.COMPLETED, ""), ON, 30, SkipReason.NO_EMAIL),
-        (Candidate(Moment.COMPLETED, "a@example.com", is_order_cancelled=True), ON, 30,
-         SkipReason.ORDER_CANCELLED),
-        (Candidate(Moment.COMPLETED, "a@example.com", is_order_gone=True), ON, 30,
-         SkipReason.ORDER_GONE),
-        (Candidate(Moment.ABANDONED, "a@example.com", has_ordered_since=True), ON, 30,
-         SkipReason.ORDERED_SINCE),
-        (Candidate(Moment.COMPLETED, "a@example.com", is_order_already_asked=True), ON,
-         30, SkipReason.ALREADY_ASKED),
-        (Candidate(Moment.COMPLETED, "a@example.com",
-                   last_asked_at=NOW - timedelta(days=29)), ON, 30,
-         SkipReason.RECENTLY_ASKED),
-        (Candidate(Moment.COMPLETED, "a@example.com",
-                   last_asked_at=NOW - timedelta(days=31)), ON, 30, None),
-        (Candidate(Moment.COMPLETED, "a@example.com",
-                   last_asked_at=NOW - timedelta(days=1)), ON, 0, None),
+        (
+            Candidate(Moment.COMPLETED, "a@example.com", is_order_cancelled=True),
+            ON,
+            30,
+            SkipReason.ORDER_CANCELLED,
+        ),
+        (
+            Candidate(Moment.COMPLETED, "a@example.com", is_order_gone=True),
+            ON,
+            30,
+            SkipReason.ORDER_GONE,
+        ),
+        (
+            Candidate(Moment.ABANDONED, "a@example.com", has_ordered_since=True),
+            ON,
+            30,
+            SkipReason.ORDERED_SINCE,
+        ),
+        (
+            Candidate(Moment.COMPLETED, "a@example.com", is_order_already_asked=True),
+            ON,
+            30,
+            SkipReason.ALREADY_ASKED,
+        ),
+        (
+            Candidate(
+                Moment.COMPLETED,
+                "a@example.com",
+                last_asked_at=NOW - timedelta(days=29),
+            ),
+            ON,
+            30,
+            SkipReason.RECENTLY_ASKED,
+        ),
+        (
+            Candidate(
+                Moment.COMPLETED,
+                "a@example.com",
+                last_asked_at=NOW - timedelta(days=31),
+            ),
+            ON,
+            30,
+            None,
+        ),
+        (
+            Candidate(
+                Moment.COMPLETED, "a@example.com", last_asked_at=NOW - timedelta(days=1)
+            ),
+            ON,
+            0,
+            None,
+        ),
     ],
 )
 def test_who_is_asked(candidate, settings, fatigue_days, expected):
     decision = decide(
-        candidate, moment_settings=settings, fatigue_days=fatigue_days, bucket=0, now=NOW
+        candidate,
+        moment_settings=settings,
+        fatigue_days=fatigue_days,
+        bucket=0,
+        now=NOW,
     )
     assert decision == expected
 
