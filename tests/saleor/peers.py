@@ -22,7 +22,7 @@ from saleor.channel.models import Channel
 from saleor.plugins.models import PluginConfiguration
 
 from saleor_cs_plugin.config import PLUGIN_ID
-from saleor_cs_plugin.models import Notice, ServiceHistoryEntry
+from saleor_cs_plugin.models import Notice, ServiceHistoryEntry, StaffAlert
 from saleor_cs_plugin.plugin import CustomerServicePlugin
 
 
@@ -150,6 +150,7 @@ class CeleryWorker:
         queue: str,
         settings_module: str = "worker_settings",
         python_path: str = str(Path(__file__).parent),
+        log_level: str = "INFO",
     ):
         # Everything this worker consumes and sends (retries, the sweep's batches)
         # stays on its own queue, so runs sharing a Redis never take each other's
@@ -160,6 +161,7 @@ class CeleryWorker:
         self.broker_url = broker_url
         self.database_url = database_url
         self.log_path = log_path
+        self.log_level = log_level
         self.process: subprocess.Popen | None = None
 
     def start(self, ready_timeout: float = 90.0):
@@ -188,7 +190,7 @@ class CeleryWorker:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
-                "--loglevel=INFO",
+                f"--loglevel={self.log_level}",
             ],
             env=env,
             stdout=self.log,
@@ -264,9 +266,10 @@ def drop_notices(notices) -> None:
 
 
 def drop_channel(channel) -> None:
-    """Remove a channel made by ``webhook_channel`` with its notices and their
-    history entries."""
+    """Remove a channel made by ``webhook_channel`` with its notices, their
+    history entries and the staff alerts its failed deliveries raised."""
     drop_notices(Notice.objects.filter(channel=channel))
+    StaffAlert.objects.filter(channel=channel).delete()
     PluginConfiguration.objects.filter(channel=channel).delete()
     channel.delete()
 

@@ -6,17 +6,11 @@ import base64
 import hashlib
 import json
 import logging
-import os
 import secrets
-import signal
 import socket
-import subprocess
-import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import redis
 from aiosmtpd.controller import Controller
@@ -256,74 +250,6 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class DebugCeleryWorker:
-    """Saleor's Celery app in its own process at log level DEBUG, on a queue of
-    its own, against the test database; everything it writes is kept in
-    ``log_path`` (``peers.CeleryWorker`` runs at INFO)."""
-
-    def __init__(self, *, broker_url: str, database_url: str, log_path, queue: str):
-        self.broker_url = broker_url
-        self.database_url = database_url
-        self.log_path = log_path
-        self.queue = queue
-        self.process = None
-        self.log = None
-
-    def start(self, ready_timeout: float = 90.0):
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "worker_settings",
-            "PYTHONPATH": os.pathsep.join(
-                p
-                for p in (str(Path(__file__).parent), os.environ.get("PYTHONPATH"))
-                if p
-            ),
-            "DATABASE_URL": self.database_url,
-            "CELERY_BROKER_URL": self.broker_url,
-            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
-        }
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed by stop()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "--app",
-                "saleor.celeryconf:app",
-                "worker",
-                "--pool=solo",
-                f"--queues={self.queue}",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=DEBUG",
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + ready_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"The worker exited; see {self.log_path}")
-            if b" ready." in self.log_path.read_bytes():
-                return self
-            time.sleep(0.2)
-        raise RuntimeError(f"The worker did not start; see {self.log_path}")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        if self.log is not None:
-            self.log.close()
 
 
 def store_channel(store: StoreSecrets, **values):

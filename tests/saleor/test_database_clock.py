@@ -19,18 +19,25 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import redis
-from celery import Celery
 from django.db import connection
 from django.utils import timezone
 from freezegun import freeze_time
 
-from conftest import WEBHOOK_SECRET
-from peers import CeleryWorker, WebhookReceiver, drop_channel, wait_for, webhook_channel
+from peers import CeleryWorker, wait_for
 from saleor_cs_plugin import fetch, outbox
 from saleor_cs_plugin.domain.history import EntryType
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
 from saleor_cs_plugin.models import Notice, ServiceHistoryEntry
+from test_notice_worker import (  # noqa: F401 - fixtures
+    broker,
+    db_access,
+    default_customer_type,
+    default_tax_class,
+    queue,
+    receiver,
+    site_settings,
+    store_channel,
+)
 
 BROKER_URL = os.environ.get("SALEOR_CS_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 HOUR = 3600
@@ -68,57 +75,6 @@ class _SkewedDatetime(_datetime.datetime):
 
 _datetime.datetime = _SkewedDatetime
 '''
-
-
-# Saleor's autouse fixtures of these names request ``db``, which would wrap each test
-# in a transaction the worker process cannot see. These tests need none of them.
-@pytest.fixture
-def site_settings():
-    return None
-
-
-@pytest.fixture
-def default_tax_class():
-    return None
-
-
-@pytest.fixture
-def default_customer_type():
-    return None
-
-
-@pytest.fixture
-def db_access(transactional_db):
-    assert connection.in_atomic_block is False
-    assert connection.settings_dict["NAME"].startswith("test_")
-
-
-@pytest.fixture
-def receiver():
-    webhook = WebhookReceiver(secret=WEBHOOK_SECRET).start()
-    yield webhook
-    webhook.stop()
-
-
-@pytest.fixture
-def store_channel(db_access, receiver):
-    channel = webhook_channel(receiver.url, WEBHOOK_SECRET, retry_base_seconds="1")
-    yield channel
-    drop_channel(channel)
-
-
-@pytest.fixture
-def queue():
-    name = f"saleor-cs-test-{uuid.uuid4().hex[:12]}"
-    yield name
-    redis.Redis.from_url(BROKER_URL).delete(name)
-
-
-@pytest.fixture
-def broker(queue):
-    app = Celery("tests", broker=BROKER_URL)
-    app.conf.task_default_queue = queue
-    return app
 
 
 def _clock_path(folder: Path, skew: int) -> str:

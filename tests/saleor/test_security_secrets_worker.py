@@ -9,19 +9,16 @@ where nothing listens.
 
 import os
 import time
-import uuid
 
 import pytest
-import redis
 from django.db import connection
 
-from peers import WebhookReceiver, drop_channel, wait_for
+from peers import CeleryWorker, WebhookReceiver, drop_channel, wait_for
 from saleor_cs_plugin import shortages, tasks
 from saleor_cs_plugin.domain.notices import NoticeStatus
 from saleor_cs_plugin.models import Notice
 from saleor_cs_plugin.surveys import sweep, tokens
 from security_support import (
-    DebugCeleryWorker,
     RefusingSmtpServer,
     StoreSecrets,
     broker_messages,
@@ -31,6 +28,13 @@ from security_support import (
     order_delay_notice,
     sending_to_redis,
     store_channel,
+)
+from test_notice_worker import (  # noqa: F401 - fixtures
+    db_access,
+    default_customer_type,
+    default_tax_class,
+    queue,
+    site_settings,
 )
 
 BROKER_URL = os.environ.get("SALEOR_CS_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
@@ -43,40 +47,10 @@ pytestmark = [
 ]
 
 
-# Saleor's autouse fixtures of these names request ``db``, which would wrap the test
-# in a transaction the worker process cannot see.
-@pytest.fixture
-def site_settings():
-    return None
-
-
-@pytest.fixture
-def default_tax_class():
-    return None
-
-
-@pytest.fixture
-def default_customer_type():
-    return None
-
-
-@pytest.fixture
-def db_access(transactional_db):
-    assert connection.in_atomic_block is False
-    assert connection.settings_dict["NAME"].startswith("test_")
-
-
-@pytest.fixture
-def queue():
-    name = f"saleor-cs-test-{uuid.uuid4().hex[:12]}"
-    yield name
-    redis.Redis.from_url(BROKER_URL).delete(name)
-
-
 @pytest.fixture
 def worker(db_access, tmp_path, queue):
     settings = connection.settings_dict
-    process = DebugCeleryWorker(
+    process = CeleryWorker(
         broker_url=BROKER_URL,
         database_url=(
             f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
@@ -84,6 +58,7 @@ def worker(db_access, tmp_path, queue):
         ),
         log_path=tmp_path / "worker.log",
         queue=queue,
+        log_level="DEBUG",
     )
     yield process
     process.stop()
