@@ -12,10 +12,13 @@ rules are tested without either;
 """
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from enum import StrEnum
 from functools import cache, lru_cache
 from urllib.parse import urlsplit
@@ -923,6 +926,7 @@ DEFAULTS: dict[str, str] = {field.name: field.default for field in FIELDS}
 LABELS: dict[str, str] = {field.name: field.label for field in FIELDS}
 _FIELD_POSITIONS = {field.name: position for position, field in enumerate(FIELDS)}
 OUTPUT_FIELD_NAMES = tuple(f.name for f in FIELDS if f.kind == FieldKind.OUTPUT)
+_KINDS = {field.name: field.kind for field in FIELDS}
 
 # Stores saved before smtp_security existed hold these two booleans instead.
 LEGACY_SMTP_FIELDS = ("smtp_use_tls", "smtp_use_ssl")
@@ -1209,7 +1213,17 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
     legacy_security = legacy_smtp_security(values)
     if legacy_security is not None:
         known["smtp_security"] = legacy_security
-    fields = _Fields({**DEFAULTS, **known})
+    unreadable = {
+        name: problem
+        for name, value in known.items()
+        if (problem := _value_problem(name, value)) is not None
+    }
+    # A refused value is not read further: its field keeps the default meanwhile.
+    fields = _Fields(
+        {**DEFAULTS, **{n: v for n, v in known.items() if n not in unreadable}}
+    )
+    for name, problem in unreadable.items():
+        fields.reject(name, problem)
 
     time_zone = fields.text("time_zone")
     if not _is_time_zone(time_zone):
@@ -1855,5 +1869,57 @@ def _is_language(code: str) -> bool:
 
 
 def _is_email_address(address: str) -> bool:
-    local, separator, domain = address.rpartition("@")
-    return bool(separator and local and "." in domain and " " not in address)
+    """One plain address as a mail header takes it (the standard library's
+    parser): no display name, list, comment or whitespace, and a dotted domain."""
+    if not address or any(character.isspace() for character in address):
+        return False
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, HeaderParseError):
+        return False
+    return parsed.addr_spec == address and "." in parsed.domain.strip(".")
+
+
+_ONE_LINE_KINDS = frozenset({FieldKind.TEXT, FieldKind.PASSWORD})
+# Kept in a multi-line text: tabs and line breaks.
+_MULTILINE_CONTROLS = frozenset("\t\n\r")
+# Saleor reads every setting of a channel whenever it loads the plugin: a name, an
+# address or a secret fits a URL's usual limit, a text many pages.
+ONE_LINE_MAX_LENGTH = 2_048
+MULTILINE_MAX_LENGTH = 20_000
+
+
+def _value_problem(name: str, value: object) -> str | None:
+    """Why a value cannot be kept: too long, or by the first character that stops
+    it. NUL and lone surrogates cannot be stored or sent anywhere; a one-line
+    setting (a name, an address, a secret) takes no line break or other control
+    character, since it may end up in a mail header; a multi-line text takes no
+    control character but tabs and line breaks. The value itself is not repeated
+    (it may be a secret)."""
+    if not isinstance(value, str):
+        return None
+    is_one_line = _KINDS.get(name) in _ONE_LINE_KINDS
+    longest = ONE_LINE_MAX_LENGTH if is_one_line else MULTILINE_MAX_LENGTH
+    if len(value) > longest:
+        return f"it has {len(value):,} characters; at most {longest:,} are allowed."
+    # Spaces, tabs and line breaks around a one-line value are dropped when read.
+    start = len(value) - len(value.lstrip()) if is_one_line else 0
+    end = len(value.rstrip()) if is_one_line else len(value)
+    for position in range(start, end):
+        character = value[position]
+        code = f"U+{ord(character):04X}"
+        where = f"character {position + 1} ({code})"
+        if character == "\x00" or "\ud800" <= character <= "\udfff":
+            return f"{where} cannot be stored (a NUL or a lone surrogate); remove it."
+        is_control = unicodedata.category(character) == "Cc"
+        if is_one_line and (is_control or character in "\u2028\u2029"):
+            return (
+                f"{where} is a line break or control character; this setting is "
+                "one line of printable text."
+            )
+        if not is_one_line and is_control and character not in _MULTILINE_CONTROLS:
+            return (
+                f"{where} is a control character; a text may hold tabs and line "
+                "breaks, but no other control character."
+            )
+    return None

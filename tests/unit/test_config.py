@@ -11,6 +11,8 @@ from saleor_cs_plugin.config import (
     FIELDS,
     HOLIDAY_YEARS_AFTER,
     HOLIDAY_YEARS_BEFORE,
+    MULTILINE_MAX_LENGTH,
+    ONE_LINE_MAX_LENGTH,
     ChannelSettings,
     FieldKind,
     RetentionSettings,
@@ -1025,3 +1027,117 @@ def test_trusted_proxies_and_retention_are_read():
     assert ChannelSettings().retention == RetentionSettings(
         coupon_attempt_days=90, notice_content_days=90
     )
+
+
+@pytest.mark.parametrize(
+    ("values", "errors"),
+    [
+        (
+            {**EMAIL, "sender_name": "Acme\r\nBcc: victim@example.com"},
+            {
+                "sender_name": "character 5 (U+000D) is a line break or control "
+                "character; this setting is one line of printable text."
+            },
+        ),
+        (
+            {**EMAIL, "sender_name": "Acme\u2028Shop"},
+            {
+                "sender_name": "character 5 (U+2028) is a line break or control "
+                "character; this setting is one line of printable text."
+            },
+        ),
+        (
+            {**WEBHOOK, "webhook_secret": "s" * 16 + "\x00"},
+            {
+                "webhook_secret": "character 17 (U+0000) cannot be stored (a NUL or "
+                "a lone surrogate); remove it."
+            },
+        ),
+        (
+            {"support_contact": "Call us\ud800"},
+            {
+                "support_contact": "character 8 (U+D800) cannot be stored (a NUL or "
+                "a lone surrogate); remove it."
+            },
+        ),
+        (
+            {"body_order_delay": "Hello\x1b[31m $message"},
+            {
+                "body_order_delay": "character 6 (U+001B) is a control character; a "
+                "text may hold tabs and line breaks, but no other control character."
+            },
+        ),
+        (
+            {"time_zone": "Europe/Warsaw\x00", "sender_name": "Ac\x85me"},
+            {
+                "time_zone": "character 14 (U+0000) cannot be stored (a NUL or a "
+                "lone surrogate); remove it.",
+                "sender_name": "character 3 (U+0085) is a line break or control "
+                "character; this setting is one line of printable text.",
+            },
+        ),
+    ],
+)
+def test_characters_a_setting_cannot_hold_are_named_by_position(values, errors):
+    # The value itself is not repeated: it may be a secret.
+    assert _errors(values).errors == errors
+
+
+def test_line_breaks_around_a_one_line_value_and_inside_a_text_are_kept_apart():
+    settings = parse_channel_settings(
+        {
+            **EMAIL,
+            "sender_address": "care@example.com\r\n",
+            "sender_name": "\tAcme Care ",
+            "body_order_delay": "Hello\t$customer_name,\r\n\r\n$message\u2028",
+        }
+    )
+
+    assert settings.notices.smtp.sender_address == "care@example.com"
+    assert settings.notices.smtp.sender_name == "Acme Care"
+    # Read line by line: the text's own line breaks become "\n".
+    assert settings.notices.templates[NoticeType.ORDER_DELAY][1] == (
+        "Hello\t$customer_name,\n\n$message"
+    )
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "care@example.com, thief@example.net",
+        "care@example.com\r\nBcc: thief@example.net",
+        "Care <care@example.com>",
+        "care@example.com (Care)",
+        "care@@example.com",
+        "care@example..com",
+        "care@localhost",
+        '"care team"@example.com',
+    ],
+)
+def test_an_address_is_one_plain_address(address):
+    assert set(_errors({**EMAIL, "sender_address": address}).errors) == {
+        "sender_address"
+    }
+
+
+@pytest.mark.parametrize(
+    "address", ["care@example.com", "care.team+orders@shop.example.co.uk", "a@b.pl"]
+)
+def test_plain_addresses_are_accepted(address):
+    settings = parse_channel_settings({**EMAIL, "sender_address": address})
+    assert settings.notices.smtp.sender_address == address
+
+
+def test_a_value_longer_than_its_kind_allows_is_refused():
+    error = _errors(
+        {
+            "sender_name": "n" * (ONE_LINE_MAX_LENGTH + 1),
+            "body_order_delay": "b" * (MULTILINE_MAX_LENGTH + 1),
+            "body_order_on_the_way": "b" * MULTILINE_MAX_LENGTH,
+        }
+    )
+
+    assert error.errors == {
+        "sender_name": "it has 2,049 characters; at most 2,048 are allowed.",
+        "body_order_delay": "it has 20,001 characters; at most 20,000 are allowed.",
+    }
