@@ -9,7 +9,9 @@ import random
 from datetime import timedelta
 
 import graphene
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, transaction
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 from saleor.celeryconf import app
@@ -74,11 +76,13 @@ def deliver_notices_task(notice_ids):
     def attempt(notice_id, deliver, *args, **kwargs):
         try:
             outcome = deliver(*args, **kwargs)
-        except Exception:  # noqa: BLE001 - one notice must not stop the batch
+        except Exception as error:  # noqa: BLE001 - one notice must not stop the batch
             # The notice stays claimed; the sweep takes it again when the claim
             # runs out, and gives up on it after the configured attempts.
             logger.exception("Delivering notice %s stopped unexpectedly.", notice_id)
             outcome = "error"
+            if isinstance(error, DatabaseError):
+                replace_dropped_connections()
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
     with allow_writer(), transport.webhook_session() as http_session:
@@ -155,18 +159,44 @@ class SentWebhooks:
         marks, self.marks = self.marks, []
         if not marks:
             return 0
-        try:
-            # Their receiver keeps one of two posts with the same key, so the
-            # record need not wait for the disk (see ``outbox.mark_sent``).
-            outbox.mark_sent_together(marks, synchronous_commit=False)
-        except DatabaseError:
-            logger.exception(
-                "Notices %s were sent but not recorded; they are sent again, with "
-                "the same Idempotency-Key, once their claims run out.",
-                ", ".join(str(notice.pk) for notice, _, _ in marks),
-            )
-            return len(marks)
-        return 0
+        for is_last_try in (False, True):
+            try:
+                # Their receiver keeps one of two posts with the same key, so the
+                # record need not wait for the disk (see ``outbox.mark_sent``).
+                outbox.mark_sent_together(marks, synchronous_commit=False)
+            except DatabaseError as error:
+                replace_dropped_connections()
+                # Once more if the connection failed (Django closes one whose
+                # rollback failed): a mark that did commit is not repeated, each
+                # is made only while its notice is still claimed as it was.
+                if not is_last_try and isinstance(error, _CONNECTION_ERRORS):
+                    continue
+                logger.exception(
+                    "Notices %s were sent but not recorded; they are sent again, "
+                    "with the same Idempotency-Key, once their claims run out.",
+                    ", ".join(str(notice.pk) for notice, _, _ in marks),
+                )
+                return len(marks)
+            return 0
+        return len(marks)
+
+
+_CONNECTION_ERRORS = (DatabaseInterfaceError, DatabaseOperationalError)
+
+
+def replace_dropped_connections() -> None:
+    """After a database error: close each connection the database dropped, so that
+    the batch's next statement opens a new one instead of failing too.
+
+    Only outside a transaction: one still open (a test's) is never closed under
+    its owner, and a healthy connection is kept (its session settings with it).
+    """
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None or connection.in_atomic_block:
+            continue
+        if not connection.is_usable():
+            logger.warning("A dropped database connection is replaced.")
+            connection.close()
 
 
 @app.task(name="saleor_cs_plugin.sweep_notices")

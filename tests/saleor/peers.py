@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -79,6 +80,8 @@ class WebhookReceiver:
     secret: str
     planned_statuses: list[int] = field(default_factory=list)
     hang_seconds_first: float = 0.0
+    # Called with the number of the post (1 for the first) before it is answered.
+    before_answer: Callable[[int], None] | None = None
     requests: list[ReceivedRequest] = field(default_factory=list)
     first_request_arrived: threading.Event = field(default_factory=threading.Event)
 
@@ -109,6 +112,8 @@ class WebhookReceiver:
                 receiver.first_request_arrived.set()
                 if is_first and receiver.hang_seconds_first:
                     time.sleep(receiver.hang_seconds_first)
+                if receiver.before_answer is not None:
+                    receiver.before_answer(len(receiver.requests))
                 status = (
                     receiver.planned_statuses.pop(0)
                     if receiver.planned_statuses

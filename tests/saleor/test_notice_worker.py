@@ -5,12 +5,14 @@ import os
 import time
 import uuid
 
+import psycopg
 import pytest
 import redis
 from celery import Celery
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from saleor.plugins.models import PluginConfiguration
 
 from conftest import WEBHOOK_SECRET
 from peers import CeleryWorker, WebhookReceiver, drop_channel, wait_for, webhook_channel
@@ -109,12 +111,12 @@ def start_worker(db_access, tmp_path, queue):
             redis.Redis.from_url(BROKER_URL).delete(worker.queue)
 
 
-def _notice(channel, decision):
+def _notice(channel, decision, recipient="shopper@example.com"):
     notice, created = outbox.enqueue_notice(
         notice_type=NoticeType.ORDER_DELAY,
         idempotency_key=idempotency_key(NoticeType.ORDER_DELAY, channel.slug, decision),
         notice_settings=fetch.channel_settings(channel.pk).notices,
-        recipient_email="shopper@example.com",
+        recipient_email=recipient,
         context={"subject": "Your order is running late", "message": "Sorry."},
         channel=channel,
     )
@@ -385,3 +387,92 @@ def test_a_mark_that_waits_for_the_disk_is_one_statement(store_channel):
     assert len(queries) == 1
     assert _status(notice) == NoticeStatus.SENT
     assert _sent_entries(notice) == 1
+
+
+def _drop_connections_on_first_post(receiver):
+    """While the receiver takes its first post, the database terminates every
+    other connection to the test database (the delivery's)."""
+    database = connection.settings_dict
+
+    def drop_connections(post_number):
+        if post_number != 1:
+            return
+        with psycopg.connect(
+            host=database["HOST"] or "127.0.0.1",
+            port=database["PORT"] or 5432,
+            user=database["USER"],
+            dbname=database["NAME"],
+            autocommit=True,
+        ) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [database["NAME"]],
+            )
+
+    receiver.before_answer = drop_connections
+
+
+def test_a_batch_records_its_posts_after_the_database_drops_its_connections(
+    store_channel, receiver
+):
+    # given three webhook notices of an essential type (nothing is read between
+    # posts), and a database that drops the delivery's connections during the first
+    notices = [_notice(store_channel, f"dropped-{n}") for n in range(3)]
+    _drop_connections_on_first_post(receiver)
+
+    # when a batch delivers them
+    outcomes = tasks.deliver_notices_task([str(n.pk) for n in notices])
+
+    # then the batch's one mark statement, on a new connection, records all three
+    assert outcomes == {"sent": 3}
+    assert [_status(n) for n in notices] == [NoticeStatus.SENT] * 3
+    assert [_sent_entries(n) for n in notices] == [1, 1, 1]
+    assert len(receiver.requests) == 3
+
+
+def test_a_batch_goes_on_after_the_database_drops_its_connections(
+    store_channel, receiver, settings
+):
+    # given three webhook notices that are not essential (the customer's recent
+    # notices are read before each), to three customers, and a database that drops
+    # the delivery's connections while the first is being posted
+    settings.SALEOR_CS_NOTICE_CLAIM_SECONDS = 1
+    PluginConfiguration.objects.filter(channel=store_channel).update(
+        configuration=[
+            {**item, "value": ""} if item["name"] == "essential_notice_types" else item
+            for item in PluginConfiguration.objects.get(
+                channel=store_channel
+            ).configuration
+        ]
+    )
+    notices = [
+        _notice(store_channel, f"dropped-{n}", recipient=f"shopper{n}@example.com")
+        for n in range(3)
+    ]
+    _drop_connections_on_first_post(receiver)
+
+    # when a batch delivers them
+    outcomes = tasks.deliver_notices_task([str(n.pk) for n in notices])
+
+    # then the notice whose statement met the dropped connection is left claimed;
+    # the connections are replaced, and the batch sends the third and records it
+    # with the first
+    assert outcomes == {"sent": 2, "error": 1}
+    assert [_status(n) for n in notices] == [
+        NoticeStatus.SENT,
+        NoticeStatus.SENDING,
+        NoticeStatus.SENT,
+    ]
+    assert [_sent_entries(n) for n in notices] == [1, 0, 1]
+    assert [r.headers["Idempotency-Key"] for r in receiver.requests] == [
+        notices[0].idempotency_key,
+        notices[2].idempotency_key,
+    ]
+
+    # and once its claim runs out, the sweep's delivery sends it, once
+    time.sleep(1.2)
+    assert tasks.deliver_notices_task([str(notices[1].pk)]) == {"sent": 1}
+    assert [_status(n) for n in notices] == [NoticeStatus.SENT] * 3
+    assert [_sent_entries(n) for n in notices] == [1, 1, 1]
+    assert len(receiver.requests) == 3
