@@ -206,6 +206,12 @@ class Chaos(threading.Thread):
             time.sleep(0.05)
         sending = sending_now(self.channels)
         terminated = terminate_worker_connections()
+        # A worker that has just replaced a dropped connection, or is between
+        # tasks, may hold none for a moment: try again until one is hit.
+        deadline = time.monotonic() + 2
+        while not terminated and time.monotonic() < deadline:
+            time.sleep(0.02)
+            terminated = terminate_worker_connections()
         self.journal.add("connections terminated", backends=terminated, sending=sending)
 
 
