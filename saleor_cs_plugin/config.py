@@ -42,6 +42,7 @@ from .domain.words import gettext_noop
 
 PLUGIN_ID = "com.saleor-cs-plugin.customer-service"
 SUPPORT_CONTACT_MAX_LENGTH = 500
+INBOUND_SECRET_MIN_LENGTH = 16
 
 WEBHOOK_CONTACT_CHANNELS = ("sms", "chat", "social")
 
@@ -426,6 +427,20 @@ FIELDS: tuple[FieldDefinition, ...] = (
         help_text=(
             "What your webhook receiver does with a notice, as the service history "
             "records it: sms, chat or social."
+        ),
+    ),
+    # Customers' messages that bridges post to the plugin (conversations).
+    FieldDefinition(
+        name="inbound_secret",
+        kind=FieldKind.PASSWORD,
+        default="",
+        label="Inbound messages · Secret (at least 16 characters)",
+        help_text=(
+            "Key your SMS, chat, social or e-mail bridge signs customers' messages "
+            "with when it posts them to the plugin's inbound address: "
+            "X-Saleor-CS-Signature is the hex HMAC-SHA256 of "
+            "'<X-Saleor-CS-Timestamp>.<body>'. Empty: the channel takes no "
+            "inbound messages."
         ),
     ),
     # When and how often notices go out.
@@ -1147,6 +1162,14 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class ConversationSettings:
+    """Conversations with customers (``conversations``)."""
+
+    # Signs the posts of the store's bridges; empty: no inbound messages.
+    inbound_secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class ChannelSettings:
     time_zone: str = "UTC"
     storefront_url: str = ""
@@ -1163,6 +1186,7 @@ class ChannelSettings:
     coupons: CouponSettings = field(default_factory=CouponSettings)
     surveys: SurveySettings = field(default_factory=SurveySettings)
     retention: RetentionSettings = RetentionSettings()
+    conversations: ConversationSettings = ConversationSettings()
 
     @property
     def written_languages(self) -> frozenset[str]:
@@ -1267,6 +1291,14 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
         coupon_attempt_days=fields.integer("retention_coupon_attempt_days", 7, 3650),
         notice_content_days=fields.integer("retention_notice_content_days", 7, 3650),
     )
+    inbound_secret = fields.raw_text("inbound_secret")
+    if inbound_secret and len(inbound_secret) < INBOUND_SECRET_MIN_LENGTH:
+        fields.reject(
+            "inbound_secret",
+            f"it has {len(inbound_secret)} characters; at least "
+            f"{INBOUND_SECRET_MIN_LENGTH} are needed, or leave it empty for no "
+            "inbound messages.",
+        )
     fields.raise_errors()
     return ChannelSettings(
         time_zone=time_zone,
@@ -1281,6 +1313,7 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
         coupons=coupons,
         surveys=surveys,
         retention=retention,
+        conversations=ConversationSettings(inbound_secret=inbound_secret),
     )
 
 
@@ -1312,7 +1345,7 @@ def _parse_promise_settings(fields: "_Fields", time_zone: str) -> PromiseSetting
 
 def _parse_shortage_settings(fields: "_Fields") -> ShortageSettings:
     staff_email = fields.text("shortage_staff_email")
-    if staff_email and not _is_email_address(staff_email):
+    if staff_email and not is_email_address(staff_email):
         fields.reject(
             "shortage_staff_email",
             f"'{staff_email}' is not an e-mail address; use e.g. "
@@ -1328,7 +1361,7 @@ def _parse_shortage_settings(fields: "_Fields") -> ShortageSettings:
 
 def _parse_coupon_settings(fields: "_Fields") -> CouponSettings:
     staff_email = fields.text("promoted_code_staff_email")
-    if staff_email and not _is_email_address(staff_email):
+    if staff_email and not is_email_address(staff_email):
         fields.reject(
             "promoted_code_staff_email",
             f"'{staff_email}' is not an e-mail address; use e.g. "
@@ -1349,7 +1382,7 @@ def _parse_coupon_settings(fields: "_Fields") -> CouponSettings:
 
 def _parse_survey_settings(fields: "_Fields") -> SurveySettings:
     staff_email = fields.text("survey_staff_email")
-    if staff_email and not _is_email_address(staff_email):
+    if staff_email and not is_email_address(staff_email):
         fields.reject(
             "survey_staff_email",
             f"'{staff_email}' is not an e-mail address; use e.g. "
@@ -1391,7 +1424,7 @@ def _parse_notice_settings(fields: "_Fields", time_zone: str) -> NoticeSettings:
         sender_name=fields.text("sender_name"),
         sender_address=fields.text("sender_address"),
     )
-    if smtp.sender_address and not _is_email_address(smtp.sender_address):
+    if smtp.sender_address and not is_email_address(smtp.sender_address):
         fields.reject(
             "sender_address",
             f"'{smtp.sender_address}' is not an e-mail address; use e.g. "
@@ -1868,7 +1901,7 @@ def _is_language(code: str) -> bool:
     return True
 
 
-def _is_email_address(address: str) -> bool:
+def is_email_address(address: str) -> bool:
     """One plain address as a mail header takes it (the standard library's
     parser): no display name, list, comment or whitespace, and a dotted domain."""
     if not address or any(character.isspace() for character in address):

@@ -73,6 +73,7 @@ def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
         "webhook_url",
         "webhook_secret",
         "webhook_contact_channel",
+        "inbound_secret",
         "quiet_hours",
         "max_notices_per_day",
         "max_attempts",
@@ -150,6 +151,7 @@ def test_every_label_starts_with_its_group_in_setup_order():
         "Notices",
         "E-mail",
         "Webhook",
+        "Inbound messages",
         "Notices",
         "Delivery promises",
         "Delay notices",
@@ -201,6 +203,7 @@ def test_secret_rules_are_in_the_label_the_secret_dialog_shows():
     assert labels == {
         "smtp_password": "E-mail · SMTP password (of the SMTP user)",
         "webhook_secret": "Webhook · Secret (at least 16 characters)",
+        "inbound_secret": "Inbound messages · Secret (at least 16 characters)",
     }
 
 
@@ -1141,3 +1144,19 @@ def test_a_value_longer_than_its_kind_allows_is_refused():
         "sender_name": "it has 2,049 characters; at most 2,048 are allowed.",
         "body_order_delay": "it has 20,001 characters; at most 20,000 are allowed.",
     }
+
+
+def test_an_inbound_secret_is_empty_or_long_enough():
+    assert parse_channel_settings({}).conversations.inbound_secret == ""
+    assert (
+        parse_channel_settings(
+            {"inbound_secret": "s" * 16}
+        ).conversations.inbound_secret
+        == "s" * 16
+    )
+    assert _errors({"inbound_secret": "s" * 15}).errors == {
+        "inbound_secret": "it has 15 characters; at least 16 are needed, or leave it "
+        "empty for no inbound messages."
+    }
+    # The secret is never shown where settings are printed.
+    assert "s" * 16 not in repr(parse_channel_settings({"inbound_secret": "s" * 16}))
