@@ -53,6 +53,29 @@ def contact_logged_event(
     )
 
 
+def message_event(conversation, message, *, actor: Actor) -> ServiceHistoryEntry:
+    """Record a message of a conversation. The customer sees it in their history
+    only once the conversation is linked to them (``conversations.identity``)."""
+    is_linked = conversation.user_id is not None or bool(conversation.customer_email)
+    return ServiceHistoryEntry.objects.create(
+        type=EntryType.MESSAGE,
+        created_at=message.sent_at,
+        user_id=conversation.user_id,
+        customer_email=conversation.customer_email,
+        order_id=conversation.order_id,
+        contact_channel=conversation.contact_channel,
+        actor=actor,
+        acting_user_id=message.acting_user_id,
+        acting_app_id=message.acting_app_id,
+        is_customer_visible=is_linked,
+        message=message.text,
+        details={
+            "conversationId": str(conversation.pk),
+            "direction": message.direction,
+        },
+    )
+
+
 def notice_event(notice, *, contact_channel: ContactChannel, error: str = ""):
     """Record a notice that reached its recipient, or (with ``error``) never will.
 

@@ -2,7 +2,7 @@
 anonymization rewrites them), the notice outbox, customers' notice preferences,
 orders' delivery promises, stock shortages of order lines, coupon help (promoted
 codes, failed attempts, honored codes and the codes watched on checkouts), the
-staff inbox and follow-up surveys."""
+staff inbox, follow-up surveys and conversations with customers."""
 
 import uuid
 
@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from .domain.alerts import TITLE_MAX_LENGTH, AlertKind
+from .domain.conversations import ConversationStatus, Direction
 from .domain.coupons import Placement, Reason
 from .domain.history import Actor, ContactChannel, EntryType
 from .domain.notices import NoticeStatus, NoticeType, Transport
@@ -820,3 +821,147 @@ class SweepMark(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.swept_until:%Y-%m-%d %H:%M}"
+
+
+def forget_conversation_customer(collector, field, sub_objs, using):
+    """``on_delete`` of a conversation's customer: the conversation keeps its
+    contact channel, status and times (the metrics count them); who it was with and
+    what was said go, as with the service history (``anonymize_customer``)."""
+    conversations = list(sub_objs)
+    for name, value in {"user": None, "customer_email": "", "sender": ""}.items():
+        collector.add_field_update(
+            field.model._meta.get_field(name), value, conversations
+        )
+    messages = list(
+        ConversationMessage._base_manager.using(using).filter(
+            conversation__in=conversations
+        )
+    )
+    collector.add_field_update(
+        ConversationMessage._meta.get_field("text"), "", messages
+    )
+
+
+class Conversation(models.Model):
+    """A customer's exchange with the store on one contact channel of one Saleor
+    channel: their messages and the store's replies.
+
+    At most one conversation per sender, contact channel and Saleor channel is
+    open (a partial unique index); a new message of a sender whose conversation is
+    resolved reopens it. ``user`` and ``customer_email`` are set only when the
+    sender is an identity the store holds (``conversations.identity``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    channel = models.ForeignKey(
+        "channel.Channel", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact_channel = models.CharField(
+        max_length=16, choices=[(c.value, c.name) for c in ContactChannel]
+    )
+    # The sender's address on the contact channel, normalized (an e-mail in lower
+    # case, a phone number in E.164, a handle as given).
+    # Empty once the customer was deleted (``forget_conversation_customer``).
+    sender = models.CharField(max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=forget_conversation_customer,
+        related_name="+",
+    )
+    customer_email = models.EmailField(blank=True, default="")
+    order = models.ForeignKey(
+        "order.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=32, choices=[(s.value, s.name) for s in ConversationStatus]
+    )
+    # The first of the customer's messages the store has not answered yet.
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    first_answered_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    store_replies = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-updated_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "contact_channel", "sender"],
+                condition=~models.Q(status="resolved") & ~models.Q(sender=""),
+                name="cs_conversation_one_open",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["waiting_since"],
+                condition=models.Q(status="waiting_on_store"),
+                name="cs_conversation_waiting",
+            ),
+            models.Index(
+                fields=["channel", "contact_channel", "sender", "-updated_at"],
+                name="cs_conversation_sender",
+            ),
+            models.Index(fields=["user", "-updated_at"], name="cs_conversation_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.contact_channel} conversation with {self.sender}: {self.status}"
+
+
+class ConversationMessage(models.Model):
+    """One message of a conversation: the customer's, as a bridge posted it, or the
+    store's reply. A bridge's message id is taken once per channel."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    channel = models.ForeignKey(
+        "channel.Channel", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    direction = models.CharField(
+        max_length=16, choices=[(d.value, d.name) for d in Direction]
+    )
+    text = models.TextField()
+    bridge_message_id = models.CharField(max_length=255, blank=True, default="")
+    # When the customer sent it, as the bridge says; for a reply, when it was made.
+    sent_at = models.DateTimeField()
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    acting_app = models.ForeignKey(
+        "app.App", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entry = models.ForeignKey(
+        ServiceHistoryEntry,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ("conversation", "sent_at", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "bridge_message_id"],
+                condition=~models.Q(bridge_message_id=""),
+                name="cs_conversation_message_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.direction} message of {self.conversation_id}"

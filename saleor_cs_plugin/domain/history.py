@@ -23,6 +23,9 @@ class EntryType(StrEnum):
     # For staff, about the store rather than a customer (e.g. a promoted code that
     # stopped working).
     STAFF_ALERT = "staff_alert"
+    # A message of a conversation: the customer's, posted by a bridge, or the
+    # store's reply.
+    MESSAGE = "message"
 
 
 class ContactChannel(StrEnum):
