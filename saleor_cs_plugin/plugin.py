@@ -18,6 +18,7 @@ from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 from saleor.plugins.error_codes import PluginErrorCode
 
 from . import config, tasks
+from .conversations import inbound
 from .pages import routes
 
 logger = logging.getLogger(__name__)
@@ -118,9 +119,14 @@ class CustomerServicePlugin(BasePlugin):
             ) from error
 
     def webhook(self, request, path, previous_value, **kwargs):
-        """The plugin's pages for customers (``pages.routes``), per channel."""
+        """The plugin's pages for customers (``pages.routes``) and the inbound
+        address of the store's bridges (``conversations.inbound``), per channel."""
         if not self.active or self.channel is None:
             return previous_value
+        if (path or "").strip("/") == inbound.PATH:
+            return inbound.receive(
+                request, channel=self.channel, configuration=self.configuration
+            )
         return routes.respond(
             request, path, channel=self.channel, configuration=self.configuration
         )

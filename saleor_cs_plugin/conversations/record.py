@@ -1,0 +1,110 @@
+"""File a customer's message into its conversation, once per bridge message id.
+
+One transaction: the open conversation of the sender is locked (or the last
+resolved one reopened, or a new one opened; the partial unique index keeps one open
+per sender when two messages race), the message row is added (a bridge message id
+already taken makes it a duplicate: nothing changes), the conversation waits on the
+store, and the service-history entry is written.
+"""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import events
+from ..domain.conversations import ConversationStatus, Direction, InboundMessage
+from ..domain.history import Actor
+from ..models import Conversation, ConversationMessage
+from .identity import Customer
+
+
+@dataclass(frozen=True)
+class Filed:
+    conversation_id: object
+    message_id: object
+    is_duplicate: bool
+
+
+def file_message(
+    *,
+    channel,
+    sender: str,
+    message: InboundMessage,
+    customer: Customer | None,
+    order=None,
+) -> Filed:
+    """File ``message`` from the normalized ``sender`` into its conversation in
+    ``channel``; ``customer`` and ``order`` as ``identity`` found them."""
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                return _file(channel, sender, message, customer, order)
+        except IntegrityError:
+            # Another message of the same sender opened the conversation, or the
+            # same message was filed, at the same moment: read again.
+            continue
+    raise RuntimeError("A message could not be filed after three tries.")
+
+
+def _file(channel, sender, message, customer, order) -> Filed:
+    known = (
+        ConversationMessage.objects.filter(
+            channel=channel, bridge_message_id=message.message_id
+        )
+        .values_list("conversation_id", "pk")
+        .first()
+    )
+    if known is not None:
+        return Filed(conversation_id=known[0], message_id=known[1], is_duplicate=True)
+    now = timezone.now()
+    # A bridge's clock ahead of the store's does not date a message in the future.
+    sent_at = min(message.sent_at, now)
+    conversations = Conversation.objects.select_for_update().filter(
+        channel=channel, contact_channel=message.contact_channel, sender=sender
+    )
+    conversation = (
+        conversations.exclude(status=ConversationStatus.RESOLVED).first()
+        or conversations.filter(status=ConversationStatus.RESOLVED)
+        .order_by("-updated_at", "-id")
+        .first()
+    )
+    if conversation is None:
+        conversation = Conversation(
+            channel=channel,
+            contact_channel=message.contact_channel,
+            sender=sender,
+            status=ConversationStatus.WAITING_ON_STORE,
+            waiting_since=sent_at,
+        )
+    elif conversation.status == ConversationStatus.RESOLVED:
+        conversation.status = ConversationStatus.WAITING_ON_STORE
+        conversation.resolved_at = None
+        conversation.reopened += 1
+        conversation.waiting_since = sent_at
+    elif conversation.status == ConversationStatus.WAITING_ON_CUSTOMER:
+        conversation.status = ConversationStatus.WAITING_ON_STORE
+        conversation.waiting_since = sent_at
+    if (
+        customer is not None
+        and not conversation.user_id
+        and not conversation.customer_email
+    ):
+        conversation.user_id = customer.user_id
+        conversation.customer_email = customer.email
+    if order is not None and conversation.order_id is None:
+        conversation.order = order
+    conversation.save()
+    filed = ConversationMessage(
+        conversation=conversation,
+        channel=channel,
+        direction=Direction.CUSTOMER,
+        text=message.text,
+        bridge_message_id=message.message_id,
+        sent_at=sent_at,
+    )
+    filed.entry = events.message_event(conversation, filed, actor=Actor.CUSTOMER)
+    filed.save(force_insert=True)
+    return Filed(
+        conversation_id=conversation.pk, message_id=filed.pk, is_duplicate=False
+    )
