@@ -238,6 +238,10 @@ def sweep_twice(journal: Journal) -> None:
         ("promoted-code check", tasks.sweep_promoted_codes_task),
         ("notice sweep", tasks.sweep_notices_task),
     ]:
+        # Celery makes a task on its first use; two threads making it at once can
+        # find it half made ("'NoneType' object has no attribute 'push'"). Made
+        # here first, as a worker makes its tasks before it runs them.
+        assert task.request_stack is not None
         race(guarded(journal, name, task), guarded(journal, name, task))
 
 
