@@ -13,11 +13,14 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from .history import ContactChannel
+from .promises import MAX_CALENDAR_SEARCH_DAYS, StoreCalendar
 
 SIGNATURE_HEADER = "X-Saleor-CS-Signature"
 TIMESTAMP_HEADER = "X-Saleor-CS-Timestamp"
@@ -266,3 +269,73 @@ def is_resolved_at_first_contact(
     if status != ConversationStatus.RESOLVED:
         return None
     return store_replies == 1 and reopened == 0
+
+
+# How soon the store answers a customer's first unanswered message, in working time,
+# unless the merchant sets otherwise.
+DEFAULT_ANSWER_TARGETS = {
+    ContactChannel.CHAT: timedelta(minutes=5),
+    ContactChannel.SOCIAL: timedelta(hours=1),
+    ContactChannel.SMS: timedelta(hours=1),
+    ContactChannel.PHONE: timedelta(hours=1),
+    ContactChannel.EMAIL: timedelta(hours=24),
+}
+
+
+@dataclass(frozen=True)
+class AnswerHours:
+    """When the store answers customers: from ``opens`` to ``closes`` (local hours,
+    0-24) on the working days of ``calendar`` (its weekdays, holidays and time
+    zone); and how soon on each contact channel (``targets``, in that working
+    time)."""
+
+    calendar: StoreCalendar = StoreCalendar()
+    opens: int = 9
+    closes: int = 17
+    targets: Mapping[ContactChannel, timedelta] = field(
+        default_factory=lambda: dict(DEFAULT_ANSWER_TARGETS)
+    )
+
+    def _day_window(self, day) -> tuple[datetime, datetime]:
+        zone = ZoneInfo(self.calendar.time_zone)
+        opens = datetime.combine(day, time(0), tzinfo=zone) + timedelta(
+            hours=self.opens
+        )
+        closes = datetime.combine(day, time(0), tzinfo=zone) + timedelta(
+            hours=self.closes
+        )
+        return opens.astimezone(UTC), closes.astimezone(UTC)
+
+    def is_open(self, moment: datetime) -> bool:
+        day = moment.astimezone(ZoneInfo(self.calendar.time_zone)).date()
+        if not self.calendar.is_working_day(day):
+            return False
+        opens, closes = self._day_window(day)
+        return opens <= moment < closes
+
+    def due_at(self, start: datetime, working_time: timedelta) -> datetime:
+        """The moment ``working_time`` of the store's working hours has passed
+        since ``start`` (a message arriving at night counts from the opening)."""
+        remaining = working_time
+        moment = start.astimezone(UTC)
+        day = moment.astimezone(ZoneInfo(self.calendar.time_zone)).date()
+        for _ in range(MAX_CALENDAR_SEARCH_DAYS):
+            if self.calendar.is_working_day(day):
+                opens, closes = self._day_window(day)
+                begin = max(opens, moment)
+                if begin < closes:
+                    if begin + remaining <= closes:
+                        return begin + remaining
+                    remaining -= closes - begin
+            day += timedelta(days=1)
+        raise ValueError("The store's calendar has no working hours.")
+
+    def answer_due_at(
+        self, contact_channel: ContactChannel, waiting_since: datetime
+    ) -> datetime | None:
+        """When a conversation waiting since ``waiting_since`` is past its target;
+        None when its contact channel has none."""
+        target = self.targets.get(contact_channel)
+        if target is None:
+            return None
+        return self.due_at(waiting_since, target)

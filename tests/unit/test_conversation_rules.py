@@ -1,12 +1,14 @@
 """Inbound posts of the store's bridges: the signature, the replay window, the size,
 the format; and first-contact resolution, derived."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from saleor_cs_plugin.domain.conversations import (
     MAX_BODY_BYTES,
+    AnswerHours,
     ConversationStatus,
     InboundMessage,
     Refusal,
@@ -16,6 +18,7 @@ from saleor_cs_plugin.domain.conversations import (
     read_inbound,
 )
 from saleor_cs_plugin.domain.history import ContactChannel
+from saleor_cs_plugin.domain.promises import StoreCalendar
 
 SECRET = "inbound-secret-0123456789"
 # The worked example of docs/inbound.md.
@@ -154,3 +157,78 @@ def test_first_contact_resolution_is_derived(status, store_replies, reopened, ex
         )
         is expected
     )
+
+
+WARSAW = StoreCalendar(
+    time_zone="Europe/Warsaw", holidays=frozenset({date(2026, 12, 24)})
+)
+HOURS = AnswerHours(calendar=WARSAW, opens=9, closes=17)
+
+
+def _warsaw(*args):
+    return datetime(*args, tzinfo=ZoneInfo("Europe/Warsaw"))
+
+
+@pytest.mark.parametrize(
+    ("start", "working_time", "due"),
+    [
+        # Tuesday 10:00 + 5 minutes
+        (
+            _warsaw(2026, 12, 1, 10, 0),
+            timedelta(minutes=5),
+            _warsaw(2026, 12, 1, 10, 5),
+        ),
+        # Tuesday 16:30 + 1 hour: 30 minutes today, 30 on Wednesday morning
+        (_warsaw(2026, 12, 1, 16, 30), timedelta(hours=1), _warsaw(2026, 12, 2, 9, 30)),
+        # Tuesday 23:00 (closed) + 5 minutes: from Wednesday's opening
+        (_warsaw(2026, 12, 1, 23, 0), timedelta(minutes=5), _warsaw(2026, 12, 2, 9, 5)),
+        # Friday 12:00 + 24 working hours: 5 on Friday, 8 Monday, 8 Tuesday, 3 Wed
+        (_warsaw(2026, 12, 4, 12, 0), timedelta(hours=24), _warsaw(2026, 12, 9, 12, 0)),
+        # Wednesday 23 December 16:00 + 2 hours: Christmas Eve is a holiday
+        (
+            _warsaw(2026, 12, 23, 16, 0),
+            timedelta(hours=2),
+            _warsaw(2026, 12, 25, 10, 0),
+        ),
+        # Saturday: counted from Monday's opening
+        (_warsaw(2026, 12, 5, 11, 0), timedelta(hours=1), _warsaw(2026, 12, 7, 10, 0)),
+        # Across the change to summer time (Sunday 29 March 2026): Friday 16:00 + 2 h
+        (_warsaw(2026, 3, 27, 16, 0), timedelta(hours=2), _warsaw(2026, 3, 30, 10, 0)),
+    ],
+)
+def test_an_answer_is_due_after_working_time(start, working_time, due):
+    assert HOURS.due_at(start, working_time) == due
+
+
+def test_each_contact_channel_has_its_target():
+    waiting_since = _warsaw(2026, 12, 1, 10, 0)
+
+    assert {
+        channel: HOURS.answer_due_at(channel, waiting_since)
+        for channel in (
+            ContactChannel.CHAT,
+            ContactChannel.SOCIAL,
+            ContactChannel.EMAIL,
+            ContactChannel.WEB,
+        )
+    } == {
+        ContactChannel.CHAT: _warsaw(2026, 12, 1, 10, 5),
+        ContactChannel.SOCIAL: _warsaw(2026, 12, 1, 11, 0),
+        # 24 working hours: 7 on Tuesday, 8 Wednesday, 8 Thursday, 1 Friday
+        ContactChannel.EMAIL: _warsaw(2026, 12, 4, 10, 0),
+        ContactChannel.WEB: None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("moment", "is_open"),
+    [
+        (_warsaw(2026, 12, 1, 9, 0), True),
+        (_warsaw(2026, 12, 1, 16, 59), True),
+        (_warsaw(2026, 12, 1, 17, 0), False),
+        (_warsaw(2026, 12, 5, 12, 0), False),
+        (_warsaw(2026, 12, 24, 12, 0), False),
+    ],
+)
+def test_the_store_is_open_in_its_hours_on_working_days(moment, is_open):
+    assert HOURS.is_open(moment) is is_open
