@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -26,7 +26,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale, UnknownLocaleError
 
+from .domain.conversations import INBOUND_CHANNELS, AnswerHours
 from .domain.coupons import MESSAGE_VARIABLES, Reason
+from .domain.history import ContactChannel
 from .domain.notices import (
     DEFAULT_ESSENTIAL_TYPES,
     DispatchPolicy,
@@ -441,6 +443,30 @@ FIELDS: tuple[FieldDefinition, ...] = (
             "X-Saleor-CS-Signature is the hex HMAC-SHA256 of "
             "'<X-Saleor-CS-Timestamp>.<body>'. Empty: the channel takes no "
             "inbound messages."
+        ),
+    ),
+    FieldDefinition(
+        name="answer_hours",
+        kind=FieldKind.TEXT,
+        default="9-17",
+        label="Inbound messages · Answering hours",
+        help_text=(
+            "Local hours 'start-end' (0-24, e.g. 9-17) in the store's time zone when "
+            "staff answer customers, on the working days and holidays of Delivery "
+            "promises. Answer targets count only this time."
+        ),
+    ),
+    FieldDefinition(
+        name="answer_targets",
+        kind=FieldKind.TEXT,
+        default="chat 5 minutes, social 1 hour, sms 1 hour, phone 1 hour, email 24 hours",
+        label="Inbound messages · Answer within (working time)",
+        help_text=(
+            "How soon a customer's first unanswered message is answered, per contact "
+            "channel, counted in the answering hours: 'channel number unit' items "
+            "separated by commas, units minutes or hours (e.g. 'chat 5 minutes, "
+            "email 24 hours'). A conversation waiting longer raises one staff alert. "
+            "A channel left out has no target."
         ),
     ),
     # When and how often notices go out.
@@ -1167,6 +1193,8 @@ class ConversationSettings:
 
     # Signs the posts of the store's bridges; empty: no inbound messages.
     inbound_secret: str = field(default="", repr=False)
+    # When staff answer, and how soon on each contact channel.
+    answer_hours: AnswerHours = field(default_factory=AnswerHours)
 
 
 @dataclass(frozen=True)
@@ -1291,6 +1319,8 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
         coupon_attempt_days=fields.integer("retention_coupon_attempt_days", 7, 3650),
         notice_content_days=fields.integer("retention_notice_content_days", 7, 3650),
     )
+    answer_hours = fields.opening_hours("answer_hours")
+    answer_targets = fields.answer_targets("answer_targets")
     inbound_secret = fields.raw_text("inbound_secret")
     if inbound_secret and len(inbound_secret) < INBOUND_SECRET_MIN_LENGTH:
         fields.reject(
@@ -1313,7 +1343,15 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
         coupons=coupons,
         surveys=surveys,
         retention=retention,
-        conversations=ConversationSettings(inbound_secret=inbound_secret),
+        conversations=ConversationSettings(
+            inbound_secret=inbound_secret,
+            answer_hours=AnswerHours(
+                calendar=promises.calendar,
+                opens=answer_hours[0],
+                closes=answer_hours[1],
+                targets=answer_targets,
+            ),
+        ),
     )
 
 
@@ -1626,6 +1664,51 @@ class _Fields:
             )
             return None
         return QuietHours(*hours)
+
+    def opening_hours(self, name: str) -> tuple[int, int]:
+        text = self.text(name)
+        start, separator, end = text.partition("-")
+        try:
+            hours = (int(start), int(end)) if separator else None
+        except ValueError:
+            hours = None
+        if hours is None or not 0 <= hours[0] < hours[1] <= 24:
+            self.reject(
+                name,
+                f"'{text}' is not 'start-end' with hours from 0 to 24, the start "
+                "before the end, e.g. '9-17'.",
+            )
+            return 9, 17
+        return hours
+
+    def answer_targets(self, name: str) -> dict[ContactChannel, timedelta]:
+        channels = {channel.value: channel for channel in INBOUND_CHANNELS}
+        channels["e-mail"] = ContactChannel.EMAIL
+        units = {"minute": 1, "minutes": 1, "hour": 60, "hours": 60}
+        targets: dict[ContactChannel, timedelta] = {}
+        for part in self.text(name).split(","):
+            if not part.strip():
+                continue
+            words = part.lower().split()
+            channel = channels.get(words[0]) if words else None
+            number = words[1] if len(words) == 3 else ""
+            unit = units.get(words[2]) if len(words) == 3 else None
+            if (
+                channel is None
+                or unit is None
+                or not number.isdigit()
+                or not 1 <= int(number) * unit <= 30 * 24 * 60
+                or channel in targets
+            ):
+                self.reject(
+                    name,
+                    f"'{part.strip()}' is not 'channel number unit' with a channel "
+                    f"of: {', '.join(channels)} (each once), and from 1 minute to "
+                    "720 hours, e.g. 'chat 5 minutes'.",
+                )
+                continue
+            targets[channel] = timedelta(minutes=int(number) * unit)
+        return targets
 
     def weekdays(self, name: str) -> frozenset[int]:
         parts = [part.strip().lower() for part in self.text(name).split(",")]

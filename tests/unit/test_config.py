@@ -1,7 +1,7 @@
 """Per-channel settings: their order and labels, defaults, accepted values, the
 settings of stores saved by older versions, and errors that lead with the label."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -25,6 +25,7 @@ from saleor_cs_plugin.config import (
     public_holidays,
 )
 from saleor_cs_plugin.domain.coupons import Reason
+from saleor_cs_plugin.domain.history import ContactChannel
 from saleor_cs_plugin.domain.notices import NoticeType, QuietHours, Transport
 from saleor_cs_plugin.domain.surveys import Moment, MomentSettings, Question
 
@@ -74,6 +75,8 @@ def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
         "webhook_secret",
         "webhook_contact_channel",
         "inbound_secret",
+        "answer_hours",
+        "answer_targets",
         "quiet_hours",
         "max_notices_per_day",
         "max_attempts",
@@ -1160,3 +1163,70 @@ def test_an_inbound_secret_is_empty_or_long_enough():
     }
     # The secret is never shown where settings are printed.
     assert "s" * 16 not in repr(parse_channel_settings({"inbound_secret": "s" * 16}))
+
+
+def test_answering_hours_and_targets_are_read_with_the_promises_calendar():
+    settings = parse_channel_settings(
+        {
+            "time_zone": "Europe/Warsaw",
+            "promise_working_days": "mon,tue,wed",
+            "answer_hours": "8-20",
+            "answer_targets": "Chat 10 minutes, e-mail 2 hours",
+        }
+    )
+
+    hours = settings.conversations.answer_hours
+    assert (hours.opens, hours.closes) == (8, 20)
+    assert hours.calendar == settings.promises.calendar
+    assert hours.calendar.time_zone == "Europe/Warsaw"
+    assert hours.targets == {
+        ContactChannel.CHAT: timedelta(minutes=10),
+        ContactChannel.EMAIL: timedelta(hours=2),
+    }
+    assert parse_channel_settings({}).conversations.answer_hours.targets == {
+        ContactChannel.CHAT: timedelta(minutes=5),
+        ContactChannel.SOCIAL: timedelta(hours=1),
+        ContactChannel.SMS: timedelta(hours=1),
+        ContactChannel.PHONE: timedelta(hours=1),
+        ContactChannel.EMAIL: timedelta(hours=24),
+    }
+
+
+@pytest.mark.parametrize(
+    ("values", "errors"),
+    [
+        (
+            {"answer_hours": "17-9"},
+            {
+                "answer_hours": "'17-9' is not 'start-end' with hours from 0 to 24, "
+                "the start before the end, e.g. '9-17'."
+            },
+        ),
+        (
+            {"answer_targets": "chat 5 minutes, pigeon 2 hours"},
+            {
+                "answer_targets": "'pigeon 2 hours' is not 'channel number unit' with "
+                "a channel of: sms, chat, social, email, phone, e-mail (each once), "
+                "and from 1 minute to 720 hours, e.g. 'chat 5 minutes'."
+            },
+        ),
+        (
+            {"answer_targets": "chat 0 minutes"},
+            {
+                "answer_targets": "'chat 0 minutes' is not 'channel number unit' with "
+                "a channel of: sms, chat, social, email, phone, e-mail (each once), "
+                "and from 1 minute to 720 hours, e.g. 'chat 5 minutes'."
+            },
+        ),
+        (
+            {"answer_targets": "chat 5 minutes, chat 1 hour"},
+            {
+                "answer_targets": "'chat 1 hour' is not 'channel number unit' with a "
+                "channel of: sms, chat, social, email, phone, e-mail (each once), and "
+                "from 1 minute to 720 hours, e.g. 'chat 5 minutes'."
+            },
+        ),
+    ],
+)
+def test_answering_hours_and_targets_are_checked(values, errors):
+    assert _errors(values).errors == errors
