@@ -20,6 +20,9 @@ FORGET_COUPON_CLIENT_ADDRESSES_BEAT_ENTRY = (
 FORGET_COUPON_CLIENT_ADDRESSES_EVERY = timedelta(minutes=15)
 SWEEP_SURVEYS_BEAT_ENTRY = "saleor-cs-plugin-sweep-surveys"
 SWEEP_SURVEYS_EVERY = timedelta(minutes=15)
+SWEEP_WAITING_CONVERSATIONS_BEAT_ENTRY = "saleor-cs-plugin-sweep-waiting-conversations"
+# The shortest answer target is minutes long: a wait past it is told within a minute.
+SWEEP_WAITING_CONVERSATIONS_EVERY = timedelta(minutes=1)
 # Once a day: personal data past each channel's retention period (the customers'
 # own words in survey answers included) is purged.
 PURGE_PERSONAL_DATA_BEAT_ENTRY = "saleor-cs-plugin-purge-personal-data"
@@ -97,6 +100,13 @@ class CustomerServiceConfig(AppConfig):
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             SWEEP_SURVEYS_BEAT_ENTRY,
             {"task": "saleor_cs_plugin.sweep_surveys", "schedule": SWEEP_SURVEYS_EVERY},
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            SWEEP_WAITING_CONVERSATIONS_BEAT_ENTRY,
+            {
+                "task": "saleor_cs_plugin.sweep_waiting_conversations",
+                "schedule": SWEEP_WAITING_CONVERSATIONS_EVERY,
+            },
         )
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             PURGE_PERSONAL_DATA_BEAT_ENTRY,

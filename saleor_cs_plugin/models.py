@@ -885,6 +885,8 @@ class Conversation(models.Model):
     )
     # The first of the customer's messages the store has not answered yet.
     waiting_since = models.DateTimeField(null=True, blank=True)
+    # When staff were alerted that this wait passed its target (once per wait).
+    waiting_alerted_at = models.DateTimeField(null=True, blank=True)
     first_answered_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     store_replies = models.PositiveIntegerField(default=0)
@@ -904,6 +906,14 @@ class Conversation(models.Model):
                 fields=["waiting_since"],
                 condition=models.Q(status="waiting_on_store"),
                 name="cs_conversation_waiting",
+            ),
+            # The waiting sweep: the waits not alerted yet, oldest first.
+            models.Index(
+                fields=["channel", "contact_channel", "waiting_since"],
+                condition=models.Q(
+                    status="waiting_on_store", waiting_alerted_at__isnull=True
+                ),
+                name="cs_conversation_unalerted",
             ),
             models.Index(
                 fields=["channel", "contact_channel", "sender", "-updated_at"],

@@ -31,6 +31,7 @@ from . import (
     transport,
 )
 from .config import DEFAULT_BODY, FIELDS, ChannelSettings, LocalizedText, SettingsError
+from .conversations import waiting
 from .domain.alerts import AlertKind, notice_delivery_alert
 from .domain.history import ContactChannel
 from .domain.notices import (
@@ -822,6 +823,15 @@ def sweep_surveys_task():
         report = survey_sweep.sweep(timezone.now())
     schedule_delivery(report.notice_ids)
     return report.sent
+
+
+@app.task(name="saleor_cs_plugin.sweep_waiting_conversations")
+def sweep_waiting_conversations_task():
+    """Alert staff, once per wait, to each customer waiting past the answer target
+    of their contact channel. Two sweeps at once alert each wait once. Returns how
+    many were alerted."""
+    with allow_writer():
+        return waiting.sweep_waiting(timezone.now()).alerted
 
 
 @app.task(name="saleor_cs_plugin.erase_survey_comments")

@@ -77,14 +77,14 @@ def _file(channel, sender, message, customer, order) -> Filed:
             status=ConversationStatus.WAITING_ON_STORE,
             waiting_since=sent_at,
         )
-    elif conversation.status == ConversationStatus.RESOLVED:
+    elif conversation.status != ConversationStatus.WAITING_ON_STORE:
+        # A new wait: reopened, or the customer wrote after the store's answer.
+        if conversation.status == ConversationStatus.RESOLVED:
+            conversation.resolved_at = None
+            conversation.reopened += 1
         conversation.status = ConversationStatus.WAITING_ON_STORE
-        conversation.resolved_at = None
-        conversation.reopened += 1
         conversation.waiting_since = sent_at
-    elif conversation.status == ConversationStatus.WAITING_ON_CUSTOMER:
-        conversation.status = ConversationStatus.WAITING_ON_STORE
-        conversation.waiting_since = sent_at
+        conversation.waiting_alerted_at = None
     if (
         customer is not None
         and not conversation.user_id

@@ -26,6 +26,8 @@ class AlertKind(StrEnum):
     NOTICE_DELIVERY = "notice_delivery"
     # A survey's "No": the problem was not handled the way the customer wanted.
     SURVEY_CALL_BACK = "survey_call_back"
+    # A customer's message has waited past the answer-time target of its channel.
+    CONVERSATION_WAITING = "conversation_waiting"
 
 
 # The Saleor permission (by its codename's enum name) that lets staff or an app read
@@ -36,6 +38,7 @@ PERMISSION_BY_KIND = {
     AlertKind.SHORTAGE_CHOICE: "MANAGE_ORDERS",
     AlertKind.NOTICE_DELIVERY: "MANAGE_PLUGINS",
     AlertKind.SURVEY_CALL_BACK: "MANAGE_ORDERS",
+    AlertKind.CONVERSATION_WAITING: "MANAGE_ORDERS",
 }
 
 
@@ -300,3 +303,39 @@ _PROBLEM_WORDS = {
     ProblemKind.COUPON: "the promo code that stopped working",
     ProblemKind.CONTACT: "their recent request",
 }
+
+
+# Conversations ---------------------------------------------------------------------
+
+
+def conversation_waiting_alert(
+    *,
+    conversation_id: str,
+    contact_channel: str,
+    sender: str,
+    waiting_since_text: str,
+    target_text: str,
+    order_number: str,
+    waiting_period: str,
+) -> AlertDraft:
+    """The staff alert of a conversation whose customer has waited past the answer
+    target of its contact channel: once per waiting period (``waiting_period``, the
+    start of the wait), so a conversation answered and waiting again alerts anew."""
+    waiting = f"customer waiting past the {contact_channel} answer target"
+    who = f"The customer ({sender})" if sender else "The customer"
+    return AlertDraft(
+        cause_key=f"conversation_waiting:{conversation_id}:{waiting_period}",
+        title=f"Order #{order_number}: {waiting}"
+        if order_number
+        else waiting[0].upper() + waiting[1:],
+        message=(
+            f"{who} has waited on {contact_channel} since {waiting_since_text}, longer "
+            f"than the target of {target_text} in working hours. Answer them; marking "
+            "this alert done does not answer them."
+        ),
+        details={
+            "conversationId": conversation_id,
+            "contactChannel": contact_channel,
+            "waitingSince": waiting_period,
+        },
+    )

@@ -9,6 +9,7 @@ from saleor_cs_plugin.domain.alerts import (
     is_merchant_cause,
     kinds_allowed,
     notice_delivery_alert,
+    conversation_waiting_alert,
     survey_call_back_alert,
 )
 from saleor_cs_plugin.domain.notices import DeliveryCause, Transport
@@ -252,6 +253,7 @@ def test_a_survey_call_back_is_read_with_manage_orders():
     assert kinds_allowed(frozenset({"MANAGE_ORDERS"})) == {
         AlertKind.SHORTAGE_CHOICE,
         AlertKind.SURVEY_CALL_BACK,
+        AlertKind.CONVERSATION_WAITING,
     }
 
 
@@ -327,4 +329,50 @@ def test_a_call_back_without_an_order_names_the_customer_e_mail():
     assert draft.message.startswith(
         "A customer: the customer says their recent request was not handled the way "
         "they wanted. Customer: ada@example.com. Please"
+    )
+
+
+@pytest.mark.parametrize(
+    ("order_number", "sender", "title", "message"),
+    [
+        (
+            "1042",
+            "+48601000001",
+            "Order #1042: customer waiting past the sms answer target",
+            "The customer (+48601000001) has waited on sms since 1 Dec 2026, 10:00 "
+            "Europe/Warsaw, longer than the target of 1 hour in working hours. "
+            "Answer them; marking this alert done does not answer them.",
+        ),
+        (
+            "",
+            "",
+            "Customer waiting past the sms answer target",
+            "The customer has waited on sms since 1 Dec 2026, 10:00 Europe/Warsaw, "
+            "longer than the target of 1 hour in working hours. Answer them; marking "
+            "this alert done does not answer them.",
+        ),
+    ],
+)
+def test_a_waiting_conversation_alert_says_since_when_and_the_target(
+    order_number, sender, title, message
+):
+    draft = conversation_waiting_alert(
+        conversation_id="c-1",
+        contact_channel="sms",
+        sender=sender,
+        waiting_since_text="1 Dec 2026, 10:00 Europe/Warsaw",
+        target_text="1 hour",
+        order_number=order_number,
+        waiting_period="2026-12-01T09:00:00+00:00",
+    )
+
+    assert draft == AlertDraft(
+        cause_key="conversation_waiting:c-1:2026-12-01T09:00:00+00:00",
+        title=title,
+        message=message,
+        details={
+            "conversationId": "c-1",
+            "contactChannel": "sms",
+            "waitingSince": "2026-12-01T09:00:00+00:00",
+        },
     )
