@@ -5,6 +5,7 @@ message is linked to.
 """
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -437,3 +438,51 @@ def test_a_deleted_customer_leaves_the_conversations_times_but_not_who_or_what(
     again = _conversation("after")
     assert again.pk != conversation.pk
     assert (again.sender, again.user_id) == (ANN_PHONE, None)
+
+
+def _at_once(calls):
+    """Run each call in a thread of its own, released together; their results."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait(timeout=30)
+        results[index] = call()
+
+    threads = [
+        threading.Thread(target=run, args=(index, call))
+        for index, call in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_messages_racing_from_one_new_sender_open_one_conversation(inbound_url):
+    responses = _at_once(
+        [
+            lambda n=n: _post(
+                inbound_url, _payload(sender="+15550009999", messageId=f"race-{n}")
+            )
+            for n in range(8)
+        ]
+    )
+
+    assert [r.status_code for r in responses] == [202] * 8
+    assert len({r.json()["conversationId"] for r in responses}) == 1
+    assert Conversation.objects.count() == 1
+    assert ConversationMessage.objects.count() == 8
+    assert ServiceHistoryEntry.objects.filter(type=EntryType.MESSAGE).count() == 8
+
+
+def test_the_same_message_racing_with_itself_is_filed_once(inbound_url):
+    responses = _at_once(
+        [lambda: _post(inbound_url, _payload(messageId="retried")) for _ in range(6)]
+    )
+
+    assert [r.status_code for r in responses] == [202] * 6
+    assert sorted(r.json()["duplicate"] for r in responses) == [False] + [True] * 5
+    assert ConversationMessage.objects.count() == 1
+    assert ServiceHistoryEntry.objects.filter(type=EntryType.MESSAGE).count() == 1
