@@ -14,7 +14,7 @@ import logging
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
-from .. import config
+from .. import config, fetch
 from ..domain.conversations import (
     MAX_BODY_BYTES,
     SIGNATURE_HEADER,
@@ -34,9 +34,9 @@ def receive(request: HttpRequest, *, channel, configuration) -> JsonResponse:
         response = _refused(405, "Post the message (POST), as JSON.")
         response["Allow"] = "POST"
         return response
-    values = {item["name"]: item["value"] for item in configuration}
     try:
-        settings = config.parse_channel_settings(values)
+        # Parsed once per stored configuration, not per post.
+        settings = fetch.settings_of(configuration)
     except config.SettingsError:
         logger.warning(
             "Inbound message refused: channel %s has invalid settings.", channel.slug
