@@ -45,6 +45,8 @@ from .domain.words import gettext_noop
 PLUGIN_ID = "com.saleor-cs-plugin.customer-service"
 SUPPORT_CONTACT_MAX_LENGTH = 500
 INBOUND_SECRET_MIN_LENGTH = 16
+# A notice's recipient column holds at most this much (Django's EmailField).
+STAFF_ADDRESSES_MAX_LENGTH = 254
 
 WEBHOOK_CONTACT_CHANNELS = ("sms", "chat", "social")
 
@@ -1382,13 +1384,9 @@ def _parse_promise_settings(fields: "_Fields", time_zone: str) -> PromiseSetting
 
 
 def _parse_shortage_settings(fields: "_Fields") -> ShortageSettings:
-    staff_email = fields.text("shortage_staff_email")
-    if staff_email and not is_email_address(staff_email):
-        fields.reject(
-            "shortage_staff_email",
-            f"'{staff_email}' is not an e-mail address; use e.g. "
-            "'orders@example.com', or leave it empty.",
-        )
+    staff_email = fields.staff_addresses(
+        "shortage_staff_email", example="orders@example.com"
+    )
     return ShortageSettings(
         max_alternatives=fields.integer("shortage_max_alternatives", 0, 10),
         price_band_percent=fields.integer("shortage_price_band_percent", 0, 100),
@@ -1398,13 +1396,9 @@ def _parse_shortage_settings(fields: "_Fields") -> ShortageSettings:
 
 
 def _parse_coupon_settings(fields: "_Fields") -> CouponSettings:
-    staff_email = fields.text("promoted_code_staff_email")
-    if staff_email and not is_email_address(staff_email):
-        fields.reject(
-            "promoted_code_staff_email",
-            f"'{staff_email}' is not an e-mail address; use e.g. "
-            "'marketing@example.com', or leave it empty.",
-        )
+    staff_email = fields.staff_addresses(
+        "promoted_code_staff_email", example="marketing@example.com"
+    )
     return CouponSettings(
         messages=fields.coupon_messages("coupon_messages"),
         max_alternatives=fields.integer("coupon_max_alternatives", 0, 10),
@@ -1419,13 +1413,9 @@ def _parse_coupon_settings(fields: "_Fields") -> CouponSettings:
 
 
 def _parse_survey_settings(fields: "_Fields") -> SurveySettings:
-    staff_email = fields.text("survey_staff_email")
-    if staff_email and not is_email_address(staff_email):
-        fields.reject(
-            "survey_staff_email",
-            f"'{staff_email}' is not an e-mail address; use e.g. "
-            "'care@example.com', or leave it empty.",
-        )
+    staff_email = fields.staff_addresses(
+        "survey_staff_email", example="care@example.com"
+    )
     moments = {}
     for moment in Moment:
         percent = fields.integer(f"survey_{moment.value}_percent", 0, 100)
@@ -1664,6 +1654,26 @@ class _Fields:
             )
             return None
         return QuietHours(*hours)
+
+    def staff_addresses(self, name: str, *, example: str) -> str:
+        """One address, or several separated by commas (the staff e-mail gets
+        them all), each a plain address."""
+        text = self.text(name)
+        if len(text) > STAFF_ADDRESSES_MAX_LENGTH:
+            self.reject(
+                name,
+                f"it has {len(text)} characters; at most "
+                f"{STAFF_ADDRESSES_MAX_LENGTH} are allowed (a notice's recipient).",
+            )
+        for part in text.split(",") if text else []:
+            if not is_email_address(part.strip()):
+                self.reject(
+                    name,
+                    f"'{part.strip()}' is not an e-mail address; use e.g. "
+                    f"'{example}', or leave it empty.",
+                )
+                break
+        return text
 
     def opening_hours(self, name: str) -> tuple[int, int]:
         text = self.text(name)

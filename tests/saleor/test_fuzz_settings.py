@@ -190,9 +190,9 @@ def test_a_huge_value_is_refused_by_each_setting(
         ),
         (
             "shortage_staff_email",
-            "orders@example.com,victim@example.net",
+            "orders@example.com, Victim <victim@example.net>",
             "Stock shortages · Staff e-mail for customers' choices: "
-            "'orders@example.com,victim@example.net' is not an e-mail address; use "
+            "'Victim <victim@example.net>' is not an e-mail address; use "
             "e.g. 'orders@example.com', or leave it empty.",
         ),
         (

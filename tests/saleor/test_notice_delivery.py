@@ -844,3 +844,33 @@ def test_batch_renews_a_claim_that_ran_out_untaken_and_sends_once(
         ).count()
         == 1
     )
+
+
+def test_a_staff_e_mail_of_several_addresses_reaches_each_once(
+    plugin_configuration, channel_USD, smtp_receiver
+):
+    # given a staff e-mail setting naming two addresses
+    plugin_configuration(
+        **_email_settings(
+            smtp_receiver, shortage_staff_email="orders@example.com,boss@example.com"
+        )
+    )
+    staff_email = fetch.channel_settings(channel_USD.pk).shortages.staff_email
+    notice, _ = outbox.enqueue_notice(
+        notice_type=NoticeType.STAFF_ALERT,
+        idempotency_key=idempotency_key(NoticeType.STAFF_ALERT, "two-addresses"),
+        notice_settings=fetch.channel_settings(channel_USD.pk).notices,
+        recipient_email=staff_email,
+        context={"subject": "A customer chose", "message": "Switch the item."},
+        channel=channel_USD,
+    )
+
+    # when
+    outcome = tasks.deliver_notice(notice.pk)
+
+    # then one message, to both
+    assert outcome == "sent"
+    (received,) = smtp_receiver.messages
+    assert received["to"] == ["orders@example.com", "boss@example.com"]
+    message = email.message_from_bytes(received["data"], policy=policy.default)
+    assert message["To"] == "orders@example.com, boss@example.com"

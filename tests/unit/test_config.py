@@ -1230,3 +1230,22 @@ def test_answering_hours_and_targets_are_read_with_the_promises_calendar():
 )
 def test_answering_hours_and_targets_are_checked(values, errors):
     assert _errors(values).errors == errors
+
+
+def test_a_staff_e_mail_may_name_several_addresses_each_plain():
+    settings = parse_channel_settings(
+        {"shortage_staff_email": "orders@example.com,returns@example.com"}
+    )
+
+    assert settings.shortages.staff_email == "orders@example.com,returns@example.com"
+    assert _errors(
+        {"survey_staff_email": "care@example.com, Boss <boss@example.com>"}
+    ).errors == {
+        "survey_staff_email": "'Boss <boss@example.com>' is not an e-mail address; "
+        "use e.g. 'care@example.com', or leave it empty."
+    }
+    many = ",".join(f"staff{n:02d}@example.com" for n in range(13))
+    assert _errors({"promoted_code_staff_email": many}).errors == {
+        "promoted_code_staff_email": "it has 259 characters; at most 254 are "
+        "allowed (a notice's recipient)."
+    }
