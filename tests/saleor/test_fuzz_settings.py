@@ -76,6 +76,12 @@ def _save(client, channel, values, caplog):
     assert not leaks(text), (where, leaks(text), text[:2000])
     unhandled = [r.getMessage() for r in caplog.records if r.name == UNHANDLED_LOGGER]
     assert not unhandled, (where, unhandled)
+    if not response["Content-Type"].startswith("application/json"):
+        # Saleor 3.22 leaves a body over Django's upload limit to Django: a plain
+        # 400 Bad Request page.
+        assert (response.status_code, text.count("Bad Request")) == (400, 2), text
+        assert _stored(channel) == before
+        return None
     content = response.json()
     if content.get("errors"):
         messages = [error["message"] for error in content["errors"]]
@@ -120,8 +126,10 @@ MUST_REFUSE = {
     "crlf header": ONE_LINE,
     "lf header": ONE_LINE,
     "line separators": ONE_LINE,
+    "lone surrogate": EVERY_SETTING,
 }
-# Every setting at 1 MB at once is more than Saleor reads.
+# What Saleor may refuse before the plugin reads it: every setting at 1 MB at once
+# (over Django's upload limit), and a lone surrogate (from 3.23; 3.22 passes it on).
 UNREAD = {"lone surrogate", "huge"}
 
 
@@ -140,9 +148,11 @@ def test_hostile_text_in_every_setting_at_once(
 
     # then the answer is sound (checked in _save) and names every setting that
     # cannot hold the text
-    refused = {BY_FIELD[error["field"]].name for error in errors or []}
-    assert sorted(MUST_REFUSE.get(kind, frozenset()) - refused) == []
-    assert (errors is None) == (kind in UNREAD)
+    if errors is None:
+        assert kind in UNREAD
+    else:
+        refused = {BY_FIELD[error["field"]].name for error in errors}
+        assert sorted(MUST_REFUSE.get(kind, frozenset()) - refused) == []
 
 
 def test_a_huge_value_is_refused_by_each_setting(
