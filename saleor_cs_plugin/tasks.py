@@ -160,25 +160,34 @@ class SentWebhooks:
         marks, self.marks = self.marks, []
         if not marks:
             return 0
-        for is_last_try in (False, True):
+        try:
+            self._mark(marks)
+        except DatabaseError as error:
+            replace_dropped_connections()
+            # Once more if the connection failed (Django closes one whose rollback
+            # failed): a mark that did commit is not repeated, each is made only
+            # while its notice is still claimed as it was.
+            if not isinstance(error, _CONNECTION_ERRORS):
+                return self._unrecorded(marks)
             try:
-                # Their receiver keeps one of two posts with the same key, so the
-                # record need not wait for the disk (see ``outbox.mark_sent``).
-                outbox.mark_sent_together(marks, synchronous_commit=False)
-            except DatabaseError as error:
-                replace_dropped_connections()
-                # Once more if the connection failed (Django closes one whose
-                # rollback failed): a mark that did commit is not repeated, each
-                # is made only while its notice is still claimed as it was.
-                if not is_last_try and isinstance(error, _CONNECTION_ERRORS):
-                    continue
-                logger.exception(
-                    "Notices %s were sent but not recorded; they are sent again, "
-                    "with the same Idempotency-Key, once their claims run out.",
-                    ", ".join(str(notice.pk) for notice, _, _ in marks),
-                )
-                return len(marks)
-            return 0
+                self._mark(marks)
+            except DatabaseError:
+                return self._unrecorded(marks)
+        return 0
+
+    @staticmethod
+    def _mark(marks) -> None:
+        # Their receiver keeps one of two posts with the same key, so the record
+        # need not wait for the disk (see ``outbox.mark_sent``).
+        outbox.mark_sent_together(marks, synchronous_commit=False)
+
+    @staticmethod
+    def _unrecorded(marks) -> int:
+        logger.exception(
+            "Notices %s were sent but not recorded; they are sent again, with the "
+            "same Idempotency-Key, once their claims run out.",
+            ", ".join(str(notice.pk) for notice, _, _ in marks),
+        )
         return len(marks)
 
 

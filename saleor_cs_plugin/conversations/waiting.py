@@ -98,10 +98,7 @@ def _alert(channel_id, contact_channel, hours, target, waits, now) -> int:
                 conversation_id=str(pk),
                 contact_channel=contact_channel,
                 sender=sender,
-                waiting_since_text=(
-                    f"{waiting_since.astimezone(zone):%d %b %Y, %H:%M} "
-                    f"{hours.calendar.time_zone}"
-                ).lstrip("0"),
+                waiting_since_text=_local_time(waiting_since.astimezone(zone)),
                 target_text=_duration(target),
                 order_number=str(order_number or ""),
                 waiting_period=waiting_since.isoformat(),
@@ -116,6 +113,11 @@ def _alert(channel_id, contact_channel, hours, target, waits, now) -> int:
                 channel_id=channel_id,
             )
     return len(taken)
+
+
+def _local_time(moment) -> str:
+    """ "1 Dec 2026, 10:00 Europe/Warsaw"."""
+    return f"{moment.day} {moment:%b %Y, %H:%M} {moment.tzinfo.key}"
 
 
 def _duration(target) -> str:
