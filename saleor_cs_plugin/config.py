@@ -461,14 +461,30 @@ FIELDS: tuple[FieldDefinition, ...] = (
     FieldDefinition(
         name="answer_targets",
         kind=FieldKind.TEXT,
-        default="chat 5 minutes, social 1 hour, sms 1 hour, phone 1 hour, email 24 hours",
+        default=(
+            "chat 5 minutes, social 1 hour, sms 1 hour, phone 1 hour, email 24 hours, "
+            "web 24 hours"
+        ),
         label="Inbound messages · Answer within (working time)",
         help_text=(
             "How soon a customer's first unanswered message is answered, per contact "
             "channel, counted in the answering hours: 'channel number unit' items "
             "separated by commas, units minutes or hours (e.g. 'chat 5 minutes, "
-            "email 24 hours'). A conversation waiting longer raises one staff alert. "
-            "A channel left out has no target."
+            "email 24 hours'); web is for problems customers report from the "
+            "storefront or the plugin's pages. A conversation waiting longer raises "
+            "one staff alert. A channel left out has no target."
+        ),
+    ),
+    FieldDefinition(
+        name="acknowledge_out_of_hours",
+        kind=FieldKind.TEXT,
+        default="no",
+        label="Inbound messages · Acknowledge messages out of answering hours",
+        help_text=(
+            "yes or no. With yes, a customer who writes outside the answering hours "
+            "gets an automatic reply on the same channel, in their language, saying "
+            "when the store will answer (by the answer target), at most once per "
+            "conversation per day."
         ),
     ),
     # When and how often notices go out.
@@ -1197,6 +1213,8 @@ class ConversationSettings:
     inbound_secret: str = field(default="", repr=False)
     # When staff answer, and how soon on each contact channel.
     answer_hours: AnswerHours = field(default_factory=AnswerHours)
+    # Whether a message out of answering hours gets the automatic "we answer by".
+    is_acknowledging_out_of_hours: bool = False
 
 
 @dataclass(frozen=True)
@@ -1323,6 +1341,7 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
     )
     answer_hours = fields.opening_hours("answer_hours")
     answer_targets = fields.answer_targets("answer_targets")
+    is_acknowledging = fields.yes_or_no("acknowledge_out_of_hours")
     inbound_secret = fields.raw_text("inbound_secret")
     if inbound_secret and len(inbound_secret) < INBOUND_SECRET_MIN_LENGTH:
         fields.reject(
@@ -1353,6 +1372,7 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
                 closes=answer_hours[1],
                 targets=answer_targets,
             ),
+            is_acknowledging_out_of_hours=is_acknowledging,
         ),
     )
 
@@ -1691,8 +1711,18 @@ class _Fields:
             return 9, 17
         return hours
 
+    def yes_or_no(self, name: str) -> bool:
+        value = self.text(name).strip().lower()
+        if value not in ("yes", "no"):
+            self.reject(name, f"'{self.text(name).strip()[:40]}' is not yes or no.")
+            return False
+        return value == "yes"
+
     def answer_targets(self, name: str) -> dict[ContactChannel, timedelta]:
-        channels = {channel.value: channel for channel in INBOUND_CHANNELS}
+        channels = {
+            channel.value: channel
+            for channel in (*INBOUND_CHANNELS, ContactChannel.WEB)
+        }
         channels["e-mail"] = ContactChannel.EMAIL
         units = {"minute": 1, "minutes": 1, "hour": 60, "hours": 60}
         targets: dict[ContactChannel, timedelta] = {}

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from .domain.alerts import TITLE_MAX_LENGTH, AlertKind
-from .domain.conversations import ConversationStatus, Direction
+from .domain.conversations import ConversationStatus, Direction, ReportedProblem
 from .domain.coupons import Placement, Reason
 from .domain.history import Actor, ContactChannel, EntryType
 from .domain.notices import NoticeStatus, NoticeType, Transport
@@ -883,6 +883,9 @@ class Conversation(models.Model):
     status = models.CharField(
         max_length=32, choices=[(s.value, s.name) for s in ConversationStatus]
     )
+    # When the customer's first message was sent (the speed of answer counts from
+    # it); conversations opened before it was kept count from ``created_at``.
+    opened_at = models.DateTimeField(null=True, blank=True)
     # The first of the customer's messages the store has not answered yet.
     waiting_since = models.DateTimeField(null=True, blank=True)
     # When staff were alerted that this wait passed its target (once per wait).
@@ -891,6 +894,8 @@ class Conversation(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     store_replies = models.PositiveIntegerField(default=0)
     reopened = models.PositiveIntegerField(default=0)
+    # The last automatic "we answer by ..." out of answering hours (once a day).
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-updated_at", "-id")
@@ -962,6 +967,26 @@ class ConversationMessage(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # A reply's notice, which delivers it (a customer's message has none).
+    notice = models.ForeignKey(
+        Notice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The key staff's client gave a reply: the same key twice is one reply.
+    reply_key = models.CharField(max_length=100, blank=True, default="")
+    # A problem report: what it is about, and its order.
+    problem = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        choices=[(p.value, p.name) for p in ReportedProblem],
+    )
+    order = models.ForeignKey(
+        "order.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ("conversation", "sent_at", "id")
@@ -970,7 +995,12 @@ class ConversationMessage(models.Model):
                 fields=["channel", "bridge_message_id"],
                 condition=~models.Q(bridge_message_id=""),
                 name="cs_conversation_message_once",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["conversation", "reply_key"],
+                condition=~models.Q(reply_key=""),
+                name="cs_conversation_reply_once",
+            ),
         ]
 
     def __str__(self):

@@ -28,6 +28,8 @@ class AlertKind(StrEnum):
     SURVEY_CALL_BACK = "survey_call_back"
     # A customer's message has waited past the answer-time target of its channel.
     CONVERSATION_WAITING = "conversation_waiting"
+    # A customer reported a problem with an order (storefront or plugin page).
+    PROBLEM_REPORTED = "problem_reported"
 
 
 # The Saleor permission (by its codename's enum name) that lets staff or an app read
@@ -39,6 +41,7 @@ PERMISSION_BY_KIND = {
     AlertKind.NOTICE_DELIVERY: "MANAGE_PLUGINS",
     AlertKind.SURVEY_CALL_BACK: "MANAGE_ORDERS",
     AlertKind.CONVERSATION_WAITING: "MANAGE_ORDERS",
+    AlertKind.PROBLEM_REPORTED: "MANAGE_ORDERS",
 }
 
 
@@ -337,5 +340,32 @@ def conversation_waiting_alert(
             "conversationId": conversation_id,
             "contactChannel": contact_channel,
             "waitingSince": waiting_period,
+        },
+    )
+
+
+def problem_reported_alert(
+    *,
+    message_id: str,
+    conversation_id: str,
+    problem_text: str,
+    kind: str,
+    order_number: str,
+    customer: str,
+) -> AlertDraft:
+    """The staff alert of a problem a customer reported with an order: one per
+    report (``message_id``, the report's message in its conversation)."""
+    return AlertDraft(
+        cause_key=f"problem_reported:{message_id}",
+        title=f"Order #{order_number}: customer reports {problem_text}",
+        message=(
+            f"{customer or 'The customer'} reported that {problem_text} (order "
+            f"#{order_number}). Their words are in the conversation; answer them "
+            "there. Marking this alert done does not answer them."
+        ),
+        details={
+            "conversationId": conversation_id,
+            "messageId": message_id,
+            "problem": kind,
         },
     )

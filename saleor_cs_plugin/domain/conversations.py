@@ -20,6 +20,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from .history import ContactChannel
+from .notices import Transport
 from .promises import MAX_CALENDAR_SEARCH_DAYS, StoreCalendar
 
 SIGNATURE_HEADER = "X-Saleor-CS-Signature"
@@ -279,6 +280,8 @@ DEFAULT_ANSWER_TARGETS = {
     ContactChannel.SMS: timedelta(hours=1),
     ContactChannel.PHONE: timedelta(hours=1),
     ContactChannel.EMAIL: timedelta(hours=24),
+    # Problems customers report from the storefront or the plugin's pages.
+    ContactChannel.WEB: timedelta(hours=24),
 }
 
 
@@ -339,3 +342,249 @@ class AnswerHours:
         if target is None:
             return None
         return self.due_at(waiting_since, target)
+
+
+# The store's replies ---------------------------------------------------------------
+
+REPLY_MAX_LENGTH = 5_000
+REPLY_KEY_MAX_LENGTH = 100
+
+
+def reply_transport(contact_channel: ContactChannel) -> Transport:
+    """How the store's reply reaches the customer: on the bridge the message came
+    from (the signed outbound webhook), or by e-mail for a conversation by e-mail
+    or a problem reported on the web."""
+    if contact_channel in (ContactChannel.EMAIL, ContactChannel.WEB):
+        return Transport.EMAIL
+    return Transport.WEBHOOK
+
+
+def check_written_text(text: str, *, max_length: int) -> str:
+    """What is wrong with a text staff or a customer typed (a reply, a report), or
+    "": not empty, at most ``max_length`` characters, no control characters but
+    line breaks and tabs."""
+    if not text.strip():
+        return "required, a non-empty text."
+    if len(text) > max_length:
+        return f"has {len(text):,} characters; at most {max_length:,}."
+    for position, character in enumerate(text, start=1):
+        if (
+            ord(character) < 32 or 0x7F <= ord(character) < 0xA0
+        ) and character not in "\t\n\r":
+            return (
+                f"character {position} (U+{ord(character):04X}) is a control "
+                "character; remove it."
+            )
+    return ""
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """Where a conversation stands after the store's reply."""
+
+    status: ConversationStatus
+    first_answered_at: datetime
+    resolved_at: datetime | None
+    store_replies: int
+
+
+def after_reply(
+    *,
+    first_answered_at: datetime | None,
+    resolved_at: datetime | None,
+    store_replies: int,
+    now: datetime,
+    is_resolving: bool,
+) -> ReplyOutcome:
+    """The store answered (and, with ``is_resolving``, closed the matter): the next
+    move is the customer's. The first answer is kept; the wait ends."""
+    return ReplyOutcome(
+        status=(
+            ConversationStatus.RESOLVED
+            if is_resolving
+            else ConversationStatus.WAITING_ON_CUSTOMER
+        ),
+        first_answered_at=first_answered_at or now,
+        resolved_at=now if is_resolving else resolved_at,
+        store_replies=store_replies + 1,
+    )
+
+
+# Problems customers report ---------------------------------------------------------
+
+REPORT_MAX_LENGTH = 5_000
+
+
+class ReportedProblem(StrEnum):
+    """What a customer reports about an order. New kinds are added here, never
+    renamed."""
+
+    LATE = "late"
+    DAMAGED = "damaged"
+    WRONG_ITEM = "wrong_item"
+    MISSING_ITEM = "missing_item"
+    COUPON_OR_PRICE = "coupon_or_price"
+    OTHER = "other"
+
+
+# How staff read each kind (in alerts and the history; customers read the texts
+# of their own language, ``words``).
+REPORTED_PROBLEM_TEXTS = {
+    ReportedProblem.LATE: "the order is late",
+    ReportedProblem.DAMAGED: "something arrived damaged",
+    ReportedProblem.WRONG_ITEM: "a wrong item arrived",
+    ReportedProblem.MISSING_ITEM: "an item is missing",
+    ReportedProblem.COUPON_OR_PRICE: "a coupon or the price is wrong",
+    ReportedProblem.OTHER: "another problem",
+}
+
+
+def report_message(kind: ReportedProblem, text: str) -> str:
+    """The conversation message of a report: its kind in words, then the
+    customer's text."""
+    what = REPORTED_PROBLEM_TEXTS[kind]
+    return f"Problem reported: {what}.\n\n{text.strip()}"
+
+
+# Out of answering hours ------------------------------------------------------------
+
+
+def acknowledgement_due(
+    *,
+    hours: AnswerHours,
+    now: datetime,
+    last_acknowledged_at: datetime | None,
+) -> bool:
+    """Whether a customer's message arriving at ``now`` gets the automatic "we
+    answer by ..." reply: only outside the answering hours, and at most once per
+    conversation per day of the store's calendar."""
+    if hours.is_open(now):
+        return False
+    if last_acknowledged_at is None:
+        return True
+    zone = ZoneInfo(hours.calendar.time_zone)
+    return last_acknowledged_at.astimezone(zone).date() != now.astimezone(zone).date()
+
+
+def acknowledgement_key(conversation_id: str, now: datetime, time_zone: str) -> str:
+    """The idempotency key of a conversation's acknowledgement on the store's day
+    of ``now``: two messages racing in one night make one acknowledgement."""
+    day = now.astimezone(ZoneInfo(time_zone)).date()
+    return f"conversation_acknowledgement:{conversation_id}:{day.isoformat()}"
+
+
+# Speed of answer -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversationTimes:
+    """What the speed-of-answer metrics read of one conversation."""
+
+    contact_channel: ContactChannel
+    opened_at: datetime
+    first_answered_at: datetime | None
+    resolved_at: datetime | None
+    store_replies: int
+    reopened: int
+    status: ConversationStatus
+
+
+@dataclass(frozen=True)
+class AnswerSpeed:
+    """Speed of answer on one contact channel over the conversations opened in a
+    period. Times in seconds (None with nothing to measure); the shares count
+    conversations."""
+
+    contact_channel: ContactChannel
+    opened: int
+    answered: int
+    first_answer_p50: float | None
+    first_answer_p90: float | None
+    # Answered, or waiting, past the target (in working time).
+    answered_within_target: int
+    with_target: int
+    resolved: int
+    handle_p50: float | None
+    handle_p90: float | None
+    resolved_at_first_contact: int
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The ``share`` (0-1) percentile of ``values`` by linear interpolation
+    between the nearest ranks (PostgreSQL's percentile_cont); None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = share * (len(ordered) - 1)
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def answer_speed(
+    conversations: list[ConversationTimes], *, hours: AnswerHours, now: datetime
+) -> list[AnswerSpeed]:
+    """Speed of answer per contact channel, in the order of ``ContactChannel``.
+
+    First answer: from the customer's first message to the store's first reply.
+    Handle time: from that first message to the resolution (a reopened and
+    resolved again conversation counts to its last resolution). Within target: the
+    first reply came by the target's moment in working time; a conversation still
+    unanswered past it counts as missed, one unanswered before it is not counted
+    yet. First-contact resolution: resolved after one reply, never reopened.
+    """
+    by_channel: dict[ContactChannel, list[ConversationTimes]] = {}
+    for conversation in conversations:
+        by_channel.setdefault(conversation.contact_channel, []).append(conversation)
+    speeds = []
+    for contact_channel in ContactChannel:
+        group = by_channel.get(contact_channel)
+        if not group:
+            continue
+        first_answers = [
+            (c.first_answered_at - c.opened_at).total_seconds()
+            for c in group
+            if c.first_answered_at is not None
+        ]
+        resolved = [c for c in group if c.status == ConversationStatus.RESOLVED]
+        handle_times = [
+            (c.resolved_at - c.opened_at).total_seconds()
+            for c in resolved
+            if c.resolved_at is not None
+        ]
+        within = with_target = 0
+        for c in group:
+            due = hours.answer_due_at(contact_channel, c.opened_at)
+            if due is None:
+                continue
+            if c.first_answered_at is None:
+                if now >= due:
+                    with_target += 1
+                continue
+            with_target += 1
+            within += c.first_answered_at <= due
+        speeds.append(
+            AnswerSpeed(
+                contact_channel=contact_channel,
+                opened=len(group),
+                answered=len(first_answers),
+                first_answer_p50=percentile(first_answers, 0.5),
+                first_answer_p90=percentile(first_answers, 0.9),
+                answered_within_target=within,
+                with_target=with_target,
+                resolved=len(resolved),
+                handle_p50=percentile(handle_times, 0.5),
+                handle_p90=percentile(handle_times, 0.9),
+                resolved_at_first_contact=sum(
+                    bool(
+                        is_resolved_at_first_contact(
+                            status=c.status,
+                            store_replies=c.store_replies,
+                            reopened=c.reopened,
+                        )
+                    )
+                    for c in resolved
+                ),
+            )
+        )
+    return speeds

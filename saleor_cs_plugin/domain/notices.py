@@ -24,6 +24,18 @@ class NoticeType(StrEnum):
     COUPON_HONORED = "coupon_honored"
     SURVEY = "survey"
     STAFF_ALERT = "staff_alert"
+    # The store's reply in a conversation, on the customer's own channel.
+    CONVERSATION_REPLY = "conversation_reply"
+    # "We are closed now; we answer by ...", to a message out of answering hours.
+    CONVERSATION_ACKNOWLEDGEMENT = "conversation_acknowledgement"
+
+
+# Answers to a customer who wrote: they go on the conversation's own channel,
+# whatever the notice transports, the customer's opt-out, quiet hours or the daily
+# limit (the customer is waiting for them).
+CONVERSATION_NOTICE_TYPES = frozenset(
+    {NoticeType.CONVERSATION_REPLY, NoticeType.CONVERSATION_ACKNOWLEDGEMENT}
+)
 
 
 class Transport(StrEnum):

@@ -254,6 +254,7 @@ def test_a_survey_call_back_is_read_with_manage_orders():
         AlertKind.SHORTAGE_CHOICE,
         AlertKind.SURVEY_CALL_BACK,
         AlertKind.CONVERSATION_WAITING,
+        AlertKind.PROBLEM_REPORTED,
     }
 
 

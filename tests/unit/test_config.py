@@ -77,6 +77,7 @@ def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
         "inbound_secret",
         "answer_hours",
         "answer_targets",
+        "acknowledge_out_of_hours",
         "quiet_hours",
         "max_notices_per_day",
         "max_attempts",
@@ -1189,7 +1190,12 @@ def test_answering_hours_and_targets_are_read_with_the_promises_calendar():
         ContactChannel.SMS: timedelta(hours=1),
         ContactChannel.PHONE: timedelta(hours=1),
         ContactChannel.EMAIL: timedelta(hours=24),
+        ContactChannel.WEB: timedelta(hours=24),
     }
+    assert settings.conversations.is_acknowledging_out_of_hours is False
+    assert parse_channel_settings(
+        {"acknowledge_out_of_hours": " Yes "}
+    ).conversations.is_acknowledging_out_of_hours
 
 
 @pytest.mark.parametrize(
@@ -1206,7 +1212,7 @@ def test_answering_hours_and_targets_are_read_with_the_promises_calendar():
             {"answer_targets": "chat 5 minutes, pigeon 2 hours"},
             {
                 "answer_targets": "'pigeon 2 hours' is not 'channel number unit' with "
-                "a channel of: sms, chat, social, email, phone, e-mail (each once), "
+                "a channel of: sms, chat, social, email, phone, web, e-mail (each once), "
                 "and from 1 minute to 720 hours, e.g. 'chat 5 minutes'."
             },
         ),
@@ -1214,7 +1220,7 @@ def test_answering_hours_and_targets_are_read_with_the_promises_calendar():
             {"answer_targets": "chat 0 minutes"},
             {
                 "answer_targets": "'chat 0 minutes' is not 'channel number unit' with "
-                "a channel of: sms, chat, social, email, phone, e-mail (each once), "
+                "a channel of: sms, chat, social, email, phone, web, e-mail (each once), "
                 "and from 1 minute to 720 hours, e.g. 'chat 5 minutes'."
             },
         ),
@@ -1222,9 +1228,13 @@ def test_answering_hours_and_targets_are_read_with_the_promises_calendar():
             {"answer_targets": "chat 5 minutes, chat 1 hour"},
             {
                 "answer_targets": "'chat 1 hour' is not 'channel number unit' with a "
-                "channel of: sms, chat, social, email, phone, e-mail (each once), and "
+                "channel of: sms, chat, social, email, phone, web, e-mail (each once), and "
                 "from 1 minute to 720 hours, e.g. 'chat 5 minutes'."
             },
+        ),
+        (
+            {"acknowledge_out_of_hours": "maybe"},
+            {"acknowledge_out_of_hours": "'maybe' is not yes or no."},
         ),
     ],
 )

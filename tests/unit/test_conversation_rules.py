@@ -210,13 +210,17 @@ def test_each_contact_channel_has_its_target():
             ContactChannel.SOCIAL,
             ContactChannel.EMAIL,
             ContactChannel.WEB,
+            ContactChannel.SYSTEM,
         )
     } == {
         ContactChannel.CHAT: _warsaw(2026, 12, 1, 10, 5),
         ContactChannel.SOCIAL: _warsaw(2026, 12, 1, 11, 0),
         # 24 working hours: 7 on Tuesday, 8 Wednesday, 8 Thursday, 1 Friday
         ContactChannel.EMAIL: _warsaw(2026, 12, 4, 10, 0),
-        ContactChannel.WEB: None,
+        # A problem reported on the web: as e-mail.
+        ContactChannel.WEB: _warsaw(2026, 12, 4, 10, 0),
+        # No conversation is on the plugin's own channel: no target.
+        ContactChannel.SYSTEM: None,
     }
 
 
