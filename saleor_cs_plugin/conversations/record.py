@@ -75,6 +75,7 @@ def _file(channel, sender, message, customer, order) -> Filed:
             contact_channel=message.contact_channel,
             sender=sender,
             status=ConversationStatus.WAITING_ON_STORE,
+            opened_at=sent_at,
             waiting_since=sent_at,
         )
     elif conversation.status != ConversationStatus.WAITING_ON_STORE:
