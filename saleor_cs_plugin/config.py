@@ -30,6 +30,7 @@ from .domain.conversations import INBOUND_CHANNELS, AnswerHours
 from .domain.coupons import MESSAGE_VARIABLES, Reason
 from .domain.history import ContactChannel
 from .domain.notices import (
+    CONVERSATION_NOTICE_TYPES,
     DEFAULT_ESSENTIAL_TYPES,
     DispatchPolicy,
     NoticeType,
@@ -994,6 +995,9 @@ LEGACY_SMTP_FIELDS = ("smtp_use_tls", "smtp_use_ssl")
 def default_templates(notice_type: str) -> tuple[str, str]:
     """(subject, body) a notice type has until the merchant writes their own; the
     types that are not sent (coupon honored, survey) always have these."""
+    if notice_type in CONVERSATION_NOTICE_TYPES:
+        # The store's own words to one customer: they are the whole message.
+        return DEFAULT_SUBJECT, "$message"
     subject = DEFAULTS.get(f"subject_{notice_type}", DEFAULT_SUBJECT)
     body = DEFAULTS.get(f"body_{notice_type}", DEFAULT_BODY)
     return subject, body

@@ -62,7 +62,8 @@ def message_event(conversation, message, *, actor: Actor) -> ServiceHistoryEntry
         created_at=message.sent_at,
         user_id=conversation.user_id,
         customer_email=conversation.customer_email,
-        order_id=conversation.order_id,
+        # A problem report is about its own order.
+        order_id=message.order_id or conversation.order_id,
         contact_channel=conversation.contact_channel,
         actor=actor,
         acting_user_id=message.acting_user_id,
@@ -72,6 +73,7 @@ def message_event(conversation, message, *, actor: Actor) -> ServiceHistoryEntry
         details={
             "conversationId": str(conversation.pk),
             "direction": message.direction,
+            **({"problem": message.problem} if message.problem else {}),
         },
     )
 
@@ -100,7 +102,10 @@ def notice_entry(notice, *, contact_channel: ContactChannel, error: str = ""):
         order_id=notice.order_id,
         contact_channel=contact_channel,
         actor=Actor.PLUGIN,
-        is_customer_visible=is_sent and not is_staff_alert,
+        # A reply is in the history as its conversation's message already.
+        is_customer_visible=is_sent
+        and not is_staff_alert
+        and notice.notice_type != NoticeType.CONVERSATION_REPLY,
         message=subject,
         details={
             "noticeId": str(notice.pk),

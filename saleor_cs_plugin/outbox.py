@@ -61,6 +61,7 @@ def enqueue_notice(
     channel=None,
     user=None,
     order=None,
+    transport: Transport | None = None,
 ) -> tuple[Notice, bool]:
     """Record a notice in the caller's transaction; the same key gives the same one.
 
@@ -76,6 +77,7 @@ def enqueue_notice(
         channel_id=channel.pk if channel is not None else None,
         user_id=user.pk if user is not None else None,
         order_id=order.pk if order is not None else None,
+        transport=transport,
     )
     defaults = {
         field.attname: getattr(notice, field.attname)
@@ -102,9 +104,18 @@ def new_notice(
     channel_id=None,
     user_id=None,
     order_id=None,
+    transport: Transport | None = None,
 ) -> Notice:
-    """An unsaved notice of one decision; ``add_notices`` records many at once."""
-    transport = notice_settings.transports[notice_type]
+    """An unsaved notice of one decision; ``add_notices`` records many at once.
+
+    ``transport``: the way it goes whatever the notice transports say (an answer in
+    a conversation goes back on the conversation's own channel); such a notice is
+    essential, as the customer is waiting for it.
+    """
+    is_essential = (
+        transport is not None or notice_type in notice_settings.policy.essential_types
+    )
+    transport = transport or notice_settings.transports[notice_type]
     return Notice(
         idempotency_key=idempotency_key,
         notice_type=notice_type,
@@ -113,7 +124,7 @@ def new_notice(
         recipient_email=recipient_email.strip().lower(),
         order_id=order_id,
         transport=transport,
-        is_essential=notice_type in notice_settings.policy.essential_types,
+        is_essential=is_essential,
         context=context,
         status=(
             NoticeStatus.SKIPPED if transport == Transport.OFF else NoticeStatus.PENDING

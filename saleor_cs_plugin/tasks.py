@@ -35,8 +35,10 @@ from .conversations import waiting
 from .domain.alerts import AlertKind, notice_delivery_alert
 from .domain.history import ContactChannel
 from .domain.notices import (
+    CONVERSATION_NOTICE_TYPES,
     Action,
     DeliveryCause,
+    Dispatch,
     TemplateError,
     Transport,
     decide_dispatch,
@@ -317,32 +319,41 @@ def _deliver_claimed(
     if skip_reason:
         outbox.mark_skipped(notice, skip_reason)
         return "skipped"
+    is_answer = notice.notice_type in CONVERSATION_NOTICE_TYPES
     # The transport is the one configured now: a type switched to another transport
-    # (or off) since the notice was decided goes the new way.
-    notice.transport = settings.transports[notice.notice_type]
+    # (or off) since the notice was decided goes the new way. An answer in a
+    # conversation goes back the way the customer wrote.
+    if not is_answer:
+        notice.transport = settings.transports[notice.notice_type]
     if notice.transport == Transport.OFF:
         outbox.mark_skipped(notice, "The transport of this notice type is 'off'.")
         return "skipped"
     # Essential notices go whatever the customer's preferences and recent notices:
-    # those are read only when they can change the decision.
+    # those are read only when they can change the decision. An answer goes at
+    # once: the customer is waiting for it.
     is_essential = notice.notice_type in settings.policy.essential_types
-    dispatch = decide_dispatch(
-        notice.notice_type,
-        now=now,
-        policy=settings.policy,
-        is_opted_out=not is_essential and fetch.is_opted_out(notice.recipient_email),
-        recent_sent_times=(
-            []
-            if is_essential
-            else outbox.recent_sent_times(
-                notice.recipient_email, now, excluding=held or {notice.pk}
-            )
-            + (
-                sent_webhooks.sent_times(notice.recipient_email)
-                if sent_webhooks
-                else []
-            )
-        ),
+    dispatch = (
+        Dispatch(Action.SEND)
+        if is_answer
+        else decide_dispatch(
+            notice.notice_type,
+            now=now,
+            policy=settings.policy,
+            is_opted_out=not is_essential
+            and fetch.is_opted_out(notice.recipient_email),
+            recent_sent_times=(
+                []
+                if is_essential
+                else outbox.recent_sent_times(
+                    notice.recipient_email, now, excluding=held or {notice.pk}
+                )
+                + (
+                    sent_webhooks.sent_times(notice.recipient_email)
+                    if sent_webhooks
+                    else []
+                )
+            ),
+        )
     )
     if dispatch.action == Action.SKIP:
         outbox.mark_skipped(notice, dispatch.reason)
@@ -405,6 +416,16 @@ def _skip_reason(notice: Notice, channel_plugin: fetch.ChannelPlugin) -> str:
         return "The notice's channel was deleted."
     if not channel_plugin.is_active:
         return f"The plugin is not active in the channel '{channel_plugin.slug}'."
+    if notice.notice_type in CONVERSATION_NOTICE_TYPES:
+        # On a bridge the customer is the sender's address, e-mail or not.
+        recipient = (
+            notice.context.get("data", {}).get("to")
+            if notice.transport == Transport.WEBHOOK
+            else notice.recipient_email
+        )
+        if not recipient:
+            return "The conversation has no address to answer (anonymized)."
+        return ""
     if not notice.recipient_email:
         return "The notice has no recipient (anonymized)."
     return ""
@@ -466,6 +487,8 @@ def _alert_merchant(notice: Notice, error: str, cause: DeliveryCause) -> None:
 
 
 def _contact_channel(notice: Notice, channel_settings) -> ContactChannel:
+    if notice.notice_type in CONVERSATION_NOTICE_TYPES:
+        return ContactChannel(notice.context["data"]["contactChannel"])
     if notice.transport == Transport.WEBHOOK and channel_settings is not None:
         return ContactChannel(channel_settings.notices.webhook_contact_channel)
     if notice.transport == Transport.EMAIL:

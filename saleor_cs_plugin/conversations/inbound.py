@@ -14,7 +14,7 @@ import logging
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
-from .. import config, fetch
+from .. import config, fetch, tasks
 from ..domain.conversations import (
     MAX_BODY_BYTES,
     SIGNATURE_HEADER,
@@ -75,8 +75,14 @@ def receive(request: HttpRequest, *, channel, configuration) -> JsonResponse:
         else None
     )
     filed = record.file_message(
-        channel=channel, sender=sender, message=message, customer=customer, order=order
+        channel=channel,
+        sender=sender,
+        message=message,
+        customer=customer,
+        order=order,
+        channel_settings=settings,
     )
+    tasks.schedule_delivery(filed.notice_ids)
     return JsonResponse(
         {
             "accepted": True,

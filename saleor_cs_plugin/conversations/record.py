@@ -4,7 +4,8 @@ One transaction: the open conversation of the sender is locked (or the last
 resolved one reopened, or a new one opened; the partial unique index keeps one open
 per sender when two messages race), the message row is added (a bridge message id
 already taken makes it a duplicate: nothing changes), the conversation waits on the
-store, and the service-history entry is written.
+store, and the service-history entry is written. Out of answering hours, the
+automatic acknowledgement is recorded too (``acknowledge``), once a day.
 """
 
 from dataclasses import dataclass
@@ -13,9 +14,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import events
-from ..domain.conversations import ConversationStatus, Direction, InboundMessage
+from ..config import ChannelSettings
+from ..domain.conversations import (
+    ConversationStatus,
+    Direction,
+    InboundMessage,
+    ReportedProblem,
+)
 from ..domain.history import Actor
 from ..models import Conversation, ConversationMessage
+from .acknowledge import acknowledge_if_closed
 from .identity import Customer
 
 
@@ -24,6 +32,8 @@ class Filed:
     conversation_id: object
     message_id: object
     is_duplicate: bool
+    # Notices recorded with it (the acknowledgement), to deliver after commit.
+    notice_ids: tuple = ()
 
 
 def file_message(
@@ -33,13 +43,19 @@ def file_message(
     message: InboundMessage,
     customer: Customer | None,
     order=None,
+    channel_settings: ChannelSettings | None = None,
+    problem: ReportedProblem | None = None,
 ) -> Filed:
     """File ``message`` from the normalized ``sender`` into its conversation in
-    ``channel``; ``customer`` and ``order`` as ``identity`` found them."""
+    ``channel``; ``customer`` and ``order`` as ``identity`` found them. With
+    ``channel_settings``, a message out of answering hours is acknowledged.
+    ``problem``: the message reports a problem with ``order``."""
     for _ in range(3):
         try:
             with transaction.atomic():
-                return _file(channel, sender, message, customer, order)
+                return _file(
+                    channel, sender, message, customer, order, channel_settings, problem
+                )
         except IntegrityError:
             # Another message of the same sender opened the conversation, or the
             # same message was filed, at the same moment: read again.
@@ -47,13 +63,18 @@ def file_message(
     raise RuntimeError("A message could not be filed after three tries.")
 
 
-def _file(channel, sender, message, customer, order) -> Filed:
+def _file(
+    channel, sender, message, customer, order, channel_settings, problem
+) -> Filed:
     known = (
         ConversationMessage.objects.filter(
             channel=channel, bridge_message_id=message.message_id
         )
         .values_list("conversation_id", "pk")
         .first()
+        # A message of the plugin's own pages or API has no bridge id.
+        if message.message_id
+        else None
     )
     if known is not None:
         return Filed(conversation_id=known[0], message_id=known[1], is_duplicate=True)
@@ -103,9 +124,19 @@ def _file(channel, sender, message, customer, order) -> Filed:
         text=message.text,
         bridge_message_id=message.message_id,
         sent_at=sent_at,
+        problem=problem or "",
+        order=order if problem else None,
     )
     filed.entry = events.message_event(conversation, filed, actor=Actor.CUSTOMER)
     filed.save(force_insert=True)
+    acknowledgement = (
+        acknowledge_if_closed(conversation, channel_settings=channel_settings, now=now)
+        if channel_settings is not None
+        else None
+    )
     return Filed(
-        conversation_id=conversation.pk, message_id=filed.pk, is_duplicate=False
+        conversation_id=conversation.pk,
+        message_id=filed.pk,
+        is_duplicate=False,
+        notice_ids=(acknowledgement,) if acknowledgement else (),
     )

@@ -8,13 +8,16 @@ all apps are ready. So, from ``AppConfig.ready()``, this module adds
   ``serviceNoticePreferences`` and ``serviceSurveys`` to ``User`` and
   ``deliveryPromise`` to ``Order``;
 - ``serviceNotices``, ``serviceCouponCheck``, ``servicePromotedCodes``,
-  ``serviceCouponFailureStats``, ``serviceSurvey`` and ``serviceStaffAlerts`` to the
-  queries Saleor collects from ``AccountQueries``, and ``serviceCouponNotice`` to
+  ``serviceCouponFailureStats``, ``serviceSurvey``, ``serviceStaffAlerts``,
+  ``serviceConversations`` and ``serviceConversation`` to the queries Saleor
+  collects from ``AccountQueries``, and ``serviceCouponNotice`` to
   ``Checkout``;
 - ``serviceContactLog``, ``serviceNoticeRetry``, ``serviceNoticePreferencesUpdate``,
   ``serviceDeliveryConfirm``, ``serviceStockShortageChoose``, ``serviceCouponApply``,
   ``servicePromotedCodeRegister``, ``servicePromotedCodeRemove``,
-  ``serviceSurveyAnswer`` and ``serviceStaffAlertResolve`` to the mutations Saleor
+  ``serviceSurveyAnswer``, ``serviceStaffAlertResolve``,
+  ``serviceConversationReply``, ``serviceConversationResolve``,
+  ``serviceConversationLink`` and ``serviceProblemReport`` to the mutations Saleor
   collects from ``AccountMutations``;
 - and it wraps the resolver of Saleor's ``checkoutComplete`` so that its generic
   "Voucher not applicable" error says why (same field, same error code),
@@ -53,14 +56,24 @@ from .coupon_resolvers import (
     resolve_coupon_check,
 )
 from .coupon_types import ServiceCouponDiagnosis, ServiceCouponNotice
+from .conversation_resolvers import resolve_conversation, resolve_conversations
+from .conversation_types import (
+    ServiceConversation,
+    ServiceConversationCountableConnection,
+    ServiceConversationFilterInput,
+)
 from .enums import PromotedCodeHealthEnum
 from .mutations.service_contact_log import ServiceContactLog
+from .mutations.service_conversation_link import ServiceConversationLink
+from .mutations.service_conversation_reply import ServiceConversationReply
+from .mutations.service_conversation_resolve import ServiceConversationResolve
 from .mutations.service_coupon_apply import ServiceCouponApply
 from .mutations.service_delivery_confirm import ServiceDeliveryConfirm
 from .mutations.service_notice_preferences_update import (
     ServiceNoticePreferencesUpdate,
 )
 from .mutations.service_notice_retry import ServiceNoticeRetry
+from .mutations.service_problem_report import ServiceProblemReport
 from .mutations.service_promoted_code_register import ServicePromotedCodeRegister
 from .mutations.service_promoted_code_remove import ServicePromotedCodeRemove
 from .mutations.service_staff_alert_resolve import ServiceStaffAlertResolve
@@ -122,6 +135,12 @@ MOUNTED_FIELDS = (
     ("Query", "serviceSurvey"),
     ("Mutation", "serviceSurveyAnswer"),
     ("User", "serviceSurveys"),
+    ("Query", "serviceConversations"),
+    ("Query", "serviceConversation"),
+    ("Mutation", "serviceConversationReply"),
+    ("Mutation", "serviceConversationResolve"),
+    ("Mutation", "serviceConversationLink"),
+    ("Mutation", "serviceProblemReport"),
 )
 
 
@@ -267,6 +286,7 @@ def extend_saleor_schema() -> None:
     _mount_promoted_codes()
     _mount_surveys()
     _mount_staff_inbox()
+    _mount_conversations()
     _explain_checkout_complete()
     _mount_service_metrics()
 
@@ -403,6 +423,57 @@ def _mount_staff_inbox() -> None:
         AccountMutations,
         "service_staff_alert_resolve",
         ServiceStaffAlertResolve.Field(),
+    )
+
+
+def _mount_conversations() -> None:
+    # The resolvers check MANAGE_ORDERS and the channel themselves (see
+    # serviceNotices).
+    _add_root_field(
+        AccountQueries,
+        "service_conversations",
+        ConnectionField(
+            ServiceConversationCountableConnection,
+            filter=ServiceConversationFilterInput(description="Filtering options."),
+            description=(
+                "Customers' conversations on their own channels (SMS, chat, social, "
+                "e-mail, phone, problem reports on the web), the last changed "
+                "first. Requires MANAGE_ORDERS; staff of permission groups "
+                "restricted to some channels see those channels' only."
+            ),
+            resolver=resolve_conversations,
+        ),
+    )
+    _add_root_field(
+        AccountQueries,
+        "service_conversation",
+        graphene.Field(
+            ServiceConversation,
+            id=graphene.ID(required=True, description="ID of the conversation."),
+            description=(
+                "One conversation with its messages; null when none the requestor "
+                "may see has the ID. Requires MANAGE_ORDERS."
+            ),
+            resolver=resolve_conversation,
+        ),
+    )
+    _add_root_field(
+        AccountMutations,
+        "service_conversation_reply",
+        ServiceConversationReply.Field(),
+    )
+    _add_root_field(
+        AccountMutations,
+        "service_conversation_resolve",
+        ServiceConversationResolve.Field(),
+    )
+    _add_root_field(
+        AccountMutations,
+        "service_conversation_link",
+        ServiceConversationLink.Field(),
+    )
+    _add_root_field(
+        AccountMutations, "service_problem_report", ServiceProblemReport.Field()
     )
 
 
