@@ -62,8 +62,13 @@ OLD_VERSION_NAMES = [
     "delay_follow_up_days", "delay_shipping_days", "apology_voucher",
     "apology_voucher_valid_days", "apology_vouchers_per_day",
     *(
-        f"{part}_{notice_type.value}"
-        for notice_type in config.NoticeType
+        f"{part}_{notice_type}"
+        # The notices of those versions (conversations' came later, without texts).
+        for notice_type in (
+            "order_delay", "order_delay_follow_up", "order_on_the_way",
+            "stock_shortage", "stock_restored", "coupon_honored", "survey",
+            "staff_alert",
+        )
         for part in ("subject", "body")
     ),
     "shortage_max_alternatives", "shortage_price_band_percent",

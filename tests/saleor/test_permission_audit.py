@@ -75,12 +75,15 @@ from permission_audit_support import (
 )
 from saleor_cs_plugin import events, staff_alerts
 from saleor_cs_plugin.domain.alerts import AlertKind
+from saleor_cs_plugin.domain.conversations import ConversationStatus, Direction
 from saleor_cs_plugin.domain.history import ContactChannel
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType
 from saleor_cs_plugin.domain.promises import PromiseStatus
 from saleor_cs_plugin.domain.surveys import Moment
 from saleor_cs_plugin.models import (
     CheckoutCouponWatch,
+    Conversation,
+    ConversationMessage,
     CouponFailure,
     DeliveryPromise,
     Notice,
@@ -101,6 +104,8 @@ GIVEN_ARGUMENTS = {
         "input": {"code": store["spare code"]}
     },
     "Mutation.serviceSurveyAnswer": lambda store: {"satisfied": True},
+    "Mutation.serviceConversationLink": lambda store: {"customer": store["customer"]},
+    "Mutation.serviceProblemReport": lambda store: {"orderId": store["order"]},
 }
 
 UNENTITLED = ("anonymous", "other customer", "staff without", "app without")
@@ -150,7 +155,16 @@ def store(
     voucher,
 ):
     """Every object a field reads, of the first customer, in the USD channel."""
-    plugin_configuration(**shortage_settings())
+    # Replies go by e-mail to a port nothing listens on: one attempt, then failed.
+    plugin_configuration(
+        **shortage_settings(
+            smtp_host="127.0.0.1",
+            smtp_port="9",
+            smtp_security="none",
+            sender_address="care@example.com",
+            max_attempts="1",
+        )
+    )
     now = timezone.now()
     order = order_with_lines
     assert order.user_id == customer_user.pk
@@ -221,6 +235,25 @@ def store(
         code=code, reason="expired", channel=channel_USD, checkout_token=checkout.token
     )
     shortage_token = Notice.objects.get(pk=notice.pk).context["data"]["choiceToken"]
+    conversation = Conversation.objects.create(
+        channel=channel_USD,
+        contact_channel=ContactChannel.EMAIL,
+        sender=customer_user.email,
+        user=customer_user,
+        customer_email=customer_user.email,
+        order=order,
+        status=ConversationStatus.WAITING_ON_STORE,
+        opened_at=now,
+        waiting_since=now,
+    )
+    ConversationMessage.objects.create(
+        conversation=conversation,
+        channel=channel_USD,
+        direction=Direction.CUSTOMER,
+        text="Where is my parcel?",
+        bridge_message_id="mail-audit",
+        sent_at=now,
+    )
     return {
         "order": graphene.Node.to_global_id("Order", order.pk),
         "checkout": graphene.Node.to_global_id("Checkout", checkout.token),
@@ -228,6 +261,9 @@ def store(
         "notice": graphene.Node.to_global_id("ServiceNotice", notice.pk),
         "alert": graphene.Node.to_global_id("ServiceStaffAlert", alert.alert_id),
         "survey": graphene.Node.to_global_id("ServiceSurvey", survey.pk),
+        "conversation": graphene.Node.to_global_id(
+            "ServiceConversation", conversation.pk
+        ),
         "variant": graphene.Node.to_global_id("ProductVariant", alternative.pk),
         "survey token": token_of(survey),
         "shortage token": shortage_token,
@@ -262,6 +298,7 @@ def _values(store) -> Values:
             ("alert", store["alert"]),
             ("variant", store["variant"]),
             ("survey", store["survey"]),
+            ("conversation", store["conversation"]),
             ("customer", store["customer"]),
             ("account", store["customer"]),
             ("order", store["order"]),
