@@ -35,6 +35,7 @@ import pytest
 from django.utils import timezone
 from graphql.language import ast
 from graphql.language.parser import parse
+from saleor.account.models import Address, User
 from saleor.discount import DiscountValueType, VoucherType
 from saleor.discount.models import Voucher, VoucherChannelListing, VoucherCode
 from saleor.graphql.tests.utils import get_graphql_content
@@ -65,12 +66,17 @@ from saleor_cs_plugin import (
     tasks,
 )
 from saleor_cs_plugin.config import PLUGIN_ID
+from saleor_cs_plugin.conversations import identity as conversation_identity
+from saleor_cs_plugin.conversations import record as conversation_record
+from saleor_cs_plugin.conversations import reply as conversation_reply
+from saleor_cs_plugin.domain.conversations import InboundMessage
 from saleor_cs_plugin.domain.history import ContactChannel
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, idempotency_key
 from saleor_cs_plugin.domain.surveys import AnswerChange, Moment, SurveyStatus
 from saleor_cs_plugin.graphql.schema import MOUNTED_FIELDS
 from saleor_cs_plugin.surveys import answers as survey_answers
 from saleor_cs_plugin.models import (
+    Conversation,
     DeliveryPromise,
     NoticePreference,
     PromotedCode,
@@ -1414,15 +1420,88 @@ def _log_call_back(fixture):
     )
 
 
+# docs/conversations.md ---------------------------------------------------------------
+
+
+ANN_PHONE = "+48601000001"
+
+
+def ann_waiting_by_sms(fixture, *, is_configured=False, **settings):
+    """Ann (an account with her phone on an address) wrote by SMS: a conversation
+    waiting on the store in the channel the docs call default-channel."""
+    channel = as_slug(fixture("channel_USD"), "default-channel")
+    if not is_configured:
+        fixture("plugin_configuration")(**settings)
+    ann = User.objects.create(email="ann@example.com")
+    ann.addresses.add(
+        Address.objects.create(
+            first_name="Ann", last_name="Lee", country="PL", phone=ANN_PHONE
+        )
+    )
+    filed = conversation_record.file_message(
+        channel=channel,
+        sender=ANN_PHONE,
+        message=InboundMessage(
+            contact_channel=ContactChannel.SMS,
+            sender=ANN_PHONE,
+            text="Where is my parcel?",
+            message_id="sms-8841",
+            sent_at=timezone.now(),
+        ),
+        customer=conversation_identity.find_customer(ANN_PHONE),
+    )
+    return Conversation.objects.get(pk=filed.conversation_id)
+
+
+@example("CustomersWaiting")
+def _customers_waiting(fixture):
+    ann_waiting_by_sms(fixture)
+    return Prepared(staff_with(fixture, "permission_manage_orders"))
+
+
+@example("ReplyToCustomer")
+def _reply_to_customer(fixture):
+    receiver = fixture("webhook_receiver")
+    conversation = ann_waiting_by_sms(
+        fixture, webhook_url=receiver.url, webhook_secret=WEBHOOK_SECRET
+    )
+
+    def check(data):
+        (post,) = receiver.requests
+        assert post.json["data"]["to"] == ANN_PHONE
+        assert post.json["text"] == "Your parcel left today; it arrives on Friday."
+
+    return Prepared(
+        staff_with(fixture, "permission_manage_orders"),
+        {"conversation": global_id("ServiceConversation", conversation.pk)},
+        check=check,
+    )
+
+
+@example("ReportProblem")
+def _report_problem(fixture):
+    fixture("plugin_configuration")()
+    order = fixture("order_with_lines")
+
+    def check(data):
+        alert = StaffAlert.objects.get()
+        assert (alert.kind, alert.order_id) == ("problem_reported", order.pk)
+
+    return Prepared(fixture("api_client"), {"token": str(order.pk)}, check=check)
+
+
 # Documented payloads ------------------------------------------------------------------
 
 
 def documented_payloads() -> list[dict]:
-    """The webhook payloads docs/notices.md shows (its JSON with an idempotencyKey)."""
-    lines = (REPOSITORY / "docs" / "notices.md").read_text().splitlines()
+    """The webhook payloads docs/notices.md and docs/conversations.md show (their
+    JSON with an idempotencyKey)."""
     return [
         json.loads(block.text)
-        for block in code_blocks(lines)
+        for document in ("notices.md", "conversations.md")
+        for block in code_blocks(
+            (REPOSITORY / "docs" / document).read_text().splitlines()
+        )
         if block.language == "json" and '"idempotencyKey"' in block.text
     ]
 
@@ -1456,7 +1535,26 @@ def _stock_shortage_notice(fixture):
     return [notice.pk for notice in shortage_notices()]
 
 
-PAYLOADS = {"order_delay": _late_order_notice, "stock_shortage": _stock_shortage_notice}
+def _conversation_reply_notice(fixture):
+    conversation = ann_waiting_by_sms(fixture, is_configured=True)
+    replied = conversation_reply.reply(
+        conversation,
+        text="Your parcel left today; it arrives on Friday.",
+        is_resolving=False,
+        reply_key="",
+        channel_settings=fetch.channel_settings(conversation.channel_id),
+        now=timezone.now(),
+    )
+    # The payload test names the channel "main", Saleor's fixture's slug.
+    as_slug(fixture("channel_USD"), "main")
+    return [replied.notice_id]
+
+
+PAYLOADS = {
+    "order_delay": _late_order_notice,
+    "stock_shortage": _stock_shortage_notice,
+    "conversation_reply": _conversation_reply_notice,
+}
 
 
 def fields_of(value, path="") -> set[str]:
