@@ -1,7 +1,8 @@
 """File a customer's message into its conversation, once per bridge message id.
 
 One transaction: the open conversation of the sender is locked (or the last
-resolved one reopened, or a new one opened; the partial unique index keeps one open
+resolved one reopened, when it was resolved at most ``REOPEN_WITHIN`` before the
+message, or a new one opened; the partial unique index keeps one open
 per sender when two messages race), the message row is added (a bridge message id
 already taken makes it a duplicate: nothing changes), the conversation waits on the
 store, and the service-history entry is written. Out of answering hours, the
@@ -20,6 +21,7 @@ from ..domain.conversations import (
     Direction,
     InboundMessage,
     ReportedProblem,
+    reopens,
 )
 from ..domain.history import Actor
 from ..models import Conversation, ConversationMessage
@@ -84,12 +86,17 @@ def _file(
     conversations = Conversation.objects.select_for_update().filter(
         channel=channel, contact_channel=message.contact_channel, sender=sender
     )
-    conversation = (
-        conversations.exclude(status=ConversationStatus.RESOLVED).first()
-        or conversations.filter(status=ConversationStatus.RESOLVED)
-        .order_by("-updated_at", "-id")
-        .first()
-    )
+    conversation = conversations.exclude(
+        status=ConversationStatus.RESOLVED
+    ).first()
+    if conversation is None:
+        last_resolved = (
+            conversations.filter(status=ConversationStatus.RESOLVED)
+            .order_by("-resolved_at", "-id")
+            .first()
+        )
+        if last_resolved is not None and reopens(last_resolved.resolved_at, sent_at):
+            conversation = last_resolved
     if conversation is None:
         conversation = Conversation(
             channel=channel,

@@ -255,6 +255,18 @@ class ConversationStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+# A message within this time of a conversation's resolution reopens it; a later one
+# opens a new conversation (a customer writing months later has a new matter, and
+# the old one's handle time and first-contact resolution stay as they were).
+REOPEN_WITHIN = timedelta(days=14)
+
+
+def reopens(resolved_at: datetime | None, sent_at: datetime) -> bool:
+    """Whether a message sent at ``sent_at`` reopens a conversation resolved at
+    ``resolved_at`` rather than opening a new one."""
+    return resolved_at is not None and sent_at - resolved_at <= REOPEN_WITHIN
+
+
 class Direction(StrEnum):
     """Who wrote a message of a conversation."""
 

@@ -9,6 +9,7 @@ from email import policy
 import graphene
 import pytest
 from django.utils import timezone
+from freezegun import freeze_time
 from saleor.graphql.tests.utils import assert_no_permission, get_graphql_content
 
 from saleor_cs_plugin import staff_alerts, tasks
@@ -587,3 +588,19 @@ def test_a_link_names_what_is_wrong(
     assert conversation.user_id == customer_user.pk
     # the same customer again changes nothing
     assert errors({"email": customer_user.email}) == []
+
+
+def test_a_message_weeks_after_the_resolution_opens_a_new_conversation(
+    webhook_store, channel_USD, orders_staff
+):
+    with freeze_time("2026-11-01 10:00:00"):
+        old = _file(channel_USD)
+        get_graphql_content(orders_staff.post_graphql(RESOLVE, {"id": _id(old)}))
+    with freeze_time("2026-11-16 10:01:00"):
+        new = _file(channel_USD, message_id="bridge-2", text="A new question.")
+
+    assert new.pk != old.pk
+    old.refresh_from_db()
+    assert (old.status, old.reopened) == (ConversationStatus.RESOLVED, 0)
+    assert (new.status, new.reopened) == (ConversationStatus.WAITING_ON_STORE, 0)
+    assert [m.text for m in new.messages.all()] == ["A new question."]

@@ -190,7 +190,7 @@ def test_messages_of_one_sender_share_a_conversation_and_reopen_it(inbound_url, 
     conversation = _conversation("m-1")
     assert _conversation("m-2").pk == conversation.pk
     Conversation.objects.filter(pk=conversation.pk).update(
-        status=ConversationStatus.RESOLVED
+        status=ConversationStatus.RESOLVED, resolved_at=datetime.now(UTC)
     )
 
     _post(inbound_url, _payload(messageId="m-3", text="It came broken."))

@@ -20,6 +20,7 @@ from saleor_cs_plugin.domain.conversations import (
     answer_speed,
     check_written_text,
     percentile,
+    reopens,
     reply_transport,
     report_message,
 )
@@ -250,3 +251,18 @@ def test_speed_of_answer_of_a_constructed_history():
             resolved_at_first_contact=1,
         ),
     ]
+
+
+@pytest.mark.parametrize(
+    ("resolved_at", "sent_at", "is_reopening"),
+    [
+        (None, _warsaw(2026, 12, 1, 10, 0), False),
+        (_warsaw(2026, 12, 1, 10, 0), _warsaw(2026, 12, 1, 11, 0), True),
+        (_warsaw(2026, 12, 1, 10, 0), _warsaw(2026, 12, 15, 10, 0), True),
+        (_warsaw(2026, 12, 1, 10, 0), _warsaw(2026, 12, 15, 10, 1), False),
+    ],
+)
+def test_a_message_reopens_a_conversation_resolved_up_to_two_weeks_before(
+    resolved_at, sent_at, is_reopening
+):
+    assert reopens(resolved_at, sent_at) is is_reopening
