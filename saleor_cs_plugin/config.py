@@ -978,6 +978,18 @@ FIELDS: tuple[FieldDefinition, ...] = (
             "times stay for the metrics. 7 to 3650."
         ),
     ),
+    FieldDefinition(
+        name="retention_conversation_days",
+        kind=FieldKind.TEXT,
+        default="365",
+        label="Privacy · Keep what was written in conversations for (days)",
+        help_text=(
+            "Conversations resolved more than this many days ago lose their "
+            "messages' words (in the service history too) and the sender's address; "
+            "their contact channel, status, times and counts stay for the metrics. "
+            "30 to 3650."
+        ),
+    ),
     # The texts of the notices that are sent.
     *(f for notice_type in SENT_NOTICE_TYPES for f in _template_fields(notice_type)),
 )
@@ -1207,6 +1219,7 @@ class RetentionSettings:
 
     coupon_attempt_days: int = 90
     notice_content_days: int = 90
+    conversation_days: int = 365
 
 
 @dataclass(frozen=True)
@@ -1342,6 +1355,7 @@ def parse_channel_settings(values: Mapping[str, object]) -> ChannelSettings:
     retention = RetentionSettings(
         coupon_attempt_days=fields.integer("retention_coupon_attempt_days", 7, 3650),
         notice_content_days=fields.integer("retention_notice_content_days", 7, 3650),
+        conversation_days=fields.integer("retention_conversation_days", 30, 3650),
     )
     answer_hours = fields.opening_hours("answer_hours")
     answer_targets = fields.answer_targets("answer_targets")

@@ -9,6 +9,10 @@
   customer's name and address, the order's lines, the links) and the recipient's
   address; its type, status, transport and times stay. A notice still to deliver is
   never touched, and a failed one whose content is gone can no longer be retried.
+- A conversation resolved more than ``conversation_days`` ago loses what was said
+  (its messages' text and their service-history entries' words) and the sender's
+  address; its contact channel, status, times and counts stay. An open
+  conversation is never touched.
 - The free text of survey answers is ``surveys.privacy``'s (it also rewrites the
   staff's copies of the words).
 
@@ -28,8 +32,15 @@ from saleor.channel.models import Channel
 
 from . import fetch
 from .config import RetentionSettings, SettingsError
+from .domain.conversations import ConversationStatus
 from .domain.notices import NoticeStatus
-from .models import CouponFailure, Notice
+from .models import (
+    Conversation,
+    ConversationMessage,
+    CouponFailure,
+    Notice,
+    ServiceHistoryEntry,
+)
 from .surveys import privacy
 
 logger = logging.getLogger(__name__)
@@ -46,6 +57,7 @@ class PurgeReport:
     coupon_attempts: int = 0
     notices: int = 0
     survey_comments: int = 0
+    conversations: int = 0
 
 
 def purge(
@@ -53,8 +65,11 @@ def purge(
 ) -> PurgeReport:
     """Purge what each channel's retention period no longer allows to keep.
     ``dry_run``: count it, change nothing. Safe to run twice or concurrently."""
-    coupon_attempts = notices = 0
+    coupon_attempts = notices = conversations = 0
     for channel_id, retention in _retention_by_channel().items():
+        resolved = _old_conversations(
+            channel_id, now - timedelta(days=retention.conversation_days)
+        )
         attempts = _coupon_attempts(
             channel_id, now - timedelta(days=retention.coupon_attempt_days)
         )
@@ -64,7 +79,9 @@ def purge(
         if dry_run:
             coupon_attempts += attempts.count()
             notices += finished.count()
+            conversations += resolved.count()
             continue
+        conversations += _forget_conversations(resolved, batch_size)
         coupon_attempts += _in_batches(
             attempts,
             batch_size,
@@ -82,6 +99,7 @@ def purge(
         coupon_attempts=coupon_attempts,
         notices=notices,
         survey_comments=survey_comments,
+        conversations=conversations,
     )
 
 
@@ -127,6 +145,49 @@ def _finished_notices(channel_id, cutoff: datetime):
         Q(status__in=FINISHED_STATUSES, updated_at__lt=cutoff)
         & (~Q(context={}) | ~Q(recipient_email=""))
     )
+
+
+def _old_conversations(channel_id, cutoff: datetime):
+    """The channel's conversations resolved before ``cutoff`` that still hold a
+    sender's address or a message's words."""
+    return _of_channel(Conversation.objects, channel_id).filter(
+        Q(status=ConversationStatus.RESOLVED, resolved_at__lt=cutoff)
+        & (
+            ~Q(sender="")
+            | Q(
+                pk__in=ConversationMessage.objects.exclude(text="").values(
+                    "conversation_id"
+                )
+            )
+        )
+    )
+
+
+def _forget_conversations(queryset, batch_size: int) -> int:
+    """Empty the sender and the words of ``queryset``'s conversations, their
+    messages and their history entries, a batch at a time, as ``_in_batches``."""
+    forgotten = 0
+    after = None
+    while True:
+        with transaction.atomic():
+            batch = queryset.select_for_update(skip_locked=True).order_by("pk")
+            if after is not None:
+                batch = batch.filter(pk__gt=after)
+            ids = list(batch.values_list("pk", flat=True)[:batch_size])
+            if not ids:
+                break
+            # A message in between reopened it: it is kept, under its lock.
+            ids = list(queryset.filter(pk__in=ids).values_list("pk", flat=True))
+            messages = ConversationMessage.objects.filter(conversation_id__in=ids)
+            ServiceHistoryEntry.objects.filter(
+                pk__in=messages.exclude(entry__isnull=True).values("entry_id")
+            ).update(message="")
+            messages.update(text="")
+            forgotten += Conversation.objects.filter(pk__in=ids).update(sender="")
+        if len(ids) < batch_size:
+            break
+        after = ids[-1]
+    return forgotten
 
 
 def _in_batches(queryset, batch_size: int, **values) -> int:

@@ -883,7 +883,8 @@ def erase_survey_comments_task():
 def purge_personal_data_task():
     """Purge the personal data each channel's retention period no longer keeps:
     old failed coupon attempts' code, checkout and client address; what old
-    finished notices said and to whom; old survey answers' comments."""
+    finished notices said and to whom; old survey answers' comments; what was said
+    in old resolved conversations."""
     from . import retention
 
     with allow_writer():
@@ -892,4 +893,5 @@ def purge_personal_data_task():
         "coupon_attempts": report.coupon_attempts,
         "notices": report.notices,
         "survey_comments": report.survey_comments,
+        "conversations": report.conversations,
     }

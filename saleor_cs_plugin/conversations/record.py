@@ -86,9 +86,7 @@ def _file(
     conversations = Conversation.objects.select_for_update().filter(
         channel=channel, contact_channel=message.contact_channel, sender=sender
     )
-    conversation = conversations.exclude(
-        status=ConversationStatus.RESOLVED
-    ).first()
+    conversation = conversations.exclude(status=ConversationStatus.RESOLVED).first()
     if conversation is None:
         last_resolved = (
             conversations.filter(status=ConversationStatus.RESOLVED)

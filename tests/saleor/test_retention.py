@@ -14,13 +14,22 @@ from saleor.celeryconf import app as celery_app
 from saleor.graphql.tests.utils import get_graphql_content
 
 from peers import race
-from saleor_cs_plugin import channel_status, retention, tasks
+from saleor_cs_plugin import channel_status, events, retention, tasks
 from saleor_cs_plugin.apps import PURGE_PERSONAL_DATA_BEAT_ENTRY
+from saleor_cs_plugin.domain.conversations import ConversationStatus, Direction
 from saleor_cs_plugin.domain.coupons import Reason
+from saleor_cs_plugin.domain.history import Actor, ContactChannel
 from saleor_cs_plugin.domain.notices import NoticeStatus, NoticeType, Transport
 from saleor_cs_plugin.domain.surveys import Moment, SurveyStatus
 from saleor_cs_plugin.metrics import measure
-from saleor_cs_plugin.models import CouponFailure, Notice, Survey
+from saleor_cs_plugin.models import (
+    Conversation,
+    ConversationMessage,
+    CouponFailure,
+    Notice,
+    ServiceHistoryEntry,
+    Survey,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -388,7 +397,8 @@ def test_the_command_counts_in_a_dry_run_then_purges(channels):
 
     # then nothing changed
     assert out.getvalue() == (
-        "Would purge: 2 coupon attempt(s), 1 notice(s), 0 survey comment(s).\n"
+        "Would purge: 2 coupon attempt(s), 1 notice(s), 0 survey comment(s), "
+        "0 conversation(s).\n"
     )
     notice.refresh_from_db()
     assert notice.context == CONTEXT
@@ -400,11 +410,86 @@ def test_the_command_counts_in_a_dry_run_then_purges(channels):
 
     # then
     assert out.getvalue() == (
-        "Purged: 2 coupon attempt(s), 1 notice(s), 0 survey comment(s).\n"
+        "Purged: 2 coupon attempt(s), 1 notice(s), 0 survey comment(s), "
+        "0 conversation(s).\n"
     )
     notice.refresh_from_db()
     assert notice.context == {}
     assert CouponFailure.objects.filter(code="SPRING10").count() == 0
+
+
+# Conversations ---------------------------------------------------------------------
+
+
+def _conversation(channel, status, resolved_days_ago, *, sender="+48601000001"):
+    resolved_at = (
+        NOW - timedelta(days=resolved_days_ago)
+        if status == ConversationStatus.RESOLVED
+        else None
+    )
+    conversation = Conversation.objects.create(
+        channel=channel,
+        contact_channel=ContactChannel.SMS,
+        sender=sender,
+        status=status,
+        opened_at=NOW - timedelta(days=resolved_days_ago + 1),
+        first_answered_at=NOW - timedelta(days=resolved_days_ago, hours=1),
+        resolved_at=resolved_at,
+        store_replies=1,
+    )
+    for direction, text in (
+        (Direction.CUSTOMER, "My number is 601 000 001, I live at Długa 5."),
+        (Direction.STORE, "Thank you, Anna; a new parcel is on its way."),
+    ):
+        message = ConversationMessage(
+            conversation=conversation,
+            channel=channel,
+            direction=direction,
+            text=text,
+            sent_at=NOW - timedelta(days=resolved_days_ago + 1),
+        )
+        message.entry = events.message_event(
+            conversation,
+            message,
+            actor=Actor.CUSTOMER if direction == Direction.CUSTOMER else Actor.STAFF,
+        )
+        message.save()
+    return conversation
+
+
+def test_old_resolved_conversations_lose_what_was_said_and_the_sender(
+    plugin_configuration, channel_USD, channel_PLN
+):
+    # given USD keeps conversations 60 days; PLN the default of 365
+    plugin_configuration(retention_conversation_days="60")
+    old = _conversation(channel_USD, ConversationStatus.RESOLVED, 61)
+    recent = _conversation(channel_USD, ConversationStatus.RESOLVED, 59, sender="+1")
+    still_open = _conversation(
+        channel_USD, ConversationStatus.WAITING_ON_CUSTOMER, 400, sender="+2"
+    )
+    pln = _conversation(channel_PLN, ConversationStatus.RESOLVED, 364, sender="+3")
+
+    # when
+    report = retention.purge(NOW)
+
+    # then only the old resolved one forgets, and keeps what the metrics count
+    assert report == retention.PurgeReport(conversations=1)
+    old.refresh_from_db()
+    assert old.sender == ""
+    assert (old.status, old.store_replies, old.contact_channel) == (
+        ConversationStatus.RESOLVED,
+        1,
+        ContactChannel.SMS,
+    )
+    assert old.resolved_at == NOW - timedelta(days=61)
+    assert list(old.messages.values_list("text", flat=True)) == ["", ""]
+    entries = ServiceHistoryEntry.objects.filter(pk__in=old.messages.values("entry_id"))
+    assert sorted(entries.values_list("message", flat=True)) == ["", ""]
+    for kept in (recent, still_open, pln):
+        kept.refresh_from_db()
+        assert kept.sender != ""
+        assert "" not in kept.messages.values_list("text", flat=True)
+    assert retention.purge(NOW) == retention.PurgeReport()
 
 
 # What staff see of a purged notice -------------------------------------------------
@@ -521,6 +606,7 @@ def test_the_purge_runs_daily_as_one_beat_task(channels):
         "coupon_attempts": 0,
         "notices": 1,
         "survey_comments": 0,
+        "conversations": 0,
     }
     notice.refresh_from_db()
     assert notice.context == {}

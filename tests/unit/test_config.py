@@ -125,6 +125,7 @@ def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
         "survey_question_handled_as_wanted",
         "retention_coupon_attempt_days",
         "retention_notice_content_days",
+        "retention_conversation_days",
         "subject_order_delay",
         "body_order_delay",
         "subject_order_delay_follow_up",

@@ -11,8 +11,8 @@ class Command(BaseCommand):
     help = (
         "Purges the personal data each channel's retention period no longer keeps: "
         "the code, checkout and client address of old failed coupon attempts, what "
-        "old finished notices said and to whom, and the comments of old survey "
-        "answers. With --dry-run, counts them and changes nothing."
+        "old finished notices said and to whom, the comments of old survey "
+        "answers, and what was said in conversations resolved long ago. With --dry-run, counts them and changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -28,5 +28,6 @@ class Command(BaseCommand):
         verb = "Would purge" if dry_run else "Purged"
         self.stdout.write(
             f"{verb}: {report.coupon_attempts} coupon attempt(s), "
-            f"{report.notices} notice(s), {report.survey_comments} survey comment(s)."
+            f"{report.notices} notice(s), {report.survey_comments} survey comment(s), "
+            f"{report.conversations} conversation(s)."
         )
