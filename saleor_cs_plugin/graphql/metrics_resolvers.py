@@ -3,7 +3,7 @@
 Saleor drops a field's permission check when the field has its own resolver, so the
 resolver checks MANAGE_ORDERS itself, and staff of permission groups restricted to
 other channels are refused as Saleor refuses them the channel's orders. The metrics
-are one statement on the read connection (``metrics.measure``), whatever the
+are two statements on the read connection (``metrics.measure``), whatever the
 number of orders, answers and history entries.
 """
 
@@ -18,7 +18,7 @@ from saleor.permission.enums import OrderPermissions
 from saleor.plugins.models import PluginConfiguration
 
 from .. import fetch
-from ..config import PLUGIN_ID, SettingsError
+from ..config import PLUGIN_ID, ChannelSettings, SettingsError
 from ..domain.coupons import Reason
 from ..domain.metrics import (
     REPEAT_WITHIN_DAYS_DEFAULT,
@@ -62,7 +62,8 @@ def service_metrics_field() -> graphene.Field:
         description=(
             "The service of one channel in one period: what the customers answered "
             "in the surveys and what the store kept of its service (promises kept, "
-            "contacts, notices, coupon failures, returns, repeat purchases). "
+            "contacts, notices, coupon failures, returns, repeat purchases, speed "
+            "of answer). "
             "Requires MANAGE_ORDERS; staff of permission groups restricted to other "
             "channels are refused."
         ),
@@ -93,13 +94,15 @@ def resolve_service_metrics(
                 "are restricted to other channels."
             )
         )
+    settings = _settings(channel_row.pk, using)
     metrics = measure(
         channel_row.pk,
         since,
         until,
         repeat_within_days=repeat_within_days,
         using=using,
-        time_zone=_time_zone(channel_row.pk, using),
+        time_zone=settings.time_zone,
+        answer_hours=settings.conversations.answer_hours,
     )
     return {
         "channel": channel_row.slug,
@@ -131,12 +134,15 @@ def resolve_service_metrics(
         ],
         "return_rate": _float(metrics.return_rate_percent),
         "repeat_purchase": metrics.repeat_purchase,
+        "answer_speed": metrics.answer_speed,
     }
 
 
-def _time_zone(channel_id, using: str) -> str:
-    # A day of the period is a day in the store's time zone; settings saved before
-    # a rule changed and no longer valid fall back to UTC rather than fail.
+def _settings(channel_id, using: str) -> ChannelSettings:
+    # A day of the period is a day in the store's time zone, and answers count in
+    # its answering hours; settings saved before a rule changed and no longer valid
+    # fall back to the defaults (UTC days, the default hours and targets) rather
+    # than fail.
     configuration = (
         PluginConfiguration.objects.using(using)
         .filter(identifier=PLUGIN_ID, channel_id=channel_id)
@@ -144,9 +150,9 @@ def _time_zone(channel_id, using: str) -> str:
         .first()
     )
     try:
-        return fetch.settings_of(configuration or []).time_zone
+        return fetch.settings_of(configuration or [])
     except SettingsError:
-        return "UTC"
+        return ChannelSettings()
 
 
 def _answers(counts: dict[str, int], enum) -> list[dict]:

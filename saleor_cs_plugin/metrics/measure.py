@@ -1,12 +1,13 @@
-"""The service metrics of one channel and period, counted in one statement.
+"""The service metrics of one channel and period, counted in two statements.
 
 Every measure is defined in docs/metrics.md. The period [since, until) is of whole
-days in the store's time zone. One statement (after one setting) reads every table
+days in the store's time zone. One statement (after one setting) counts every table
 the measures come from, through indexes on the period's rows only (migration 0010
 adds the plugin's), so the number of queries and the rows read do not grow with the
-store's history.
+store's history. A second one reads the times of the conversations opened in the
+period, which the speed of answer is worked out from in working time.
 The rules (shares, rounding, the split of first-time customers by experience) are
-``domain.metrics``'s.
+``domain.metrics``'s; the speed of answer is ``domain.conversations``'s.
 """
 
 import json
@@ -17,10 +18,22 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from saleor.order import OrderStatus
 from saleor.order.models import Order
+from saleor.plugins.models import PluginConfiguration
 
-from ..domain.history import EntryType
+from .. import fetch
+from ..config import PLUGIN_ID, SettingsError
+from ..domain.conversations import (
+    AnswerHours,
+    AnswerSpeed,
+    ConversationStatus,
+    ConversationTimes,
+    answer_speed,
+)
+from ..domain.history import ContactChannel, EntryType
 from ..domain.metrics import (
     REPEAT_WITHIN_DAYS_DEFAULT,
     Experience,
@@ -31,9 +44,10 @@ from ..domain.metrics import (
     repeat_purchase,
     weeks,
 )
-from ..domain.promises import DelayStage, PromiseStatus
+from ..domain.promises import DelayStage, PromiseStatus, StoreCalendar
 from ..domain.surveys import Moment
 from ..models import (
+    Conversation,
     CouponFailure,
     DeliveryPromise,
     Notice,
@@ -43,6 +57,7 @@ from ..models import (
 )
 
 __all__ = [
+    "AnswerSpeed",
     "Experience",
     "RepeatGroup",
     "RepeatPurchase",
@@ -86,6 +101,9 @@ class ServiceMetrics:
     contacts: int = 0
     orders_fulfilled: int = 0
     orders_returned: int = 0
+    # The speed of answer of the conversations opened in the period, per contact
+    # channel (only those with conversations), in the order of ContactChannel.
+    answer_speed: tuple[AnswerSpeed, ...] = ()
 
 
 # Orders that were never placed (drafts, expired unconfirmed ones) are no orders of
@@ -331,10 +349,19 @@ def measure(
     repeat_within_days: int = REPEAT_WITHIN_DAYS_DEFAULT,
     using: str = DEFAULT_DB_ALIAS,
     time_zone: str = "UTC",
+    answer_hours: AnswerHours | None = None,
+    now: datetime | None = None,
 ) -> ServiceMetrics:
-    """The metrics of ``channel_id`` for [since, until), in one statement on
+    """The metrics of ``channel_id`` for [since, until), in two statements on
     ``using`` (pass the read connection). The caller checks the period
-    (``domain.metrics.check_period``)."""
+    (``domain.metrics.check_period``).
+
+    The speed of answer counts in ``answer_hours`` (the channel's
+    ``conversations.answer_hours``; read from its settings when not given, one
+    more query) and at ``now`` (default: the clock): a conversation still
+    unanswered past its target by then counts as missed."""
+    if answer_hours is None:
+        answer_hours = channel_answer_hours(channel_id, using, time_zone)
     start, end = period_bounds(since, until, time_zone)
     database = connections[using]
     database.ensure_connection()
@@ -407,7 +434,75 @@ def measure(
         contacts=contacts[0],
         orders_fulfilled=returns[0],
         orders_returned=returns[1],
+        answer_speed=tuple(
+            answer_speed(
+                conversation_times(channel_id, start, end, using=using),
+                hours=answer_hours,
+                now=now or timezone.now(),
+            )
+        ),
     )
+
+
+def conversation_times(
+    channel_id, start: datetime, end: datetime, *, using: str = DEFAULT_DB_ALIAS
+) -> list[ConversationTimes]:
+    """The times of the channel's conversations opened in [start, end), in one
+    query. A conversation is opened at its first message (``opened_at``), or,
+    kept before that was, when it was created."""
+    rows = (
+        Conversation.objects.using(using)
+        .annotate(opened=Coalesce("opened_at", "created_at"))
+        .filter(channel_id=channel_id, opened__gte=start, opened__lt=end)
+        .order_by()
+        .values_list(
+            "contact_channel",
+            "opened",
+            "first_answered_at",
+            "resolved_at",
+            "store_replies",
+            "reopened",
+            "status",
+        )
+    )
+    return [
+        ConversationTimes(
+            contact_channel=ContactChannel(contact_channel),
+            opened_at=opened_at,
+            first_answered_at=first_answered_at,
+            resolved_at=resolved_at,
+            store_replies=store_replies,
+            reopened=reopened,
+            status=ConversationStatus(status),
+        )
+        for (
+            contact_channel,
+            opened_at,
+            first_answered_at,
+            resolved_at,
+            store_replies,
+            reopened,
+            status,
+        ) in rows
+    ]
+
+
+def channel_answer_hours(
+    channel_id, using: str = DEFAULT_DB_ALIAS, time_zone: str = "UTC"
+) -> AnswerHours:
+    """The channel's answering hours and targets, from its saved settings (one
+    query); the defaults in ``time_zone`` when its settings are no longer valid,
+    as the period's days fall back to UTC then."""
+    configuration = (
+        PluginConfiguration.objects.using(using)
+        .filter(identifier=PLUGIN_ID, channel_id=channel_id)
+        .values_list("configuration", flat=True)
+        .first()
+    )
+    try:
+        return fetch.settings_of(configuration or []).conversations.answer_hours
+    except SettingsError:
+        return AnswerHours(calendar=StoreCalendar(time_zone=time_zone))
 
 
 def weekly(
@@ -417,11 +512,27 @@ def weekly(
     *,
     using: str = DEFAULT_DB_ALIAS,
     time_zone: str = "UTC",
+    answer_hours: AnswerHours | None = None,
+    now: datetime | None = None,
 ) -> list[tuple[date, ServiceMetrics]]:
     """The metrics of each week of [since, until) from ``since``, as (the week's
-    first day, its metrics); the last week may be shorter. One statement a week."""
+    first day, its metrics); the last week may be shorter. Two statements a week,
+    after one read of the channel's answering hours when they are not given."""
+    hours = answer_hours or channel_answer_hours(channel_id, using, time_zone)
+    now = now or timezone.now()
     return [
-        (start, measure(channel_id, start, end, using=using, time_zone=time_zone))
+        (
+            start,
+            measure(
+                channel_id,
+                start,
+                end,
+                using=using,
+                time_zone=time_zone,
+                answer_hours=hours,
+                now=now,
+            ),
+        )
         for start, end in weeks(since, until)
     ]
 

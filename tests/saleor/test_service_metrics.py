@@ -1,10 +1,12 @@
 """``serviceMetrics`` through /graphql/: every measure of a small store counted
 exactly, the repeat purchases of first-time customers split by their experience,
+the speed of answer of a constructed history of conversations in working time,
 who may read which channel's metrics, errors naming the argument, and the same
 number of queries for a few rows as for many."""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import graphene
 import pytest
@@ -21,9 +23,12 @@ from saleor.order.models import Fulfillment, FulfillmentLine, Order
 from saleor.order.utils import update_order_status
 from storefront import place_order, signed_in_now
 
+from saleor_cs_plugin.domain.conversations import AnswerSpeed
+from saleor_cs_plugin.domain.history import ContactChannel
 from saleor_cs_plugin.domain.surveys import Moment, ProblemKind, SurveyStatus
 from saleor_cs_plugin.metrics.measure import weekly
 from saleor_cs_plugin.models import (
+    Conversation,
     CouponFailure,
     DeliveryPromise,
     Notice,
@@ -460,6 +465,299 @@ def test_the_metrics_count_their_own_channel_only(
     assert other["repeatPurchase"]["all"]["customers"] == 0
 
 
+WARSAW = ZoneInfo("Europe/Warsaw")
+# 9:00 in Warsaw on Tuesday 1 December: after the period, while one chat of its
+# last evening is not due yet.
+ANSWERED_BY = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+ANSWER_SPEED = """
+query AnswerSpeed($channel: String!, $since: Date!, $until: Date!) {
+  serviceMetrics(channel: $channel, since: $since, until: $until) {
+    answerSpeed {
+      contactChannel opened answered resolved
+      firstAnswerMedianSeconds firstAnswerP90Seconds
+      handleTimeMedianSeconds handleTimeP90Seconds
+      answeredWithinTarget withTarget withinTarget
+      resolvedAtFirstContact firstContactResolution
+    }
+  }
+}
+"""
+
+
+def _warsaw(month, day, hour, minute=0):
+    return datetime(2026, month, day, hour, minute, tzinfo=WARSAW)
+
+
+def _conversation(
+    channel,
+    contact_channel,
+    opened,
+    *,
+    answered=None,
+    resolved=None,
+    replies=None,
+    reopened=0,
+    created=None,
+    is_opened_at_kept=True,
+):
+    """A conversation opened at ``opened``; with ``is_opened_at_kept=False`` one
+    kept before its first message's time was (``opened_at`` NULL, created then)."""
+    if resolved:
+        status = "resolved"
+    elif answered:
+        status = "waiting_on_customer"
+    else:
+        status = "waiting_on_store"
+    return Conversation.objects.create(
+        channel=channel,
+        contact_channel=contact_channel,
+        sender=f"sender-{Conversation.objects.count()}@example.com",
+        status=status,
+        created_at=created or opened,
+        opened_at=opened if is_opened_at_kept else None,
+        waiting_since=None if answered else opened,
+        first_answered_at=answered,
+        resolved_at=resolved,
+        store_replies=(1 if answered else 0) if replies is None else replies,
+        reopened=reopened,
+    )
+
+
+@pytest.fixture
+def answering_store(plugin_configuration, channel_USD, channel_PLN):
+    """The USD channel answering in Warsaw, 9-17 on weekdays, chat within 5
+    minutes and e-mail within 24 working hours (SMS has no target); a history of
+    conversations there, in the PLN channel, and outside the period."""
+    plugin_configuration(
+        time_zone="Europe/Warsaw",
+        answer_hours="9-17",
+        answer_targets="chat 5 minutes, email 24 hours",
+    )
+    usd = channel_USD
+    # Chat, Tuesday 3 November: answered in 2 and 4 minutes, resolved at the
+    # first reply and after two.
+    _conversation(
+        usd,
+        "chat",
+        _warsaw(11, 3, 10),
+        answered=_warsaw(11, 3, 10, 2),
+        resolved=_warsaw(11, 3, 10, 10),
+    )
+    _conversation(
+        usd,
+        "chat",
+        _warsaw(11, 3, 10),
+        answered=_warsaw(11, 3, 10, 4),
+        resolved=_warsaw(11, 3, 10, 20),
+        replies=2,
+    )
+    # Two minutes before closing, answered three minutes after opening: within
+    # the 5 minutes of working time, 16 hours 5 minutes on the clock.
+    _conversation(usd, "chat", _warsaw(11, 3, 16, 58), answered=_warsaw(11, 4, 9, 3))
+    # Friday 16:00, answered in 30 minutes (missed), resolved on Monday after
+    # being reopened.
+    _conversation(
+        usd,
+        "chat",
+        _warsaw(11, 6, 16),
+        answered=_warsaw(11, 6, 16, 30),
+        resolved=_warsaw(11, 9, 10),
+        reopened=1,
+    )
+    # Monday 30 November 16:00, never answered: past its target, missed.
+    _conversation(usd, "chat", _warsaw(11, 30, 16))
+    # The period's last evening, not answered: due at 9:05, not counted yet.
+    _conversation(usd, "chat", _warsaw(11, 30, 23, 50))
+    # Kept before the first message's time was: counted from its creation.
+    _conversation(
+        usd,
+        "chat",
+        _warsaw(11, 5, 11),
+        answered=_warsaw(11, 5, 11, 3),
+        resolved=_warsaw(11, 5, 11, 5),
+        is_opened_at_kept=False,
+    )
+    # E-mail, Friday 13 November 16:00 (due Wednesday 16:00 in working time),
+    # answered Wednesday 15:00: within, 119 hours on the clock.
+    _conversation(usd, "email", _warsaw(11, 13, 16), answered=_warsaw(11, 18, 15))
+    # SMS in the first half hour of November in Warsaw (still October in UTC).
+    _conversation(
+        usd,
+        "sms",
+        datetime(2026, 10, 31, 23, 30, tzinfo=UTC),
+        answered=_warsaw(11, 1, 1),
+        resolved=_warsaw(11, 1, 1, 30),
+    )
+    # Not of the period: December in Warsaw (still November in UTC); created in
+    # November but opened in October; another channel's.
+    _conversation(
+        usd,
+        "chat",
+        datetime(2026, 11, 30, 23, 30, tzinfo=UTC),
+        answered=datetime(2026, 11, 30, 23, 31, tzinfo=UTC),
+    )
+    _conversation(
+        usd,
+        "chat",
+        _warsaw(10, 30, 10),
+        answered=_warsaw(10, 30, 10, 1),
+        created=_warsaw(11, 2, 10),
+    )
+    _conversation(
+        channel_PLN, "chat", _warsaw(11, 3, 10), answered=_warsaw(11, 3, 10, 1)
+    )
+    return usd
+
+
+def test_the_speed_of_answer_of_a_constructed_history(answering_store, manager):
+    # when the metrics of November are read at 9:00 on 1 December in Warsaw
+    with freeze_time(ANSWERED_BY):
+        content = get_graphql_content(
+            signed_in_now(manager).post_graphql(
+                ANSWER_SPEED, _variables(channel=answering_store.slug)
+            )
+        )
+    signed_in_now(manager)
+
+    # then, per contact channel in the enum's order
+    assert content["data"]["serviceMetrics"]["answerSpeed"] == [
+        {
+            "contactChannel": "EMAIL",
+            "opened": 1,
+            "answered": 1,
+            "resolved": 0,
+            "firstAnswerMedianSeconds": 428400.0,
+            "firstAnswerP90Seconds": 428400.0,
+            "handleTimeMedianSeconds": None,
+            "handleTimeP90Seconds": None,
+            "answeredWithinTarget": 1,
+            "withTarget": 1,
+            "withinTarget": 100.0,
+            "resolvedAtFirstContact": 0,
+            "firstContactResolution": None,
+        },
+        # no target for SMS: nothing measured against one
+        {
+            "contactChannel": "SMS",
+            "opened": 1,
+            "answered": 1,
+            "resolved": 1,
+            "firstAnswerMedianSeconds": 1800.0,
+            "firstAnswerP90Seconds": 1800.0,
+            "handleTimeMedianSeconds": 3600.0,
+            "handleTimeP90Seconds": 3600.0,
+            "answeredWithinTarget": 0,
+            "withTarget": 0,
+            "withinTarget": None,
+            "resolvedAtFirstContact": 1,
+            "firstContactResolution": 100.0,
+        },
+        {
+            "contactChannel": "CHAT",
+            "opened": 7,
+            "answered": 5,
+            "resolved": 4,
+            # first answers of 120, 180, 240, 1,800 and 57,900 s; the 90th
+            # percentile at rank 3.6: 1,800 + 0.6 × 56,100
+            "firstAnswerMedianSeconds": 240.0,
+            "firstAnswerP90Seconds": 35460.0,
+            # handled in 300, 600, 1,200 and 237,600 s; rank 2.7 for the 90th
+            "handleTimeMedianSeconds": 900.0,
+            "handleTimeP90Seconds": 166680.0,
+            # within: 2, 4, 3 (in working time) and 3 minutes; missed: the
+            # 30 minutes and the one never answered
+            "answeredWithinTarget": 4,
+            "withTarget": 6,
+            "withinTarget": 66.7,
+            "resolvedAtFirstContact": 2,
+            "firstContactResolution": 50.0,
+        },
+    ]
+
+
+def test_another_channel_measures_its_own_conversations_only(
+    answering_store, manager, channel_PLN
+):
+    with freeze_time(ANSWERED_BY):
+        content = get_graphql_content(
+            signed_in_now(manager).post_graphql(
+                ANSWER_SPEED, _variables(channel=channel_PLN.slug)
+            )
+        )
+    signed_in_now(manager)
+
+    # the PLN channel has no settings saved: the default chat target (5 minutes)
+    assert content["data"]["serviceMetrics"]["answerSpeed"] == [
+        {
+            "contactChannel": "CHAT",
+            "opened": 1,
+            "answered": 1,
+            "resolved": 0,
+            "firstAnswerMedianSeconds": 60.0,
+            "firstAnswerP90Seconds": 60.0,
+            "handleTimeMedianSeconds": None,
+            "handleTimeP90Seconds": None,
+            "answeredWithinTarget": 1,
+            "withTarget": 1,
+            "withinTarget": 100.0,
+            "resolvedAtFirstContact": 0,
+            "firstContactResolution": None,
+        }
+    ]
+
+
+def test_a_period_without_conversations_has_no_speed_of_answer(
+    answering_store, manager
+):
+    content = get_graphql_content(
+        manager.post_graphql(
+            ANSWER_SPEED,
+            _variables(since=date(2026, 9, 1), until=date(2026, 10, 1)),
+        )
+    )
+
+    assert content["data"]["serviceMetrics"]["answerSpeed"] == []
+
+
+def test_weekly_metrics_measure_the_speed_of_answer_in_the_channels_hours(
+    answering_store,
+):
+    # when the first two weeks of November are measured by week (the answering
+    # hours and targets read from the channel's settings)
+    weeks = weekly(
+        answering_store.pk,
+        date(2026, 11, 1),
+        date(2026, 11, 15),
+        time_zone="Europe/Warsaw",
+        now=ANSWERED_BY,
+    )
+
+    # then
+    assert [
+        (
+            start,
+            [
+                (
+                    speed.contact_channel,
+                    speed.opened,
+                    speed.answered_within_target,
+                    speed.with_target,
+                )
+                for speed in metrics.answer_speed
+            ],
+        )
+        for start, metrics in weeks
+    ] == [
+        (
+            date(2026, 11, 1),
+            [(ContactChannel.SMS, 1, 0, 0), (ContactChannel.CHAT, 5, 4, 5)],
+        ),
+        (date(2026, 11, 8), [(ContactChannel.EMAIL, 1, 1, 1)]),
+    ]
+    assert isinstance(weeks[1][1].answer_speed[0], AnswerSpeed)
+
+
 @pytest.mark.parametrize(
     ("client_name", "permission_name"),
     [
@@ -588,14 +886,18 @@ def test_the_metrics_take_the_same_queries_for_few_and_many_rows(
             channel=channel_USD,
             created_at=IN_PERIOD,
         )
+        _conversation(
+            channel_USD, "chat", IN_PERIOD, answered=IN_PERIOD + timedelta(minutes=1)
+        )
     many = _queries_of(manager)
 
     # then the same statements: Saleor's own reads (the staff user, site,
     # permissions, channels and groups: 11 on Saleor 3.22, 13 from 3.23), the
-    # channel, its time zone, and the metrics in one statement after one setting
+    # channel, its settings, the metrics in one statement after one setting, and
+    # the conversations of the period
     assert _metrics(manager)["repeatPurchase"]["all"]["customers"] == 7
     assert many == few
-    assert few[1] == 1
+    assert few[1] == 2
 
 
 def test_weekly_metrics_count_each_week_of_the_period(store, api_client, channel_USD):
