@@ -25,6 +25,9 @@ from decimal import Decimal
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
+from ..domain.metrics import percent
+from .speed import duration_text
+
 _SVG = "http://www.w3.org/2000/svg"
 _XLINK = "http://www.w3.org/1999/xlink"
 ET.register_namespace("", _SVG)
@@ -543,6 +546,59 @@ def period_totals(totals) -> list[Total]:
     ]
 
 
+# How the report names the contact channels of the speed of answer.
+CONTACT_CHANNEL_TITLES = {
+    "email": "E-mail",
+    "sms": "SMS",
+    "phone": "Phone",
+    "chat": "Chat",
+    "social": "Social media",
+    "web": "Web",
+    "system": "System",
+}
+
+
+def answer_speed_totals(answer_speed) -> list[Total]:
+    """Two rows per contact channel with conversations in the period: the share
+    first answered within target, with the first-answer times; and the share of
+    the resolved ones resolved at first contact, with the handle times."""
+
+    def times(what, median, p90):
+        if median is None:
+            return ""
+        return (
+            f"; median {what} {duration_text(median)}, 90th percentile "
+            f"{duration_text(p90)}"
+        )
+
+    rows = []
+    for speed in answer_speed:
+        title = CONTACT_CHANNEL_TITLES.get(speed.contact_channel, speed.contact_channel)
+        opened = f"{count_text(speed.opened)} opened"
+        rows.append(
+            Total(
+                f"{title}: first answered within target",
+                percent_text(percent(speed.answered_within_target, speed.with_target)),
+                (
+                    f"of {count_text(speed.with_target)} answered or past target "
+                    f"({opened})"
+                    if speed.with_target
+                    else opened
+                )
+                + times("first answer", speed.first_answer_p50, speed.first_answer_p90),
+            )
+        )
+        rows.append(
+            Total(
+                f"{title}: resolved at first contact",
+                percent_text(percent(speed.resolved_at_first_contact, speed.resolved)),
+                (f"of {count_text(speed.resolved)} resolved" if speed.resolved else "")
+                + times("handle time", speed.handle_p50, speed.handle_p90),
+            )
+        )
+    return rows
+
+
 def report_context(
     *,
     channel_name: str,
@@ -567,7 +623,7 @@ def report_context(
             generated_at, "d MMMM y, HH:mm zzz", locale=LOCALE
         ),
         "has_data": data,
-        "totals": period_totals(totals),
+        "totals": [*period_totals(totals), *answer_speed_totals(totals.answer_speed)],
         "weekly_charts": weekly_charts(weeks) if data else [],
         "answer_charts": answer_charts(totals) if data else [],
     }

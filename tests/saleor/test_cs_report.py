@@ -23,7 +23,7 @@ from saleor_cs_plugin.domain.surveys import (
     ProblemKind,
     WrongThing,
 )
-from saleor_cs_plugin.models import DeliveryPromise
+from saleor_cs_plugin.models import Conversation, DeliveryPromise
 
 # Three weeks from Monday 2 March 2026: the second has nothing in it.
 SINCE = date(2026, 3, 2)
@@ -373,6 +373,65 @@ def test_a_period_without_data_writes_a_report_that_says_so(store, tmp_path):
         ["Surveys sent", "0", ""],
         ["Surveys answered", "0", ""],
         ["Response rate", "no data", ""],
+    ]
+
+
+def test_the_report_totals_the_speed_of_answer_per_contact_channel(store, tmp_path):
+    # given a chat answered in 3 minutes and resolved at once, and an e-mail of
+    # Friday 16:00 (UTC, 9-17: due Wednesday 16:00) not answered
+    tuesday = datetime(2026, 3, 3, 10, tzinfo=UTC)
+    Conversation.objects.create(
+        channel=store,
+        contact_channel="chat",
+        sender="+48600000001",
+        status="resolved",
+        created_at=tuesday,
+        opened_at=tuesday,
+        first_answered_at=tuesday + timedelta(minutes=3),
+        resolved_at=tuesday + timedelta(minutes=10),
+        store_replies=1,
+    )
+    friday = datetime(2026, 3, 6, 16, tzinfo=UTC)
+    Conversation.objects.create(
+        channel=store,
+        contact_channel="email",
+        sender="ann@example.com",
+        status="waiting_on_store",
+        created_at=friday,
+        opened_at=friday,
+        waiting_since=friday,
+    )
+    output = tmp_path / "speed.html"
+
+    # when the week is reported (after the e-mail's target has passed)
+    call_command(
+        "cs_report",
+        channel=store.slug,
+        since="2026-03-02",
+        until="2026-03-09",
+        output=str(output),
+    )
+
+    # then two rows per contact channel follow the period's totals
+    _, report = _read(output)
+    assert report.totals[10:] == [
+        [
+            "E-mail: first answered within target",
+            "0.0%",
+            "of 1 answered or past target (1 opened)",
+        ],
+        ["E-mail: resolved at first contact", "no data", ""],
+        [
+            "Chat: first answered within target",
+            "100.0%",
+            "of 1 answered or past target (1 opened); median first answer 3 "
+            "minutes, 90th percentile 3 minutes",
+        ],
+        [
+            "Chat: resolved at first contact",
+            "100.0%",
+            "of 1 resolved; median handle time 10 minutes, 90th percentile 10 minutes",
+        ],
     ]
 
 
