@@ -184,6 +184,20 @@ STATUS_FIELDS: tuple[FieldDefinition, ...] = (
         "Share of this channel's surveys sent in the last 30 days that the customer "
         "answered.",
     ),
+    _status(
+        "status_conversations_waiting",
+        "Conversations waiting past target",
+        "Conversations of this channel whose customer has waited for the store's "
+        "answer longer than the answer target of its contact channel (counted in "
+        "the answering hours), by contact channel.",
+    ),
+    _status(
+        "status_first_answer_within_target",
+        "First answer within target, last 30 days",
+        "Share of this channel's conversations opened in the last 30 days that the "
+        "store first answered within the answer target (one still unanswered past "
+        "it counts as missed), and the median time to the first answer.",
+    ),
 )
 
 

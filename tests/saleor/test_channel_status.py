@@ -1,10 +1,13 @@
 """The status lines of a channel's plugin page, counted from the plugin's tables on
-real PostgreSQL: exact lines, one channel's rows only, the same statements whatever
-the number of rows, the cache, and a database that does not answer in time."""
+real PostgreSQL: exact lines, the conversations waiting past target and answered
+within it in the channel's answering hours, one channel's rows only, the same
+statements whatever the number of rows, the cache, and a database that does not
+answer in time."""
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -18,7 +21,9 @@ from saleor.plugins.models import PluginConfiguration
 
 from order_rows import open_orders
 from saleor_cs_plugin import channel_status, staff_alerts
+from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.models import (
+    Conversation,
     DeliveryPromise,
     Notice,
     PromotedCode,
@@ -36,6 +41,7 @@ NO_APP = (
 BAD_LOGIN = "SMTP: authentication failed (535)"
 # A channel id no row has, for tests that must write nothing.
 NO_CHANNEL_ID = -1
+MINUTE = timedelta(minutes=1)
 PLUGIN_QUERY = """
 query Plugin($id: ID!) {
   plugin(id: $id) {
@@ -54,6 +60,8 @@ QUIET = {
     "status_on_time_shipping": "no shipped orders yet",
     "status_survey_satisfied": "no answers yet",
     "status_survey_response_rate": "no surveys sent yet",
+    "status_conversations_waiting": "none",
+    "status_first_answer_within_target": "no conversations yet",
 }
 
 
@@ -162,6 +170,36 @@ def _surveys(
     )
 
 
+def _conversations(
+    channel,
+    count,
+    *,
+    contact_channel="chat",
+    opened,
+    answered=None,
+    waiting_since=None,
+    is_opened_at_kept=True,
+):
+    """``count`` conversations opened at ``opened``: answered at ``answered``, or
+    waiting for the store since ``waiting_since`` (default: ``opened``). With
+    ``is_opened_at_kept=False``, kept before the first message's time was
+    (``opened_at`` NULL, created at ``opened``)."""
+    Conversation.objects.bulk_create(
+        Conversation(
+            channel=channel,
+            contact_channel=contact_channel,
+            sender=f"sender-{uuid.uuid4()}",
+            status="waiting_on_customer" if answered else "waiting_on_store",
+            created_at=opened,
+            opened_at=opened if is_opened_at_kept else None,
+            waiting_since=None if answered else (waiting_since or opened),
+            first_answered_at=answered,
+            store_replies=1 if answered else 0,
+        )
+        for _ in range(count)
+    )
+
+
 def _rows_of_each(channel, count):
     _alerts(channel, count)
     _notices(channel, count)
@@ -175,6 +213,11 @@ def _rows_of_each(channel, count):
     )
     _codes(channel, count, health="expired")
     _surveys(channel, count, satisfied=True)
+    # A week ago (five working days at least): a chat answered in a minute,
+    # within any target, and one never answered, past it.
+    week_ago = timezone.now() - timedelta(days=8)
+    _conversations(channel, count, opened=week_ago, answered=week_ago + MINUTE)
+    _conversations(channel, count, opened=week_ago)
 
 
 def test_the_lines_count_what_needs_attention_in_the_channel(channel_USD):
@@ -258,6 +301,88 @@ def test_the_lines_count_what_needs_attention_in_the_channel(channel_USD):
         "status_on_time_shipping": "75% of 4 orders",
         "status_survey_satisfied": "66% of 3 answers",
         "status_survey_response_rate": "80% of 5 surveys",
+        "status_conversations_waiting": "none",
+        "status_first_answer_within_target": "no conversations yet",
+    }
+
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+# Tuesday 1 December 2026, 9:03 in Warsaw.
+NOW = datetime(2026, 12, 1, 9, 3, tzinfo=WARSAW)
+
+
+def _warsaw(month, day, hour, minute=0):
+    return datetime(2026, month, day, hour, minute, tzinfo=WARSAW)
+
+
+def test_the_conversation_lines_count_in_the_channels_answering_hours(
+    plugin_configuration, channel_USD, channel_PLN
+):
+    # given answers 9-17 on weekdays in Warsaw: chat within 5 minutes, e-mail
+    # within 24 working hours, SMS without a target
+    plugin_configuration(
+        time_zone="Europe/Warsaw",
+        answer_hours="9-17",
+        answer_targets="chat 5 minutes, email 24 hours",
+    )
+    # waiting: a chat since Monday 16:58 (2 minutes then, 3 this morning: due
+    # at 9:03 exactly), one a microsecond later (not yet), one since Friday; an
+    # e-mail since Wednesday 25 November 10:00 (due Monday 10:00) and an SMS
+    _conversations(channel_USD, 1, opened=_warsaw(11, 30, 16, 58))
+    _conversations(
+        channel_USD,
+        1,
+        opened=_warsaw(11, 30, 16, 58) + timedelta(microseconds=1),
+    )
+    _conversations(channel_USD, 1, opened=_warsaw(11, 27, 10))
+    _conversations(channel_USD, 1, contact_channel="email", opened=_warsaw(11, 25, 10))
+    _conversations(channel_USD, 1, contact_channel="sms", opened=_warsaw(11, 20, 10))
+    # answered: chats in 2 and 4 minutes, one in 30 minutes kept before the
+    # first message's time was, and an e-mail of Friday 16:00 on Monday 9:00
+    _conversations(
+        channel_USD, 1, opened=_warsaw(11, 30, 10), answered=_warsaw(11, 30, 10, 2)
+    )
+    _conversations(
+        channel_USD, 1, opened=_warsaw(11, 30, 11), answered=_warsaw(11, 30, 11, 4)
+    )
+    _conversations(
+        channel_USD,
+        1,
+        opened=_warsaw(11, 27, 12),
+        answered=_warsaw(11, 27, 12, 30),
+        is_opened_at_kept=False,
+    )
+    _conversations(
+        channel_USD,
+        1,
+        contact_channel="email",
+        opened=_warsaw(11, 20, 16),
+        answered=_warsaw(11, 23, 9),
+    )
+    # a chat opened more than 30 days ago, waiting again since Friday: past
+    # target, but not of the last 30 days; and the PLN channel's, not counted
+    _conversations(
+        channel_USD, 1, opened=_warsaw(10, 30, 10), waiting_since=_warsaw(11, 27, 11)
+    )
+    _conversations(channel_PLN, 2, opened=_warsaw(11, 27, 10))
+
+    # when
+    values = channel_status.status_values(channel_USD.pk, now=NOW)
+
+    # then: past target 3 chats and the e-mail; of the 7 answered or past
+    # target, 3 answered within (first answers of 2, 4 and 30 minutes and 65
+    # hours: the median halfway between 4 and 30 minutes)
+    assert {
+        name: values[name]
+        for name in (
+            "status_conversations_waiting",
+            "status_first_answer_within_target",
+        )
+    } == {
+        "status_conversations_waiting": "4 past target: 3 chat, 1 email",
+        "status_first_answer_within_target": (
+            "42% of 7 conversations, median first answer 17 minutes"
+        ),
     }
 
 
@@ -283,6 +408,10 @@ def test_the_lines_count_the_rows_of_their_own_channel_only(channel_USD, channel
         "status_on_time_shipping": "100% of 2 orders",
         "status_survey_satisfied": "100% of 2 answers",
         "status_survey_response_rate": "100% of 2 surveys",
+        "status_conversations_waiting": "2 past target: 2 chat",
+        "status_first_answer_within_target": (
+            "50% of 4 conversations, median first answer 1 minute"
+        ),
     }
 
 
@@ -307,11 +436,21 @@ def test_the_lines_take_the_same_statements_for_1_and_50_rows_of_each(channel_US
         "status_on_time_shipping": "100% of 50 orders",
         "status_survey_satisfied": "100% of 50 answers",
         "status_survey_response_rate": "100% of 50 surveys",
+        "status_conversations_waiting": "50 past target: 50 chat",
+        "status_first_answer_within_target": (
+            "50% of 100 conversations, median first answer 1 minute"
+        ),
     }
     assert len(one_row) == len(fifty_rows) == 2
-    statements = [query["sql"] for query in fifty_rows.captured_queries]
-    assert statements[0] == "SELECT set_config('statement_timeout', '500ms', true)"
-    assert statements[1].lstrip().startswith("WITH failed AS")
+    statements = [
+        " ".join(query["sql"].split()) for query in fifty_rows.captured_queries
+    ]
+    assert statements[0] == (
+        "SELECT set_config('statement_timeout', '500ms', true), ( SELECT "
+        "configuration FROM plugins_pluginconfiguration WHERE identifier = "
+        f"'{PLUGIN_ID}' AND channel_id = {channel_USD.pk} )"
+    )
+    assert statements[1].startswith("WITH failed AS")
 
 
 def test_the_counts_are_read_on_the_replica_connection(channel_USD):
@@ -462,6 +601,8 @@ def test_the_dashboards_plugin_query_shows_each_channels_own_lines(
         "status_on_time_shipping": ("no shipped orders yet", "OUTPUT"),
         "status_survey_satisfied": ("no answers yet", "OUTPUT"),
         "status_survey_response_rate": ("no surveys sent yet", "OUTPUT"),
+        "status_conversations_waiting": ("none", "OUTPUT"),
+        "status_first_answer_within_target": ("no conversations yet", "OUTPUT"),
     }
     assert lines[channel_PLN.slug] == {
         name: (value, "OUTPUT") for name, value in QUIET.items()
