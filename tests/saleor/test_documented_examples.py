@@ -1140,7 +1140,7 @@ def _status_lines(fixture):
             for c in data["plugin"]["channelConfigurations"]
             if c["channel"]["slug"] == "default-channel"
         ]
-        assert usd["configuration"][:7] == [
+        assert usd["configuration"][:9] == [
             {
                 "name": "status_staff_alerts",
                 "label": "Status now · Open staff alerts",
@@ -1176,8 +1176,18 @@ def _status_lines(fixture):
                 "label": "Status now · Survey response rate, last 30 days",
                 "value": "no surveys sent yet",
             },
+            {
+                "name": "status_conversations_waiting",
+                "label": "Status now · Conversations waiting past target",
+                "value": "none",
+            },
+            {
+                "name": "status_first_answer_within_target",
+                "label": "Status now · First answer within target, last 30 days",
+                "value": "no conversations yet",
+            },
         ]
-        assert [item["name"] for item in usd["configuration"][7:]] == [
+        assert [item["name"] for item in usd["configuration"][9:]] == [
             f.name for f in config.FIELDS if f.kind != config.FieldKind.OUTPUT
         ]
 
@@ -1301,6 +1311,39 @@ def _channel_service_metrics(fixture):
         ] == ["NO_PROBLEM", "HANDLED_AS_WANTED", "NOT_HANDLED_AS_WANTED", "NO_ANSWER"]
 
     return Prepared(staff_with(fixture, "permission_manage_orders"), check=check)
+
+
+@example("ChannelAnswerSpeed")
+def _channel_answer_speed(fixture):
+    usd = as_slug(fixture("channel_USD"), "default-channel")
+    fixture("plugin_configuration")(
+        answer_hours="9-17", answer_targets="chat 5 minutes, email 24 hours"
+    )
+
+    def at(day, hour, minute=0):
+        return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+    for number, (channel, opened, answered, resolved, replies, reopened) in enumerate(
+        [
+            ("chat", at(3, 10), at(3, 10, 2), at(3, 10, 10), 1, 0),
+            ("chat", at(3, 16, 58), at(4, 9, 3), None, 1, 0),
+            ("chat", at(6, 16), at(6, 16, 30), at(9, 10), 2, 1),
+            ("email", at(13, 16), at(18, 15), None, 1, 0),
+        ]
+    ):
+        Conversation.objects.create(
+            channel=usd,
+            contact_channel=channel,
+            sender=f"shopper-{number}@example.com",
+            status="resolved" if resolved else "waiting_on_customer",
+            created_at=opened,
+            opened_at=opened,
+            first_answered_at=answered,
+            resolved_at=resolved,
+            store_replies=replies,
+            reopened=reopened,
+        )
+    return Prepared(staff_with(fixture, "permission_manage_orders"))
 
 
 # docs/survey-answers.md --------------------------------------------------------------
