@@ -57,6 +57,8 @@ def test_settings_are_in_the_order_a_merchant_sets_up_a_store():
         "status_on_time_shipping",
         "status_survey_satisfied",
         "status_survey_response_rate",
+        "status_conversations_waiting",
+        "status_first_answer_within_target",
         "time_zone",
         "storefront_url",
         "support_contact",
@@ -198,6 +200,14 @@ def test_status_lines_come_first_and_are_read_only():
         (
             "status_survey_response_rate",
             "Status now · Survey response rate, last 30 days",
+        ),
+        (
+            "status_conversations_waiting",
+            "Status now · Conversations waiting past target",
+        ),
+        (
+            "status_first_answer_within_target",
+            "Status now · First answer within target, last 30 days",
         ),
     ]
     assert [f.kind for f in FIELDS[: len(status)]] == [FieldKind.OUTPUT] * len(status)
