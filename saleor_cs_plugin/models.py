@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .domain.alerts import TITLE_MAX_LENGTH, AlertKind
@@ -925,6 +927,12 @@ class Conversation(models.Model):
                 name="cs_conversation_sender",
             ),
             models.Index(fields=["user", "-updated_at"], name="cs_conversation_user"),
+            # The speed of answer: a channel's conversations opened in a period.
+            models.Index(
+                F("channel"),
+                Coalesce("opened_at", "created_at"),
+                name="cs_conversation_opened",
+            ),
         ]
 
     def __str__(self):
