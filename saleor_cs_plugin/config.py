@@ -12,7 +12,6 @@ rules are tested without either;
 """
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -40,6 +39,7 @@ from .domain.notices import (
     render,
 )
 from .domain.promises import DelayRules, StoreCalendar
+from .domain.text import LINE_CONTROLS, Unwanted, first_unwanted
 from .domain.surveys import QUESTION_TEXTS, Moment, MomentSettings, Question
 from .domain.words import gettext_noop
 
@@ -2069,8 +2069,6 @@ def is_email_address(address: str) -> bool:
 
 
 _ONE_LINE_KINDS = frozenset({FieldKind.TEXT, FieldKind.PASSWORD})
-# Kept in a multi-line text: tabs and line breaks.
-_MULTILINE_CONTROLS = frozenset("\t\n\r")
 # Saleor reads every setting of a channel whenever it loads the plugin: a name, an
 # address or a secret fits a URL's usual limit, a text many pages.
 ONE_LINE_MAX_LENGTH = 2_048
@@ -2093,21 +2091,23 @@ def _value_problem(name: str, value: object) -> str | None:
     # Spaces, tabs and line breaks around a one-line value are dropped when read.
     start = len(value) - len(value.lstrip()) if is_one_line else 0
     end = len(value.rstrip()) if is_one_line else len(value)
-    for position in range(start, end):
-        character = value[position]
-        code = f"U+{ord(character):04X}"
-        where = f"character {position + 1} ({code})"
-        if character == "\x00" or "\ud800" <= character <= "\udfff":
-            return f"{where} cannot be stored (a NUL or a lone surrogate); remove it."
-        is_control = unicodedata.category(character) == "Cc"
-        if is_one_line and (is_control or character in "\u2028\u2029"):
-            return (
-                f"{where} is a line break or control character; this setting is "
-                "one line of printable text."
-            )
-        if not is_one_line and is_control and character not in _MULTILINE_CONTROLS:
-            return (
-                f"{where} is a control character; a text may hold tabs and line "
-                "breaks, but no other control character."
-            )
-    return None
+    unwanted = first_unwanted(
+        value[:end],
+        allowed="" if is_one_line else LINE_CONTROLS,
+        one_line=is_one_line,
+        start=start,
+    )
+    if unwanted is None:
+        return None
+    where = f"character {unwanted.position} ({unwanted.code})"
+    if unwanted.kind == Unwanted.UNSTORABLE:
+        return f"{where} cannot be stored (a NUL or a lone surrogate); remove it."
+    if is_one_line:
+        return (
+            f"{where} is a line break or control character; this setting is "
+            "one line of printable text."
+        )
+    return (
+        f"{where} is a control character; a text may hold tabs and line "
+        "breaks, but no other control character."
+    )

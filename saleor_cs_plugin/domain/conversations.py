@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from .history import ContactChannel
 from .notices import Transport
 from .promises import MAX_CALENDAR_SEARCH_DAYS, StoreCalendar
+from .text import LINE_CONTROLS, Unwanted, first_unwanted
 
 SIGNATURE_HEADER = "X-Saleor-CS-Signature"
 TIMESTAMP_HEADER = "X-Saleor-CS-Timestamp"
@@ -204,23 +205,16 @@ def _text(
     if len(value) > max_length:
         errors[name] = f"has {len(value):,} characters; at most {max_length:,}."
         return ""
-    allowed = "" if one_line else "\t\n\r"
-    for position, character in enumerate(value, start=1):
-        if (
-            ord(character) < 32 or 0x7F <= ord(character) < 0xA0
-        ) and character not in allowed:
-            errors[name] = (
-                f"character {position} (U+{ord(character):04X}) is a control "
-                "character"
-                + ("; this field is one line." if one_line else "; remove it.")
+    unwanted = first_unwanted(value, allowed="" if one_line else LINE_CONTROLS)
+    if unwanted is not None:
+        where = f"character {unwanted.position} ({unwanted.code})"
+        if unwanted.kind == Unwanted.UNSTORABLE and unwanted.character != "\x00":
+            errors[name] = f"{where} is a lone surrogate; remove it."
+        else:
+            errors[name] = f"{where} is a control character" + (
+                "; this field is one line." if one_line else "; remove it."
             )
-            return ""
-        if 0xD800 <= ord(character) <= 0xDFFF:
-            errors[name] = (
-                f"character {position} (U+{ord(character):04X}) is a lone "
-                "surrogate; remove it."
-            )
-            return ""
+        return ""
     return value
 
 
@@ -379,15 +373,13 @@ def check_written_text(text: str, *, max_length: int) -> str:
         return "required, a non-empty text."
     if len(text) > max_length:
         return f"has {len(text):,} characters; at most {max_length:,}."
-    for position, character in enumerate(text, start=1):
-        if (
-            ord(character) < 32 or 0x7F <= ord(character) < 0xA0
-        ) and character not in "\t\n\r":
-            return (
-                f"character {position} (U+{ord(character):04X}) is a control "
-                "character; remove it."
-            )
-    return ""
+    unwanted = first_unwanted(text, allowed=LINE_CONTROLS)
+    if unwanted is None:
+        return ""
+    where = f"character {unwanted.position} ({unwanted.code})"
+    if unwanted.kind == Unwanted.UNSTORABLE:
+        return f"{where} cannot be stored (a NUL or a lone surrogate); remove it."
+    return f"{where} is a control character; remove it."
 
 
 @dataclass(frozen=True)

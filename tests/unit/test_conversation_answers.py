@@ -27,6 +27,7 @@ from saleor_cs_plugin.domain.conversations import (
 from saleor_cs_plugin.domain.history import ContactChannel
 from saleor_cs_plugin.domain.notices import Transport
 from saleor_cs_plugin.domain.promises import StoreCalendar
+from saleor_cs_plugin.domain.text import Unwanted, first_unwanted
 
 WARSAW = StoreCalendar(
     time_zone="Europe/Warsaw",
@@ -266,3 +267,25 @@ def test_a_message_reopens_a_conversation_resolved_up_to_two_weeks_before(
     resolved_at, sent_at, is_reopening
 ):
     assert reopens(resolved_at, sent_at) is is_reopening
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "expected"),
+    [
+        ("plain text", {}, None),
+        ("a\tb\nc", {"allowed": "\t\n\r"}, None),
+        ("a\tb", {}, (2, "\t", Unwanted.CONTROL)),
+        ("a\x00b", {"allowed": "\t\n\r"}, (2, "\x00", Unwanted.UNSTORABLE)),
+        ("ab\ud800", {}, (3, "\ud800", Unwanted.UNSTORABLE)),
+        ("x\x9b", {}, (2, "\x9b", Unwanted.CONTROL)),
+        ("a\u2028b", {}, None),
+        ("a\u2028b", {"one_line": True}, (2, "\u2028", Unwanted.CONTROL)),
+        ("\tab\x07", {"start": 1}, (4, "\x07", Unwanted.CONTROL)),
+    ],
+)
+def test_the_first_unwanted_character_of_a_typed_text(text, options, expected):
+    found = first_unwanted(text, **options)
+    if expected is None:
+        assert found is None
+    else:
+        assert (found.position, found.character, found.kind) == expected
