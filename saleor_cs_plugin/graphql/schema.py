@@ -412,7 +412,8 @@ def _mount_staff_inbox() -> None:
             description=(
                 "The staff inbox: alerts the plugin raised for staff, newest first. "
                 "Each kind needs its permission: MANAGE_DISCOUNTS for promoted codes, "
-                "MANAGE_ORDERS for stock-shortage choices and survey call backs, "
+                "MANAGE_ORDERS for stock-shortage choices, survey call backs, customers "
+                "waiting past an answer target and problem reports, "
                 "MANAGE_PLUGINS for failing notices; one of them is required. Staff of permission groups "
                 "restricted to some channels see the alerts of those channels only."
             ),

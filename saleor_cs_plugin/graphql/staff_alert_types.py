@@ -40,7 +40,9 @@ class ServiceStaffAlertKindEnum(graphene.Enum):
             "What a staff alert is about: a promoted code that stopped working or "
             "is about to (read with MANAGE_DISCOUNTS), a customer's answer to a "
             "stock-shortage notice (MANAGE_ORDERS), a survey answer asking staff to "
-            "call the customer back (MANAGE_ORDERS), or notices of a channel failing "
+            "call the customer back (MANAGE_ORDERS), a customer waiting past an "
+            "answer target or reporting a problem with an order (MANAGE_ORDERS), or "
+            "notices of a channel failing "
             "for a reason only the merchant can fix (MANAGE_PLUGINS)."
         )
 

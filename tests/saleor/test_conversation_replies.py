@@ -604,3 +604,24 @@ def test_a_message_weeks_after_the_resolution_opens_a_new_conversation(
     assert (old.status, old.reopened) == (ConversationStatus.RESOLVED, 0)
     assert (new.status, new.reopened) == (ConversationStatus.WAITING_ON_STORE, 0)
     assert [m.text for m in new.messages.all()] == ["A new question."]
+
+
+def test_no_reply_where_the_plugin_is_off(
+    plugin_configuration, channel_USD, orders_staff
+):
+    plugin_configuration(active=False)
+    conversation = _file(channel_USD)
+
+    content = get_graphql_content(
+        orders_staff.post_graphql(REPLY, {"id": _id(conversation), "text": "Hi"})
+    )["data"]["serviceConversationReply"]
+
+    assert content["errors"] == [
+        {
+            "field": "id",
+            "code": "NOT_ACTIVE",
+            "message": "The plugin is not active in the conversation's channel, so "
+            "no reply can be delivered there.",
+        }
+    ]
+    assert Notice.objects.count() == 0

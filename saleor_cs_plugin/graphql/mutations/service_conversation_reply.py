@@ -75,13 +75,21 @@ class ServiceConversationReply(BaseMutation):
     ):
         conversation = conversation_of(info, id)
         try:
-            channel_settings = fetch.channel_settings(conversation.channel_id)
+            plugin = fetch.channel_plugin(conversation.channel_id)
         except SettingsError as error:
             raise validation_error(
                 "id",
                 f"The channel's saved settings are invalid: {error}",
                 ConversationErrorCode.NOT_DELIVERABLE,
             ) from error
+        if not plugin.is_active:
+            raise validation_error(
+                "id",
+                "The plugin is not active in the conversation's channel, so no reply "
+                "can be delivered there.",
+                ConversationErrorCode.NOT_ACTIVE,
+            )
+        channel_settings = plugin.settings
         requestor = get_user_or_app_from_context(info.context)
         try:
             replied = reply.reply(
