@@ -8,6 +8,8 @@ from email import policy
 
 import graphene
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from freezegun import freeze_time
 from saleor.graphql.tests.utils import assert_no_permission, get_graphql_content
@@ -625,3 +627,23 @@ def test_no_reply_where_the_plugin_is_off(
         }
     ]
     assert Notice.objects.count() == 0
+
+
+def test_the_list_reads_in_as_many_queries_for_two_conversations_as_for_ten(
+    webhook_store, channel_USD, orders_staff
+):
+    def queries(count):
+        for number in range(count):
+            _file(
+                channel_USD,
+                sender=f"+4860100{number:04d}",
+                message_id=f"bridge-{count}-{number}",
+            )
+        with CaptureQueriesContext(connection) as captured:
+            content = get_graphql_content(orders_staff.post_graphql(CONVERSATIONS, {}))
+        assert content["data"]["serviceConversations"]["totalCount"] >= count
+        Conversation.objects.all().delete()
+        return len(captured)
+
+    queries(1)  # Saleor reads its caches once (permissions, channels)
+    assert queries(2) == queries(10)
