@@ -2,7 +2,7 @@
 renders its template in the customer's language. The stock-shortage page (its use
 cases in ``shortages``) is here, with what every page shares: ``Visit``,
 ``guarded_form``, ``invalid_link``, ``page_url`` and ``render_page``; the survey
-page is in ``survey``.
+page is in ``survey``, the problem-report page in ``problem``.
 
 Saleor has no CSRF middleware and routes every plugin URL to the plugin's
 ``webhook``; a page with a form applies Django's CSRF protection itself
@@ -101,10 +101,13 @@ def stock_shortage(visit: Visit) -> HttpResponse:
     return guarded_form(visit, show=_show, answer=_answer)
 
 
-def guarded_form(visit: Visit, *, show, answer) -> HttpResponse:
+def guarded_form(
+    visit: Visit, *, show, answer, token_parameter: str = "token"
+) -> HttpResponse:
     """A page with a form: ``show(visit)`` answers GET, ``answer(visit)`` POST,
     once the address is not throttled, and a POST only past Django's CSRF check
-    (refused: the *Your answer was not sent* page, nothing recorded)."""
+    (refused: the *Your answer was not sent* page, nothing recorded, linking back
+    to the page with the form's ``token_parameter``)."""
     request = visit.request
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
@@ -132,13 +135,14 @@ def guarded_form(visit: Visit, *, show, answer) -> HttpResponse:
     response = view(request)
     if not reached:
         # CSRF protection refused the POST before the view: nothing was recorded.
-        token = request.POST.get("token", "")
+        token = request.POST.get(token_parameter, "")
+        again = page_url(request, token=token, parameter=token_parameter)
         return render_page(
             visit,
             "form_expired.html",
             page="form-expired",
             status=403,
-            context={"page_url": page_url(request, token=token) if token else ""},
+            context={"page_url": again if token else ""},
         )
     return response
 
@@ -198,11 +202,15 @@ def _answer(visit: Visit) -> HttpResponse:
     return answered_redirect(request, token)
 
 
-def answered_redirect(request: HttpRequest, token: str) -> HttpResponse:
+def answered_redirect(
+    request: HttpRequest, token: str, *, parameter: str = "token"
+) -> HttpResponse:
     """After an answer, the page's confirmation (Post/Redirect/Get); the address
-    carries the token, so nothing keeps it."""
+    carries the token (in the query's ``parameter``), so nothing keeps it."""
     response = HttpResponse(status=303)
-    response["Location"] = page_url(request, token=token, answered=True)
+    response["Location"] = page_url(
+        request, token=token, answered=True, parameter=parameter
+    )
     add_never_cache_headers(response)
     return response
 
@@ -220,9 +228,16 @@ def _answer_refused(visit: Visit, token: str, *, field: str) -> HttpResponse:
     return _choice_form(visit, link, token=token, error_field=field, status=400)
 
 
-def page_url(request: HttpRequest, *, token: str, answered: bool = False) -> str:
-    """The page's own address with ``token`` (and the confirmation's parameter)."""
-    query = {"token": token}
+def page_url(
+    request: HttpRequest,
+    *,
+    token: str,
+    answered: bool = False,
+    parameter: str = "token",
+) -> str:
+    """The page's own address with ``token`` in the query's ``parameter`` (and the
+    confirmation's parameter)."""
+    query = {parameter: token}
     if answered:
         query[ANSWERED_PARAMETER] = "1"
     return f"{request.path}?{urlencode(query)}"
