@@ -2,10 +2,11 @@
 
 from django.http import HttpRequest, HttpResponse
 
-from . import survey, views
+from . import problem, survey, views
 
 # Path under /plugins/channel/<slug>/<plugin id>/, without its slashes -> view.
 ROUTES = {
+    "report-problem": problem.problem_report,
     "stock-shortage": views.stock_shortage,
     "survey": survey.survey,
 }
