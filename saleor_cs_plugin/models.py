@@ -2,7 +2,8 @@
 anonymization rewrites them), the notice outbox, customers' notice preferences,
 orders' delivery promises, stock shortages of order lines, coupon help (promoted
 codes, failed attempts, honored codes and the codes watched on checkouts), the
-staff inbox, follow-up surveys and conversations with customers."""
+staff inbox, follow-up surveys, conversations with customers and the inbound
+posts of the store's bridges."""
 
 import uuid
 
@@ -1013,3 +1014,49 @@ class ConversationMessage(models.Model):
 
     def __str__(self):
         return f"{self.direction} message of {self.conversation_id}"
+
+
+class InboundPost(models.Model):
+    """A bridge's post as the inbound address took it, signature and fields checked,
+    before a worker files it into its conversation (``conversations.posts``).
+
+    The post is the receipt of its bridge message id: one per channel (a unique
+    constraint, so a repeated id is a duplicate whether or not it is filed yet).
+    Filing sets ``filed_at`` and blanks the sender and the text, which live on in
+    the conversation only; the row stays, keeping the id taken.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    channel = models.ForeignKey(
+        "channel.Channel", on_delete=models.CASCADE, related_name="+"
+    )
+    bridge_message_id = models.CharField(max_length=255)
+    contact_channel = models.CharField(
+        max_length=16, choices=[(c.value, c.name) for c in ContactChannel]
+    )
+    # As the bridge posted them; blanked once filed.
+    sender = models.CharField(max_length=255, blank=True, default="")
+    text = models.TextField(blank=True, default="")
+    order_reference = models.CharField(max_length=64, blank=True, default="")
+    sent_at = models.DateTimeField()
+    filed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "bridge_message_id"], name="cs_inbound_post_once"
+            )
+        ]
+        indexes = [
+            # The sweep: the posts no worker filed, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(filed_at__isnull=True),
+                name="cs_inbound_post_unfiled",
+            )
+        ]
+
+    def __str__(self):
+        return f"inbound post {self.bridge_message_id} of channel {self.channel_id}"
