@@ -23,6 +23,9 @@ SWEEP_SURVEYS_EVERY = timedelta(minutes=15)
 SWEEP_WAITING_CONVERSATIONS_BEAT_ENTRY = "saleor-cs-plugin-sweep-waiting-conversations"
 # The shortest answer target is minutes long: a wait past it is told within a minute.
 SWEEP_WAITING_CONVERSATIONS_EVERY = timedelta(minutes=1)
+SWEEP_INBOUND_POSTS_BEAT_ENTRY = "saleor-cs-plugin-sweep-inbound-posts"
+# A post whose filing task was lost is filed within a minute and a half.
+SWEEP_INBOUND_POSTS_EVERY = timedelta(minutes=1)
 # Once a day: personal data past each channel's retention period (the customers'
 # own words in survey answers included) is purged.
 PURGE_PERSONAL_DATA_BEAT_ENTRY = "saleor-cs-plugin-purge-personal-data"
@@ -100,6 +103,13 @@ class CustomerServiceConfig(AppConfig):
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             SWEEP_SURVEYS_BEAT_ENTRY,
             {"task": "saleor_cs_plugin.sweep_surveys", "schedule": SWEEP_SURVEYS_EVERY},
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            SWEEP_INBOUND_POSTS_BEAT_ENTRY,
+            {
+                "task": "saleor_cs_plugin.sweep_inbound_posts",
+                "schedule": SWEEP_INBOUND_POSTS_EVERY,
+            },
         )
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             SWEEP_WAITING_CONVERSATIONS_BEAT_ENTRY,

@@ -31,7 +31,7 @@ from . import (
     transport,
 )
 from .config import DEFAULT_BODY, FIELDS, ChannelSettings, LocalizedText, SettingsError
-from .conversations import waiting
+from .conversations import posts, waiting
 from .domain.alerts import AlertKind, notice_delivery_alert
 from .domain.history import ContactChannel
 from .domain.notices import (
@@ -864,6 +864,65 @@ def sweep_waiting_conversations_task():
     many were alerted."""
     with allow_writer():
         return waiting.sweep_waiting(timezone.now()).alerted
+
+
+# A post is filed once however often this runs (``posts.file_post``), so a dropped
+# database connection is retried; a post whose retries ran out, or whose task was
+# lost, is filed by the sweep.
+@app.task(
+    name="saleor_cs_plugin.file_inbound_post",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def file_inbound_post_task(post_id):
+    """File one inbound post into its conversation; whether this run filed it."""
+    with allow_writer():
+        filed = posts.file_post(post_id)
+        if filed is not None:
+            schedule_delivery(filed.notice_ids)
+        return filed is not None
+
+
+# A post taken this long ago and still not filed lost its task.
+UNFILED_POST_GRACE = timedelta(seconds=30)
+
+
+@app.task(name="saleor_cs_plugin.sweep_inbound_posts")
+def sweep_inbound_posts_task():
+    """File the inbound posts taken more than ``UNFILED_POST_GRACE`` ago that no
+    worker filed, oldest first, up to ``SWEEP_BATCH``; returns how many it filed."""
+    with allow_writer():
+        post_ids = posts.unfiled_posts(timezone.now() - UNFILED_POST_GRACE, SWEEP_BATCH)
+        filed = 0
+        for post_id in post_ids:
+            try:
+                post = posts.file_post(post_id)
+            except (DatabaseError, RuntimeError):
+                # One post must not stop the sweep; it is tried again next time.
+                logger.exception(
+                    "Inbound post %s not filed; next sweep again.", post_id
+                )
+                continue
+            if post is not None:
+                filed += 1
+                schedule_delivery(post.notice_ids)
+        return filed
+
+
+def schedule_filing(post_id) -> None:
+    """From the inbound address: file a taken post once its insert has committed.
+    A broker that is down loses nothing: the post waits for the sweep."""
+    transaction.on_commit(lambda: _queue_filing(post_id))
+
+
+def _queue_filing(post_id) -> None:
+    try:
+        file_inbound_post_task.delay(str(post_id))
+    except OperationalError as error:
+        logger.warning(
+            "Inbound post %s not queued (%s); the sweep files it.", post_id, error
+        )
 
 
 @app.task(name="saleor_cs_plugin.erase_survey_comments")

@@ -1,8 +1,10 @@
 """The inbound address of a channel: where the store's bridges post customers'
 messages, ``POST /plugins/channel/<channel slug>/<plugin id>/inbound/``.
 
-Every answer is JSON. ``202`` takes the message (``duplicate`` says whether its
-message id was taken before: the same message twice is filed once); a refused post
+Every answer is JSON. ``202`` takes the message: it is stored when the answer is
+sent (``posts.take``, one insert) and a worker files it into its conversation
+moments later (``posts.file_post``); ``duplicate`` says whether its message id was
+taken before (the same message twice is filed once). A refused post
 gets its status and ``error``: ``403`` inbound messages are off, ``413`` too large,
 ``400`` no timestamp, ``401`` outside the five-minute window or a bad signature,
 ``422`` a field that is wrong (``fields``: what each allows), ``405`` not a POST.
@@ -22,7 +24,7 @@ from ..domain.conversations import (
     check_post,
     read_inbound,
 )
-from . import identity, record
+from . import posts
 
 logger = logging.getLogger(__name__)
 
@@ -65,29 +67,13 @@ def receive(request: HttpRequest, *, channel, configuration) -> JsonResponse:
         return JsonResponse(
             {"error": "The message has wrong fields.", "fields": message}, status=422
         )
-    sender = identity.normalized_sender(
-        message.contact_channel, message.sender, channel.default_country.code
-    )
-    customer = identity.find_customer(sender)
-    order = (
-        identity.customers_order(customer, channel.pk, message.order_reference)
-        if message.order_reference
-        else None
-    )
-    filed = record.file_message(
-        channel=channel,
-        sender=sender,
-        message=message,
-        customer=customer,
-        order=order,
-        channel_settings=settings,
-    )
-    tasks.schedule_delivery(filed.notice_ids)
+    post_id = posts.take(channel.pk, message)
+    if post_id is not None:
+        tasks.schedule_filing(post_id)
     return JsonResponse(
         {
             "accepted": True,
-            "duplicate": filed.is_duplicate,
-            "conversationId": str(filed.conversation_id),
+            "duplicate": post_id is None,
             "messageId": message.message_id,
         },
         status=202,

@@ -2,6 +2,11 @@
 over HTTP to a live Saleor (pytest-django's ``live_server``, Saleor's own URLs and
 plugin view): signatures, the replay window, size, duplicates, the format, and who a
 message is linked to.
+
+The address stores a post and answers; the filing task runs in Celery's eager mode
+here (Saleor's test settings), so a post is filed before its answer is read. The
+worker's own behaviour (a real worker, lost tasks, the sweep) is in
+``test_inbound_worker.py``.
 """
 
 import json
@@ -12,9 +17,12 @@ from datetime import UTC, datetime, timedelta
 import browser
 import pytest
 import requests
+from django.utils import timezone
+from kombu.exceptions import OperationalError
 from saleor.account.models import Address, User
 from saleor.graphql.tests.fixtures import ApiClient
 
+from saleor_cs_plugin import tasks
 from saleor_cs_plugin.config import PLUGIN_ID
 from saleor_cs_plugin.domain.conversations import (
     MAX_BODY_BYTES,
@@ -26,6 +34,7 @@ from saleor_cs_plugin.domain.history import Actor, ContactChannel, EntryType
 from saleor_cs_plugin.models import (
     Conversation,
     ConversationMessage,
+    InboundPost,
     ServiceHistoryEntry,
 )
 
@@ -105,14 +114,12 @@ def test_a_signed_message_opens_a_conversation_the_customer_sees(
 
     # then it is taken and filed into a new conversation linked to her account
     assert response.status_code == 202
-    answer = response.json()
-    conversation = Conversation.objects.get()
-    assert answer == {
+    assert response.json() == {
         "accepted": True,
         "duplicate": False,
-        "conversationId": str(conversation.pk),
         "messageId": "mail-1",
     }
+    conversation = Conversation.objects.get()
     assert (
         conversation.channel_id,
         conversation.contact_channel,
@@ -154,6 +161,17 @@ def test_a_signed_message_opens_a_conversation_the_customer_sees(
         {"conversationId": str(conversation.pk), "direction": "customer"},
     )
 
+    # and the post that took it is marked filed, without her address or words
+    post = InboundPost.objects.get()
+    assert (
+        post.channel_id,
+        post.bridge_message_id,
+        post.contact_channel,
+        post.sender,
+        post.text,
+        post.filed_at is not None,
+    ) == (channel_USD.pk, "mail-1", ContactChannel.EMAIL, "", "", True)
+
     # and Ann reads it in her own service history
     history = ApiClient(user=ann).post_graphql(
         "{ me { serviceHistory(first: 5) { edges { node { type message "
@@ -176,8 +194,11 @@ def test_the_same_message_posted_twice_is_filed_once(inbound_url, ann):
     second = _post(inbound_url, _payload(messageId="twice", text="changed"))
 
     assert (first.status_code, second.status_code) == (202, 202)
-    assert (first.json()["duplicate"], second.json()["duplicate"]) == (False, True)
-    assert first.json()["conversationId"] == second.json()["conversationId"]
+    assert (first.json(), second.json()) == (
+        {"accepted": True, "duplicate": False, "messageId": "twice"},
+        {"accepted": True, "duplicate": True, "messageId": "twice"},
+    )
+    assert InboundPost.objects.count() == 1
     assert list(ConversationMessage.objects.values_list("text", flat=True)) == [
         "Where is my parcel?"
     ]
@@ -345,6 +366,7 @@ def test_posts_that_are_not_the_bridges_are_refused_with_the_reason(inbound_url)
     assert refusals["not a post"][0].headers["Allow"] == "POST"
     # the answers never name the secret
     assert not [name for name, (r, _, _) in refusals.items() if SECRET in r.text]
+    assert not InboundPost.objects.exists()
     assert not Conversation.objects.exists()
     assert not ServiceHistoryEntry.objects.exists()
 
@@ -377,6 +399,7 @@ def test_a_message_with_wrong_fields_is_refused_field_by_field(inbound_url):
             "2026-12-01T09:30:00Z.",
         },
     }
+    assert not InboundPost.objects.exists()
     assert not Conversation.objects.exists()
 
 
@@ -471,8 +494,10 @@ def test_messages_racing_from_one_new_sender_open_one_conversation(inbound_url):
     )
 
     assert [r.status_code for r in responses] == [202] * 8
-    assert len({r.json()["conversationId"] for r in responses}) == 1
     assert Conversation.objects.count() == 1
+    assert set(
+        ConversationMessage.objects.values_list("conversation_id", flat=True)
+    ) == {Conversation.objects.get().pk}
     assert ConversationMessage.objects.count() == 8
     assert ServiceHistoryEntry.objects.filter(type=EntryType.MESSAGE).count() == 8
 
@@ -484,5 +509,53 @@ def test_the_same_message_racing_with_itself_is_filed_once(inbound_url):
 
     assert [r.status_code for r in responses] == [202] * 6
     assert sorted(r.json()["duplicate"] for r in responses) == [False] + [True] * 5
+    assert InboundPost.objects.count() == 1
     assert ConversationMessage.objects.count() == 1
     assert ServiceHistoryEntry.objects.filter(type=EntryType.MESSAGE).count() == 1
+
+
+def test_a_post_whose_broker_is_down_is_taken_and_filed_by_the_sweep(
+    inbound_url, ann, monkeypatch
+):
+    # given a broker that refuses the filing task
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to the broker.")
+
+    monkeypatch.setattr(tasks.file_inbound_post_task, "delay", broker_down)
+
+    # when Ann's message is posted
+    response = _post(inbound_url, _payload(messageId="no-broker"))
+
+    # then it is taken, stored and not filed yet
+    assert (response.status_code, response.json()) == (
+        202,
+        {"accepted": True, "duplicate": False, "messageId": "no-broker"},
+    )
+    post = InboundPost.objects.get()
+    assert (post.bridge_message_id, post.sender, post.filed_at) == (
+        "no-broker",
+        ANN_PHONE,
+        None,
+    )
+    assert not ConversationMessage.objects.exists()
+
+    # and a repeat of it is a duplicate even before it is filed
+    again = _post(inbound_url, _payload(messageId="no-broker"))
+    assert again.json()["duplicate"] is True
+    assert InboundPost.objects.count() == 1
+
+    # when the sweep runs after the grace period
+    assert tasks.sweep_inbound_posts_task() == 0
+    InboundPost.objects.update(
+        created_at=timezone.now() - tasks.UNFILED_POST_GRACE - timedelta(seconds=1)
+    )
+    assert tasks.sweep_inbound_posts_task() == 1
+
+    # then the message is filed once, linked to Ann, and the sweep is done with it
+    message = ConversationMessage.objects.get()
+    assert (message.bridge_message_id, message.conversation.user_id) == (
+        "no-broker",
+        ann.pk,
+    )
+    assert ServiceHistoryEntry.objects.filter(type=EntryType.MESSAGE).count() == 1
+    assert tasks.sweep_inbound_posts_task() == 0
