@@ -53,7 +53,11 @@ WEBHOOK_CONTACT_CHANNELS = ("sms", "chat", "social")
 
 # Pages a link in a message may open: the plugin serves each one itself, unless the
 # storefront serves it (``storefront_pages``). {internal name: name a merchant types}
-CUSTOMER_PAGES = {"stock_shortage": "stock shortage", "survey": "survey"}
+CUSTOMER_PAGES = {
+    "stock_shortage": "stock shortage",
+    "survey": "survey",
+    "problem_report": "problem report",
+}
 
 # A line "[pl]" alone starts the Polish text of a multi-language setting.
 LANGUAGE_MARKER = re.compile(r"^\s*\[([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)\]\s*$")
@@ -315,8 +319,10 @@ FIELDS: tuple[FieldDefinition, ...] = (
             "serviceStockShortageChoose; its survey page is "
             "<storefront URL>/survey?token=... (with answer=yes or answer=no from "
             "an e-mail's one-click answer) and calls serviceSurvey and "
-            "serviceSurveyAnswer. Needs the storefront URL. Empty: every link "
-            "opens the plugin's page."
+            "serviceSurveyAnswer; its problem-report page is "
+            "<storefront URL>/report-problem?order=<order token> and calls "
+            "serviceProblemReport(orderToken:). Needs the storefront URL. Empty: "
+            "every link opens the plugin's page."
         ),
     ),
     FieldDefinition(

@@ -35,6 +35,7 @@ from saleor_cs_plugin.domain.alerts import AlertKind
 from saleor_cs_plugin.domain.history import ContactChannel
 from saleor_cs_plugin.models import Conversation, ConversationMessage, StaffAlert
 from saleor_cs_plugin.pages import throttle
+from saleor_cs_plugin.config import parse_channel_settings
 from saleor_cs_plugin.pages.links import problem_report_link
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
@@ -657,9 +658,12 @@ def test_the_link_of_an_order_opens_its_page(
 
 
 def test_a_storefront_that_serves_the_page_gets_the_link(order_with_lines):
-    settings = ChannelSettings(
-        storefront_url="https://shop.example.com",
-        storefront_pages=frozenset({"problem_report"}),
+    # as the merchant types it in the setting
+    settings = parse_channel_settings(
+        {
+            "storefront_url": "https://shop.example.com",
+            "storefront_pages": "survey, problem report",
+        }
     )
 
     assert problem_report_link(order_with_lines, settings) == (

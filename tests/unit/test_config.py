@@ -952,7 +952,8 @@ def test_a_text_given_only_in_another_language_keeps_the_default_for_the_rest():
         (
             {"storefront_pages": "stock shortage, checkout"},
             {
-                "storefront_pages": "'checkout' is not a page; pages: stock shortage, survey."
+                "storefront_pages": "'checkout' is not a page; pages: stock shortage, survey, "
+                "problem report."
             },
         ),
         (
