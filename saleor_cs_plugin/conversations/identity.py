@@ -118,11 +118,16 @@ def customers_order(customer: Customer | None, channel_id, reference: str):
     number = reference.strip().lstrip("#")
     if customer is None or not number.isdigit():
         return None
+    return (
+        Order.objects.filter(channel_id=channel_id, number=int(number))
+        .filter(orders_of(customer))
+        .first()
+    )
+
+
+def orders_of(customer: Customer) -> Q:
+    """The orders the customer placed: on their account, or under their e-mail."""
     mine = Q(user_email__iexact=customer.email) if customer.email else Q(pk__in=[])
     if customer.user_id is not None:
         mine |= Q(user_id=customer.user_id)
-    return (
-        Order.objects.filter(channel_id=channel_id, number=int(number))
-        .filter(mine)
-        .first()
-    )
+    return mine

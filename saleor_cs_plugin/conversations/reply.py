@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext_noop
 from saleor.order.models import Order
 
@@ -30,7 +29,7 @@ from ..domain.conversations import (
 from ..domain.history import Actor, ContactChannel
 from ..domain.notices import NoticeType, Transport
 from ..models import Conversation, ConversationMessage, ServiceHistoryEntry
-from .identity import Customer
+from .identity import Customer, orders_of
 
 REPLY_SUBJECT = gettext_noop("Re: your message")
 
@@ -312,9 +311,8 @@ def link(
 
 
 def _is_customers_order(order: Order, customer: Customer, channel_id) -> bool:
-    mine = Q(user_email__iexact=customer.email) if customer.email else Q(pk__in=[])
-    if customer.user_id is not None:
-        mine |= Q(user_id=customer.user_id)
     return (
-        Order.objects.filter(pk=order.pk, channel_id=channel_id).filter(mine).exists()
+        Order.objects.filter(pk=order.pk, channel_id=channel_id)
+        .filter(orders_of(customer))
+        .exists()
     )

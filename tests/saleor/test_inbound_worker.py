@@ -27,6 +27,12 @@ from saleor_cs_plugin.models import (
     InboundPost,
     ServiceHistoryEntry,
 )
+from test_notice_worker import (  # noqa: F401 - the worker tier's fixtures
+    db_access,
+    default_customer_type,
+    default_tax_class,
+    site_settings,
+)
 
 BROKER_URL = os.environ.get("SALEOR_CS_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 # A number of its own in each run: rows a crashed run left behind share no number.
@@ -37,31 +43,6 @@ PHONE = f"+4860{uuid.uuid4().int % 10**7:07d}"
 pytestmark = pytest.mark.django_db(
     transaction=True, available_apps=["saleor_cs_plugin"]
 )
-
-
-# Saleor's autouse fixtures of these names request ``db``, which would wrap each test
-# in a transaction the worker process cannot see. These tests need none of them.
-@pytest.fixture
-def site_settings():
-    return None
-
-
-@pytest.fixture
-def default_tax_class():
-    return None
-
-
-@pytest.fixture
-def default_customer_type():
-    return None
-
-
-@pytest.fixture
-def db_access(transactional_db):
-    assert connection.in_atomic_block is False, (
-        "A fixture opened a test transaction; the worker would see nothing."
-    )
-    assert connection.settings_dict["NAME"].startswith("test_")
 
 
 def _drop_conversations():
